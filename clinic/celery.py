@@ -1,0 +1,41 @@
+"""The Celery application: configured from Django settings (CELERY_*), tasks autodiscovered."""
+
+import os
+import uuid
+
+from celery import Celery, Task
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+
+
+class PhiInTaskArgumentsError(TypeError):
+    """A task was sent with something other than ids: patient data must never sit in the broker."""
+
+
+def _is_id(value: object) -> bool:
+    if value is None or isinstance(value, bool | int):
+        return True
+    if isinstance(value, str):
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+class IdsOnlyTask(Task):
+    """Base task that refuses to publish anything but ids (ints or UUID strings) as arguments."""
+
+    def apply_async(self, args=None, kwargs=None, **options):
+        for value in [*(args or ()), *(kwargs or {}).values()]:
+            if not _is_id(value):
+                raise PhiInTaskArgumentsError(
+                    f"task {self.name} may only take ids as arguments, got {type(value).__name__}"
+                )
+        return super().apply_async(args, kwargs, **options)
+
+
+app = Celery("clinic", task_cls=IdsOnlyTask)
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,36 @@
+"""Patient services: the one place that creates and changes patient records."""
+
+import secrets
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from clinic.models import Patient
+from clinic.validators import luhn_is_valid
+
+MRN_ATTEMPTS = 5
+
+
+def mrn_generate() -> str:
+    """Return a random 8-digit medical record number whose last digit is a Luhn check digit."""
+    body = f"{secrets.randbelow(10**7):07d}"
+    check = next(d for d in "0123456789" if luhn_is_valid(body + d))
+    return body + check
+
+
+def patient_create(**fields: Any) -> Patient:
+    """Create a patient with a freshly generated, unique MRN; validates every field first."""
+    patient = Patient(**fields)
+    patient.mrn = mrn_generate()
+    patient.full_clean()
+    for attempt in range(MRN_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                patient.save(force_insert=True)
+            return patient
+        except IntegrityError:
+            if Patient.objects.filter(mrn=patient.mrn).exists() and attempt < MRN_ATTEMPTS - 1:
+                patient.mrn = mrn_generate()
+                continue
+            raise
+    raise AssertionError("unreachable")

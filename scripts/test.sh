@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` and CI run it:
+#   lint and format, migrations up to date, production deploy check,
+#   pytest on the embedded default (SQLite + filesystem broker),
+#   pytest on PostgreSQL + Redis with real Celery worker processes (tests/integration).
+# With CI=true every server-backed part is required: an unreachable server fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export TESTING=true
+CI=${CI:-false}
+TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tpi_clinic}
+TEST_BROKER_URL=${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}
+PYTEST_ARGS=("$@")
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "ruff check and format"
+$PY -m ruff check .
+$PY -m ruff format --check .
+
+step "migrations are committed"
+env -u DATABASE_URL $PY manage.py makemigrations --check --dry-run
+
+step "production settings pass check --deploy"
+DEBUG=false SECRET_KEY="$($PY -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+  ALLOWED_HOSTS=clinic.example DATABASE_URL="$TEST_DATABASE_URL" CELERY_BROKER_URL="$TEST_BROKER_URL" \
+  $PY manage.py check --deploy --fail-level WARNING
+
+if [ "$CI" = "true" ]; then
+  export REQUIRE_BROWSER=1
+fi
+
+step "pytest on the embedded default (SQLite, filesystem broker)"
+env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest "${PYTEST_ARGS[@]}"
+
+step "pytest on PostgreSQL + Redis with a real Celery worker"
+if $PY scripts/wait_for_services.py "$TEST_DATABASE_URL" "$TEST_BROKER_URL"; then
+  DATABASE_URL="$TEST_DATABASE_URL" CELERY_BROKER_URL="$TEST_BROKER_URL" REQUIRE_SERVER_TESTS=1 \
+    $PY -m pytest "${PYTEST_ARGS[@]}"
+elif [ "$CI" = "true" ]; then
+  echo "FAILED: PostgreSQL or Redis is unreachable and CI=true; nothing is skipped in CI." >&2
+  exit 1
+else
+  echo "WARNING: PostgreSQL ($TEST_DATABASE_URL) or Redis ($TEST_BROKER_URL) unreachable:"
+  echo "         the server-backed pass did not run. Start them, or set TEST_DATABASE_URL / TEST_BROKER_URL."
+fi

@@ -1,0 +1,43 @@
+import os
+
+import pytest
+from django.conf import settings
+
+from clinic.celery import app as celery_app
+from tests.celery_worker import WorkerProcess, purge_broker
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_unless_real_worker(request):
+    """Run tasks inline in unit tests; tests that use a real worker publish to the real broker."""
+    eager = "celery_worker" not in request.fixturenames and not request.node.get_closest_marker("integration")
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    celery_app.conf.task_eager_propagates = eager
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real `celery worker` subprocess on the test database and the configured broker."""
+    purge_broker()
+    worker = WorkerProcess().start()
+    yield worker
+    worker.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip server-backed tests when no servers are configured, unless they are required (CI)."""
+    for item in items:
+        if "tests/integration/" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+    servers_configured = settings.IS_POSTGRES and settings.CELERY_BROKER_URL.startswith("redis://")
+    if servers_configured:
+        return
+    if os.environ.get("REQUIRE_SERVER_TESTS"):
+        raise pytest.UsageError("REQUIRE_SERVER_TESTS is set but DATABASE_URL / CELERY_BROKER_URL are not servers")
+    skip = pytest.mark.skip(reason="needs DATABASE_URL=postgres://... and CELERY_BROKER_URL=redis://...")
+    for item in items:
+        if item.get_closest_marker("integration"):
+            item.add_marker(skip)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TpiConfig(AppConfig):
+    name = "tpi"
+    verbose_name = "Trigger point injections"
