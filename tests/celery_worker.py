@@ -28,12 +28,20 @@ def database_url_for_tests() -> str:
 class WorkerProcess:
     """Start, stop and kill a `celery worker` process; its output goes to a log file."""
 
-    def __init__(self, *, concurrency: int = 1, env: dict[str, str] | None = None, log_dir: Path | None = None):
+    def __init__(
+        self,
+        *,
+        concurrency: int = 1,
+        env: dict[str, str] | None = None,
+        include: tuple[str, ...] = (),
+        log_dir: Path | None = None,
+    ):
         self.name = f"test-{uuid.uuid4().hex[:8]}"
         log_dir = log_dir or ROOT / "var" / "test-logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{self.name}.log"
         self.concurrency = concurrency
+        self.include = include
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url_for_tests(),
@@ -49,7 +57,8 @@ class WorkerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--loglevel", "INFO",
              "--pool", "prefork", "--concurrency", str(self.concurrency), "--hostname", f"{self.name}@%h",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+             "--without-gossip", "--without-mingle", "--without-heartbeat",
+             *(["--include", ",".join(self.include)] if self.include else [])],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + timeout
@@ -84,10 +93,13 @@ class WorkerProcess:
 
 
 def purge_broker() -> None:
-    """Drop messages a previous run left in the test broker's default queue."""
+    """Drop messages a previous run left in the test broker: the queue and, on Redis, the unacked ones."""
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_declare(queue=app.conf.task_default_queue, durable=True, auto_delete=False)
-        conn.default_channel.queue_purge(app.conf.task_default_queue)
+        channel = conn.default_channel
+        channel.queue_declare(queue=app.conf.task_default_queue, durable=True, auto_delete=False)
+        channel.queue_purge(app.conf.task_default_queue)
+        if conn.transport.driver_type == "redis":
+            channel.client.delete(channel.unacked_key, channel.unacked_index_key, channel.unacked_mutex_key)
 
 
 def wait_until(predicate, *, timeout: float = 30, interval: float = 0.2, message: str = "condition"):
