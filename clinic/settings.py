@@ -171,6 +171,7 @@ if BROKER_IS_FILESYSTEM:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
