@@ -1,0 +1,16 @@
+from auditlog.middleware import AuditlogMiddleware
+from django.contrib.auth import get_user_model
+from django.utils.functional import SimpleLazyObject
+
+
+class AuditActorMiddleware(AuditlogMiddleware):
+    """auditlog's middleware, but the actor is read when a change is saved, not when the request
+    arrives: DRF authenticates tokens inside the view and then sets `request.user`."""
+
+    @staticmethod
+    def _get_actor(request):
+        def actor():
+            user = getattr(request, "user", None)
+            return user if isinstance(user, get_user_model()) and user.is_authenticated else None
+
+        return SimpleLazyObject(actor)
