@@ -35,7 +35,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w])(\+\d{8,15}|\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4})(?![\w])")
 _DATE = re.compile(r"\b(19|20)\d{2}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/(19|20)\d{2}\b")
 _FIELD = re.compile(
-    r"""(?P<key>['"]?\b(?:%s)\b['"]?\s*[:=]\s*)(?P<value>'[^']*'|"[^"]*"|[^,\s)}\]]+)""" % "|".join(PHI_FIELDS),
+    r"""(?P<key>['"]?\b(?:""" + "|".join(PHI_FIELDS) + r""")\b['"]?\s*[:=]\s*)(?P<value>'[^']*'|"[^"]*"|[^,\s)}\]]+)""",
     re.IGNORECASE,
 )
 
