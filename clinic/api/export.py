@@ -11,8 +11,12 @@ from clinic.models import Patient
 from clinic.roles import IsClinicAdmin
 
 
+class CanExportRecords(IsClinicAdmin):
+    message = "Only a clinic admin may export a patient's record."
+
+
 class PatientExportView(APIView):
-    permission_classes = [IsClinicAdmin]
+    permission_classes = [CanExportRecords]
 
     @extend_schema(
         operation_id="patients_export",

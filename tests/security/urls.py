@@ -1,7 +1,7 @@
 """Test-only routes: a patients viewset built the way every app's viewsets are meant to be."""
 
 from django.urls import include, path
-from rest_framework import permissions, serializers, views, viewsets
+from rest_framework import filters, permissions, serializers, views, viewsets
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
@@ -21,6 +21,8 @@ class PatientSerializer(serializers.ModelSerializer):
 class PatientViewSet(AccessLoggedRetrieveMixin, viewsets.ModelViewSet):
     queryset = Patient.objects.order_by("id")
     serializer_class = PatientSerializer
+    filter_backends = [filters.SearchFilter]
+    search_fields = ["legal_last_name", "email"]
     permission_classes = [ClinicModelPermissions]
 
     def has_object_access(self, request, obj) -> bool:
