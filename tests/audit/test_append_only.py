@@ -31,9 +31,12 @@ def rows():
 )
 def test_raw_update_and_delete_on_audit_tables_fail(rows, sql):
     access, write = rows
-    with pytest.raises(DatabaseError, match="audit rows are append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, {"access": access.pk, "write": write.pk})
+    with (
+        pytest.raises(DatabaseError, match="audit rows are append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, {"access": access.pk, "write": write.pk})
     assert AccessLog.objects.filter(pk=access.pk, action="view").exists()
     assert LogEntry.objects.filter(pk=write.pk, changes_text="").exists()
 

@@ -53,9 +53,7 @@ def test_only_clinic_admins_may_open(role):
 def test_a_reason_is_mandatory(reason):
     with pytest.raises(ValidationError) as excinfo:
         break_glass_open(user=staff_user(roles.CLINIC_ADMIN), patient=PatientFactory(), reason=reason)
-    assert excinfo.value.message_dict == {
-        "reason": ["Give the reason for emergency access (at least 10 characters)."]
-    }
+    assert excinfo.value.message_dict == {"reason": ["Give the reason for emergency access (at least 10 characters)."]}
     assert not BreakGlassGrant.objects.exists()
 
 

@@ -38,10 +38,13 @@ def production_settings(**extra) -> dict:
 
 def test_production_defaults_are_locked_down():
     s = production_settings()
-    assert s["SESSION_COOKIE_SECURE"] and s["CSRF_COOKIE_SECURE"] and s["SECURE_SSL_REDIRECT"]
+    assert s["SESSION_COOKIE_SECURE"]
+    assert s["CSRF_COOKIE_SECURE"]
+    assert s["SECURE_SSL_REDIRECT"]
     assert s["SECURE_HSTS_SECONDS"] == 365 * 24 * 3600
     assert s["SECURE_HSTS_INCLUDE_SUBDOMAINS"]
-    assert s["SESSION_COOKIE_HTTPONLY"] and s["CSRF_COOKIE_HTTPONLY"]
+    assert s["SESSION_COOKIE_HTTPONLY"]
+    assert s["CSRF_COOKIE_HTTPONLY"]
     assert s["X_FRAME_OPTIONS"] == "DENY"
     assert s["SECURE_CONTENT_TYPE_NOSNIFF"]
     assert s["OTP_REQUIRED"] is True
