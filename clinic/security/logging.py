@@ -30,9 +30,9 @@ PHI_FIELDS = (
     "notes",
 )
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(\.[\w-]+)+")  # RFC 5322 atext local parts
 # E.164 (+15555550123) and common national forms ((555) 555-0123, 555-555-0123, 555.555.0123).
-_PHONE = re.compile(r"(?<![\w])(\+\d{8,15}|\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4})(?![\w])")
+_PHONE = re.compile(r"\+\d{8,15}|(?<!\w)\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\w)")
 _DATE = re.compile(r"\b(19|20)\d{2}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/(19|20)\d{2}\b")
 _FIELD = re.compile(
     r"""(?P<key>['"]?\b(?:""" + "|".join(PHI_FIELDS) + r""")\b['"]?\s*[:=]\s*)(?P<value>'[^']*'|"[^"]*"|[^,\s)}\]]+)""",

@@ -90,3 +90,15 @@ def test_otp_enrol_command_creates_a_device_and_prints_a_qr_code(tmp_path):
     call_command("otp_enrol", "drlee", "--replace", "--qr-file", str(svg), stdout=io.StringIO())
     assert TOTPDevice.objects.filter(user=user).count() == 1
     assert svg.read_text().startswith("<?xml")
+
+
+@override_settings(OTP_REQUIRED=True)
+def test_verified_login_helper_passes_the_two_factor_gate(client):
+    from tests.security.helpers import verified_login
+
+    user, _ = enrolled_admin()
+    verified_login(client, user)
+    assert client.get("/admin/").status_code == 200
+    api = APIClient()
+    verified_login(api, user)
+    assert api.get(f"/api/patients/{PatientFactory().pk}/export/").status_code == 200
