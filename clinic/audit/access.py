@@ -3,6 +3,7 @@
 from django.contrib.contenttypes.models import ContentType
 
 from clinic.audit.models import AccessLog
+from clinic.security.client_ip import client_ip
 
 USER_AGENT_MAX = 300
 PATH_MAX = 500
@@ -19,7 +20,7 @@ def access_record(*, user, patient, obj, action: str, request=None) -> AccessLog
         content_type=ContentType.objects.get_for_model(obj),
         object_id=str(obj.pk),
         action=action,
-        remote_addr=meta.get("REMOTE_ADDR") or None,
+        remote_addr=client_ip(request) if request is not None else None,
         user_agent=meta.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX],
         # The path only: query strings may carry search terms (names).
         path=request.path[:PATH_MAX] if request is not None else "",
