@@ -109,6 +109,15 @@ def otp_satisfied(request) -> bool:
     return bool(is_verified and is_verified())
 
 
+class OTPSatisfied(permissions.BasePermission):
+    """Refuse a session that has not passed two-factor sign-in while OTP_REQUIRED is on."""
+
+    message = "Sign in with your authenticator code first."
+
+    def has_permission(self, request, view) -> bool:
+        return otp_satisfied(request)
+
+
 class ClinicModelPermissions(permissions.DjangoModelPermissions):
     """Model permissions for every API viewset (reads need `view_`), plus an object-level hook.
 

@@ -290,6 +290,7 @@ OTP_REQUIRED = env_bool("OTP_REQUIRED", not DEBUG and not TESTING)
 OTP_TOTP_ISSUER = CLINIC_NAME
 
 # Throttling needs a cache shared by every web process in production (e.g. redis://.../2).
+# Signed webhooks are anonymous to DRF: give them their own throttle_classes, not the anon rate.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
     "rest_framework.throttling.AnonRateThrottle",
@@ -319,4 +320,6 @@ for _handler in LOGGING["handlers"].values():
     _handler.setdefault("filters", []).append("scrub_phi")
 LOGGING["loggers"]["clinic.requests"] = {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")}
 # The schema and the API docs are behind sign-in like the rest of /api/.
-SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated", "clinic.roles.OTPSatisfied"]
+# Views that keep the default permissions still need two-factor sign-in for sessions.
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("clinic.roles.OTPSatisfied")

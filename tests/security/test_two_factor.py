@@ -102,3 +102,20 @@ def test_verified_login_helper_passes_the_two_factor_gate(client):
     api = APIClient()
     verified_login(api, user)
     assert api.get(f"/api/patients/{PatientFactory().pk}/export/").status_code == 200
+
+
+@override_settings(OTP_REQUIRED=True)
+def test_default_api_permissions_and_the_schema_need_two_factor_for_sessions():
+    from django.conf import settings
+
+    assert settings.REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"][-1] == "clinic.roles.OTPSatisfied"
+    user, _ = enrolled_admin()
+    session = APIClient()
+    session.force_login(user)
+    response = session.get("/api/schema/?format=json")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Sign in with your authenticator code first."}
+    from tests.security.helpers import verified_login
+
+    verified_login(session, user)
+    assert session.get("/api/schema/?format=json").status_code == 200
