@@ -319,6 +319,7 @@ LOGGING["filters"] = {"scrub_phi": {"()": "clinic.security.logging.PHIScrubFilte
 for _handler in LOGGING["handlers"].values():
     _handler.setdefault("filters", []).append("scrub_phi")
 LOGGING["loggers"]["clinic.requests"] = {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")}
+
 # The schema and the API docs are behind sign-in like the rest of /api/.
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated", "clinic.roles.OTPSatisfied"]
 # Views that keep the default permissions still need two-factor sign-in for sessions.
