@@ -3,8 +3,10 @@
 from datetime import date
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from clinic import roles
 from clinic.models import Patient, Provider
 from clinic.patients import patient_create
 
@@ -20,6 +22,14 @@ _PROVIDERS = {
     "drlee": ("Morgan", "Lee", Provider.Role.PHYSICIAN, "MD", "1234567893"),
     "drpatel": ("Asha", "Patel", Provider.Role.PHYSICIAN, "DO", ""),
     "pasi": ("Pasi", "Virtanen", Provider.Role.MASSAGE_THERAPIST, "LMT", ""),
+}
+# Each demo user's role group (clinic.roles); created by a migration, permissions synced after migrate.
+_GROUPS = {
+    "admin": roles.CLINIC_ADMIN,
+    "frontdesk": roles.FRONT_DESK,
+    "drlee": roles.PROVIDER,
+    "drpatel": roles.PROVIDER,
+    "pasi": roles.MASSAGE_THERAPIST,
 }
 _PATIENTS = [
     ("Jordan", "Rivera", date(1978, 4, 12), Patient.Sex.FEMALE, "+12025550143", "jordan@example.com"),
@@ -40,6 +50,7 @@ def seed() -> None:
             user.is_superuser = username == "admin"
             user.set_password(DEMO_PASSWORD)
             user.save()
+        user.groups.add(Group.objects.get(name=_GROUPS[username]))
         if username in _PROVIDERS:
             _, _, role, credentials, npi = _PROVIDERS[username]
             Provider.objects.get_or_create(user=user, defaults={"role": role, "credentials": credentials, "npi": npi})

@@ -199,7 +199,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -242,3 +242,86 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=int(timedelta(days=365).total_seconds()))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# --- Security, privacy and audit (issue 6) ----------------------------------------------------
+INSTALLED_APPS += [
+    "rest_framework.authtoken",
+    "axes",
+    "auditlog",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "clinic.accounts",
+    "clinic.audit",
+]
+# Oversized bodies are refused before any view runs; no request body is ever logged.
+MIDDLEWARE.insert(1, "clinic.security.middleware.RequestSizeLimitMiddleware")
+MIDDLEWARE.insert(2, "clinic.security.middleware.RequestLogMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "clinic.audit.middleware.AuditActorMiddleware"
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # must stay last
+
+# Axes first: it refuses locked-out logins before the model backend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "clinic.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+
+# Proxies in front of the web processes that append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "clinic.security.client_ip.client_ip"
+
+# Sessions end after SESSION_IDLE_MINUTES without a request, and when the browser closes.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=15) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Two-factor sign-in (TOTP) for staff: on by default in production, off in development and tests.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", not DEBUG and not TESTING)
+OTP_TOTP_ISSUER = CLINIC_NAME
+
+# Throttling needs a cache shared by every web process in production (e.g. redis://.../2).
+# Signed webhooks are anonymous to DRF: give them their own throttle_classes, not the anon rate.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "rest_framework.throttling.AnonRateThrottle",
+    "rest_framework.throttling.UserRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "anon": env.str("API_THROTTLE_ANON", default="30/minute"),
+    "user": env.str("API_THROTTLE_USER", default="600/minute"),
+}
+
+# Break-glass: how long an emergency grant to one chart lasts.
+BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
+
+# Payload limits: DRF parses JSON from the stream, so clinic.security enforces this for every request.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Audit of writes (django-auditlog): the actor comes from clinic.audit.middleware.
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+
+# No PHI in logs: every handler scrubs emails, phone numbers and PHI-bearing fields (defence in
+# depth; code never logs them). SQL is never logged at DEBUG (parameters hold patient data).
+LOGGING["filters"] = {"scrub_phi": {"()": "clinic.security.logging.PHIScrubFilter"}}
+for _handler in LOGGING["handlers"].values():
+    _handler.setdefault("filters", []).append("scrub_phi")
+LOGGING["loggers"]["clinic.requests"] = {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")}
+
+# The schema and the API docs are behind sign-in like the rest of /api/.
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated", "clinic.roles.OTPSatisfied"]
+# Views that keep the default permissions still need two-factor sign-in for sessions.
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("clinic.roles.OTPSatisfied")

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from clinic.api.export import PatientExportView
 from clinic.views import healthz
 
 api_patterns = [
@@ -13,6 +14,11 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]
+
+# Security and audit (issue 6): right-of-access export, kept apart from the patients viewset.
+api_patterns += [
+    path("patients/<int:pk>/export/", PatientExportView.as_view(), name="patient-export"),
 ]
 
 urlpatterns = [

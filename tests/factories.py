@@ -56,3 +56,13 @@ class PatientFactory(factory.django.DjangoModelFactory):
     email_consent = True
     email_consent_at = factory.LazyFunction(timezone.now)
     email_consent_method = Patient.ConsentMethod.WRITTEN
+
+
+# --- Security (issue 6): staff users in a role group ------------------------------------------
+def staff_user(role: str, **kwargs):
+    """Return a new staff user who belongs to ROLE's group (see clinic.roles)."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get(name=role))
+    return user

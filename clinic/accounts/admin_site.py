@@ -1,0 +1,23 @@
+"""The admin site: django-otp's OTPAdminSite whose two-factor step follows settings.OTP_REQUIRED."""
+
+from django.conf import settings
+from django.contrib.admin import AdminSite
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+
+
+class ClinicAdminSite(OTPAdminSite):
+    """Ask for a TOTP token at sign-in and refuse unverified sessions when OTP_REQUIRED is on."""
+
+    @property
+    def login_form(self):
+        return OTPAdminAuthenticationForm if settings.OTP_REQUIRED else AdminAuthenticationForm
+
+    @property
+    def login_template(self):
+        return "otp/admin111/login.html" if settings.OTP_REQUIRED else None
+
+    def has_permission(self, request) -> bool:
+        if settings.OTP_REQUIRED:
+            return OTPAdminSite.has_permission(self, request)
+        return AdminSite.has_permission(self, request)

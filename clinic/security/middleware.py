@@ -1,0 +1,52 @@
+"""Request-level safeguards: a hard body-size limit and request logs without bodies or PHI."""
+
+import logging
+import time
+
+from django.conf import settings
+from django.http import JsonResponse
+
+request_logger = logging.getLogger("clinic.requests")
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE with 413 before any view reads it.
+
+    Django enforces the limit only when a view reads `request.body`/`POST`; DRF's parsers read the
+    stream directly, so without this a huge JSON body would be parsed in full.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+        if limit is not None and length > limit:
+            return JsonResponse({"detail": f"Request body too large (limit {limit} bytes)."}, status=413)
+        return self.get_response(request)
+
+
+class RequestLogMiddleware:
+    """Log method, path (never the query string), status, duration and user id: never a body."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.monotonic()
+        response = self.get_response(request)
+        if request_logger.isEnabledFor(logging.INFO):
+            user = getattr(request, "user", None)
+            request_logger.info(
+                "%s %s %s %.0fms user=%s",
+                request.method,
+                request.path,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+                user.pk if user is not None and user.is_authenticated else "-",
+            )
+        return response

@@ -1,0 +1,129 @@
+import io
+import logging
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from clinic import roles
+from clinic.models import Patient
+from clinic.security.logging import PHIScrubFilter, scrub
+from tests.factories import staff_user
+
+FIRST, LAST, PHONE, EMAIL = "Quintessa", "Vanderbilt", "+12025550187", "quintessa.v@patients.example"
+PHI = [FIRST, LAST, PHONE, "2025550187", "(202) 555-0187", EMAIL, "1967-08-29", "08/29/1967", "Aug. 29, 1967"]
+
+
+def add_form() -> dict:
+    return {
+        "legal_first_name": FIRST,
+        "legal_last_name": LAST,
+        "preferred_name": "",
+        "date_of_birth": "1967-08-29",
+        "sex": "female",
+        "mobile_phone": PHONE,
+        "email": EMAIL,
+        "preferred_channel": "sms",
+        "time_zone": "America/New_York",
+        "preferred_language": "en",
+        "status": "active",
+        "allergies": "",
+        "anticoagulant_details": "",
+    }
+
+
+def everything_logged(caplog) -> str:
+    """Return every message and traceback as emitted, before the scrubbing filter (code must not log PHI)."""
+    parts = []
+    for record in caplog.records:
+        parts.append(record.getMessage())
+        if record.exc_info:
+            parts.append(logging.Formatter().formatException(record.exc_info))
+    return "\n".join(parts)
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.security.urls")
+def test_a_full_flow_logs_no_name_phone_email_or_birth_date(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    admin = staff_user(roles.CLINIC_ADMIN)
+    # A failed sign-in, then a real one.
+    client.post("/admin/login/", {"username": "nobody", "password": "wrong"})
+    client.force_login(admin)
+    # Create the patient in the admin (first a rejected form, then a valid one).
+    assert client.post("/admin/clinic/patient/add/", add_form() | {"date_of_birth": "not a date"}).status_code == 200
+    assert client.post("/admin/clinic/patient/add/", add_form()).status_code == 302
+    patient = Patient.objects.get(legal_last_name=LAST)
+    # Read it in the admin (change page and a search) and through the API; export it.
+    assert client.get(f"/admin/clinic/patient/{patient.pk}/change/").status_code == 200
+    assert client.get(f"/admin/clinic/patient/?q={LAST}").status_code == 200
+    api = APIClient()
+    api.force_authenticate(admin)
+    assert api.get(f"/api/test-patients/{patient.pk}/").status_code == 200
+    assert api.get(f"/api/test-patients/?search={EMAIL}").status_code == 200
+    bad = api.patch(f"/api/test-patients/{patient.pk}/", {"email": f"{FIRST} at home", "mobile_phone": "call me"})
+    assert bad.status_code == 400
+    assert api.get(f"/api/patients/{patient.pk}/export/").status_code == 200
+    nobody = APIClient()
+    nobody.force_authenticate(staff_user(roles.PROVIDER))
+    assert nobody.get(f"/api/patients/{patient.pk}/export/?name={LAST}").status_code == 403
+
+    logged = everything_logged(caplog)
+    assert f"/api/patients/{patient.pk}/export/" in logged  # the request log did run
+    for value in PHI:
+        assert value not in logged, value
+
+
+def test_logging_config_scrubs_on_every_handler_and_never_logs_sql():
+    assert settings.LOGGING["filters"]["scrub_phi"]["()"] == "clinic.security.logging.PHIScrubFilter"
+    for name, handler in settings.LOGGING["handlers"].items():
+        assert "scrub_phi" in handler["filters"], name
+    for handler in logging.getLogger().handlers:
+        if not type(handler).__module__.startswith("_pytest"):
+            assert any(isinstance(f, PHIScrubFilter) for f in handler.filters), handler
+    assert logging.getLogger("django.db.backends").getEffectiveLevel() >= logging.INFO
+
+
+def test_the_configured_handler_scrubs_a_careless_log_line():
+    handler = next(h for h in logging.getLogger().handlers if any(isinstance(f, PHIScrubFilter) for f in h.filters))
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+    try:
+        log = logging.getLogger("clinic.careless")
+        log.error("sending to %s <%s> born %s", PHONE, EMAIL, "1967-08-29")
+        try:
+            raise ValueError(f"bad patient {{'legal_last_name': '{LAST}', 'legal_first_name': '{FIRST}'}}")
+        except ValueError:
+            log.exception("failed for legal_last_name=%s", LAST)
+    finally:
+        handler.setStream(previous)
+    output = buffer.getvalue()
+    assert "sending to [redacted] <[redacted]> born [redacted]" in output
+    assert "failed for legal_last_name=[redacted]" in output
+    assert "ValueError" in output
+    for value in PHI:
+        assert value not in output, value
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mail ann.lee+x@example.co.uk now", "mail [redacted] now"),
+        ("sms +12025550143 queued", "sms [redacted] queued"),
+        ("call (202) 555-0143 or 202-555-0143 or 202.555.0143", "call [redacted] or [redacted] or [redacted]"),
+        ("dob 1980-05-17 and 5/17/1980", "dob [redacted] and [redacted]"),
+        ("legal_first_name='Ann' sex=female", "legal_first_name=[redacted] sex=female"),
+        ('{"email": "a@b.example", "mrn": "12345674"}', '{"email": [redacted], "mrn": "12345674"}'),
+        ("note: Ann cried, status=ok", "note: [redacted] cried, status=ok"),
+        ("GET /api/patients/42/export/ 200 12ms user=7", "GET /api/patients/42/export/ 200 12ms user=7"),
+        ("message 1234 sent via provider SM123", "message 1234 sent via provider SM123"),
+    ],
+)
+def test_scrub(text, expected):
+    assert scrub(text) == expected
+
+
+def test_filter_survives_a_broken_format_string():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "value %s %s", (EMAIL,), None)
+    assert PHIScrubFilter().filter(record) is True
+    assert EMAIL not in record.getMessage()
