@@ -241,3 +241,33 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=int(timedelta(days=365).total_seconds()))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# --- TPI: procedures, warnings and follow-ups (issue 3) ----------------------------------------
+# Follow-up due times after `performed_at`: the 72-hour check-in (relief usually starts 24-72 h
+# after the injection) and the reassessment "one month" later, taken as 30 days (docs/decisions.md).
+TPI_CHECKIN_AFTER = timedelta(hours=env.int("TPI_CHECKIN_AFTER_HOURS", default=72))
+TPI_REASSESSMENT_AFTER = timedelta(days=env.int("TPI_REASSESSMENT_AFTER_DAYS", default=30))
+# Pre-sign warnings (never blocks): the same site injected fewer than N days ago, and the patient's
+# cumulative steroid dose (mg, all agents) over a rolling window above a threshold.
+TPI_SAME_SITE_MIN_DAYS = env.int("TPI_SAME_SITE_MIN_DAYS", default=14)
+TPI_STEROID_WINDOW_DAYS = env.int("TPI_STEROID_WINDOW_DAYS", default=90)
+TPI_STEROID_CUMULATIVE_MAX_MG = env.float("TPI_STEROID_CUMULATIVE_MAX_MG", default=80.0)
+# Per-injection sanity limits per agent (values must be positive and at most these); format
+# "agent=value,agent=value". They catch typing errors; they are not dosing guidance.
+TPI_ANAESTHETIC_MAX_VOLUME_ML = env.dict(
+    "TPI_ANAESTHETIC_MAX_VOLUME_ML",
+    cast={"value": float},
+    default={"lidocaine": 10.0, "bupivacaine": 10.0, "ropivacaine": 10.0, "procaine": 10.0},
+)
+TPI_ANAESTHETIC_MAX_CONCENTRATION_PERCENT = env.dict(
+    "TPI_ANAESTHETIC_MAX_CONCENTRATION_PERCENT",
+    cast={"value": float},
+    default={"lidocaine": 2.0, "bupivacaine": 0.5, "ropivacaine": 1.0, "procaine": 2.0},
+)
+TPI_STEROID_MAX_DOSE_MG = env.dict(
+    "TPI_STEROID_MAX_DOSE_MG",
+    cast={"value": float},
+    default={"triamcinolone": 40.0, "methylprednisolone": 80.0, "dexamethasone": 8.0, "betamethasone": 12.0},
+)
+# Users in this Django group may sign any provider's procedure (besides superusers).
+TPI_CLINIC_ADMIN_GROUP = env.str("TPI_CLINIC_ADMIN_GROUP", default="clinic admin")
