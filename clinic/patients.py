@@ -3,6 +3,7 @@
 import secrets
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from clinic.models import Patient
@@ -34,3 +35,26 @@ def patient_create(**fields: Any) -> Patient:
                 continue
             raise
     raise AssertionError("unreachable")
+
+
+# Fields staff may change after registration; the MRN never changes.
+PATIENT_UPDATABLE_FIELDS = frozenset(f.name for f in Patient._meta.concrete_fields) - {
+    "id",
+    "mrn",
+    "created_at",
+    "updated_at",
+}
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, **fields: Any) -> Patient:
+    """Change a patient's record; validates every field, and the MRN stays as generated."""
+    unknown = sorted(set(fields) - PATIENT_UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.full_clean()
+    locked.save()
+    return locked

@@ -6,6 +6,8 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from clinic.exceptions import StateConflict
+
 
 class Conflict(exceptions.APIException):
     """409: the request clashes with the current state (already signed, slot taken, ...)."""
@@ -27,6 +29,8 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(_as_field_errors(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, StateConflict):
+        exc = Conflict(exc.message, code=exc.code)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(*(exc.args[:1]))
     response = drf_exception_handler(exc, context)

@@ -117,6 +117,10 @@ class Procedure(models.Model):
             errors["consent_obtained"] = "Record who obtained consent and when."
         if self.consent_obtained_at and self.consent_obtained_at > timezone.now():
             errors["consent_obtained_at"] = "Consent cannot be recorded in the future."
+        if self.provider_id and not self.provider.is_injector:
+            errors["provider"] = "Only a physician, nurse practitioner or PA performs injections."
+        if self.appointment_id and self.patient_id and self.appointment.patient_id != self.patient_id:
+            errors["appointment"] = "This appointment belongs to another patient."
         if errors:
             raise ValidationError(errors)
 
