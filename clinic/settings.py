@@ -271,3 +271,7 @@ TPI_STEROID_MAX_DOSE_MG = env.dict(
 )
 # Users in this Django group may sign any provider's procedure (besides superusers).
 TPI_CLINIC_ADMIN_GROUP = env.str("TPI_CLINIC_ADMIN_GROUP", default="clinic admin")
+
+# --- Tests: a fast password hasher (the real one costs about a second per test user) --------------
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

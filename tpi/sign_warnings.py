@@ -65,7 +65,8 @@ def procedure_sign_warnings(*, procedure: Procedure) -> list[SignWarning]:
         warnings.append(
             SignWarning(
                 "steroid_cumulative",
-                f"Cumulative steroid dose over {window} days would be {total:g} mg (threshold {threshold:g} mg).",
+                f"Cumulative steroid dose over {window} days would be {float(total):g} mg "
+                f"(threshold {float(threshold):g} mg).",
             )
         )
     return warnings
