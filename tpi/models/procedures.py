@@ -22,7 +22,9 @@ def cpt_for_muscles(count: int) -> str:
 class ProcedureQuerySet(models.QuerySet):
     def with_muscle_count(self) -> "ProcedureQuerySet":
         """Annotate the number of distinct muscles injected (what the CPT code counts)."""
-        return self.annotate(muscle_count=models.Count("injections__site", distinct=True))
+        # An aggregate drops Meta.ordering (GROUP BY): keep the list order stable for pagination.
+        annotated = self.annotate(muscle_count=models.Count("injections__site", distinct=True))
+        return annotated if annotated.query.order_by else annotated.order_by(*Procedure._meta.ordering)
 
     def with_steroid(self) -> "ProcedureQuerySet":
         """Procedures where at least one site got a steroid with the anaesthetic."""
