@@ -230,43 +230,53 @@ class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         procedure = formset.instance
+        # The admin's change message reads these lists; the services do the writing.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
             if not inline_form.has_changed():
                 continue
             data = inline_form.cleaned_data
             instance = inline_form.instance
+            saved = None
             if formset.model is Injection:
                 names = inline_form.changed_data if instance.pk else data
                 fields = {n: data[n] for n in names if n in INJECTION_FIELDS}
                 if instance.pk:
-                    injection_update(injection=instance, **fields)
+                    saved = injection_update(injection=instance, **fields)
                 else:
-                    injection_add(procedure=procedure, **fields)
+                    saved = injection_add(procedure=procedure, **fields)
             elif formset.model is MassageNote:
                 fields = {n: data[n] for n in data if n in MASSAGE_FIELDS}
                 if instance.pk:
-                    massage_note_update(note=instance, sites=data["sites"], **fields)
+                    saved = massage_note_update(note=instance, sites=data["sites"], **fields)
                 else:
-                    massage_note_create(procedure=procedure, sites=data["sites"], **fields)
+                    saved = massage_note_create(procedure=procedure, sites=data["sites"], **fields)
             elif formset.model is Addendum and not instance.pk:
-                addendum_add(procedure=procedure, author=request.user, text=data["text"])
+                saved = addendum_add(procedure=procedure, author=request.user, text=data["text"])
+            if saved is None:
+                continue
+            if instance.pk:
+                formset.changed_objects.append((saved, inline_form.changed_data))
+            else:
+                formset.new_objects.append(saved)
 
     @admin.action(description="Sign selected procedures")
     def sign_selected(self, request, queryset):
         for procedure in queryset:
+            label = f"Procedure #{procedure.pk} ({procedure.patient})"
             warnings = procedure_sign_warnings(procedure=procedure) if procedure.is_draft else []
             try:
                 procedure_sign(procedure=procedure, by=request.user)
             except (StateConflict, PermissionDenied) as exc:
-                self.message_user(request, f"{procedure}: {exc}", messages.ERROR)
+                self.message_user(request, f"{label}: {exc}", messages.ERROR)
                 continue
             except ValidationError as exc:
                 reasons = "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
-                self.message_user(request, f"{procedure}: not signed: {reasons}", messages.ERROR)
+                self.message_user(request, f"{label}: not signed: {reasons}", messages.ERROR)
                 continue
-            self.message_user(request, f"{procedure}: signed.", messages.SUCCESS)
+            self.message_user(request, f"{label}: signed.", messages.SUCCESS)
             for warning in warnings:
-                self.message_user(request, f"{procedure}: {warning.message}", messages.WARNING)
+                self.message_user(request, f"{label}: {warning.message}", messages.WARNING)
 
 
 class PatientProcedureInline(admin.TabularInline):
