@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from clinic.models import Patient
 from clinic.validators import luhn_is_valid
@@ -19,10 +20,20 @@ def mrn_generate() -> str:
     return body + check
 
 
+def _stamp_consent(patient: Patient) -> None:
+    """Consent given without a time was given now (the database insists on a time)."""
+    now = timezone.now()
+    if patient.sms_consent and patient.sms_consent_at is None:
+        patient.sms_consent_at = now
+    if patient.email_consent and patient.email_consent_at is None:
+        patient.email_consent_at = now
+
+
 def patient_create(**fields: Any) -> Patient:
     """Create a patient with a freshly generated, unique MRN; validates every field first."""
     patient = Patient(**fields)
     patient.mrn = mrn_generate()
+    _stamp_consent(patient)
     patient.full_clean()
     for attempt in range(MRN_ATTEMPTS):
         try:
@@ -55,6 +66,7 @@ def patient_update(*, patient: Patient, **fields: Any) -> Patient:
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     for name, value in fields.items():
         setattr(locked, name, value)
+    _stamp_consent(locked)
     locked.full_clean()
     locked.save()
     return locked

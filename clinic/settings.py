@@ -271,6 +271,8 @@ TPI_STEROID_MAX_DOSE_MG = env.dict(
 )
 # Users in this Django group may sign any provider's procedure (besides superusers).
 TPI_CLINIC_ADMIN_GROUP = env.str("TPI_CLINIC_ADMIN_GROUP", default="clinic admin")
+# SMS and email consent share one choice set: one enum name in the OpenAPI schema.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ConsentMethodEnum": "clinic.models.patients.Patient.ConsentMethod"}
 
 # --- Tests: a fast password hasher (the real one costs about a second per test user) --------------
 if TESTING:

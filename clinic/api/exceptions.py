@@ -1,6 +1,6 @@
 """One JSON error shape for the whole API: {"errors": {field: [reasons]}, "detail": summary}."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -19,7 +19,10 @@ class Conflict(exceptions.APIException):
 
 def _as_field_errors(error: DjangoValidationError) -> dict:
     if hasattr(error, "error_dict"):
-        return {field: [m for e in errs for m in e.messages] for field, errs in error.error_dict.items()}
+        return {
+            ("non_field_errors" if field == NON_FIELD_ERRORS else field): [m for e in errs for m in e.messages]
+            for field, errs in error.error_dict.items()
+        }
     return {"non_field_errors": error.messages}
 
 

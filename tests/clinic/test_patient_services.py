@@ -46,3 +46,18 @@ def test_create_generates_a_unique_mrn():
 
     assert len(patient.mrn) == 8
     assert Patient.objects.get(mrn=patient.mrn) == patient
+
+
+def test_consent_without_a_time_is_stamped_now():
+    import datetime as dt
+
+    import time_machine
+
+    moment = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+    with time_machine.travel(moment, tick=False):
+        patient = patient_create(
+            legal_first_name="Ann", legal_last_name="Lee", date_of_birth="1970-01-02", sms_consent=True
+        )
+        updated = patient_update(patient=patient, email_consent=True, email="ann@example.com")
+
+    assert (updated.sms_consent_at, updated.email_consent_at) == (moment, moment)
