@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
@@ -21,7 +22,7 @@ from tpi.procedures import (
     procedure_update,
 )
 from tpi.sign_warnings import procedure_sign_warnings
-from tpi.signing import addendum_add, procedure_sign
+from tpi.signing import addendum_add, procedure_sign, procedure_void
 
 
 class NoDeleteMixin:
@@ -143,7 +144,7 @@ class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
     autocomplete_fields = ["patient", "provider"]
     raw_id_fields = ["appointment"]
     inlines = [InjectionInline, MassageNoteInline, AddendumInline, FollowUpInline]
-    actions = ["sign_selected"]
+    actions = ["sign_selected", "void_selected"]
     fieldsets = [
         (None, {"fields": ["patient", "provider", "appointment", "performed_at"]}),
         ("Indication and pain", {"fields": ["indication", "indication_icd10", "pain_before", "pain_after"]}),
@@ -260,23 +261,48 @@ class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
             else:
                 formset.new_objects.append(saved)
 
+    def _sign(self, request, procedure) -> None:
+        label = f"Procedure #{procedure.pk} ({procedure.patient})"
+        warnings = procedure_sign_warnings(procedure=procedure) if procedure.is_draft else []
+        try:
+            procedure_sign(procedure=procedure, by=request.user)
+        except (StateConflict, PermissionDenied) as exc:
+            self.message_user(request, f"{label}: {exc}", messages.ERROR)
+            return
+        except ValidationError as exc:
+            reasons = "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
+            self.message_user(request, f"{label}: not signed: {reasons}", messages.ERROR)
+            return
+        self.message_user(request, f"{label}: signed.", messages.SUCCESS)
+        for warning in warnings:
+            self.message_user(request, f"{label}: {warning.message}", messages.WARNING)
+
     @admin.action(description="Sign selected procedures")
     def sign_selected(self, request, queryset):
         for procedure in queryset:
+            self._sign(request, procedure)
+
+    def response_change(self, request, obj):
+        if "_sign" in request.POST:
+            self._sign(request, obj)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    @admin.action(description="Void selected procedures (asks for the reason)")
+    def void_selected(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if "confirm" not in request.POST or not reason:
+            context = {**self.admin_site.each_context(request), "procedures": queryset, "title": "Void procedures"}
+            return TemplateResponse(request, "admin/tpi/procedure/void.html", context)
+        for procedure in queryset:
             label = f"Procedure #{procedure.pk} ({procedure.patient})"
-            warnings = procedure_sign_warnings(procedure=procedure) if procedure.is_draft else []
             try:
-                procedure_sign(procedure=procedure, by=request.user)
+                procedure_void(procedure=procedure, by=request.user, reason=reason)
             except (StateConflict, PermissionDenied) as exc:
                 self.message_user(request, f"{label}: {exc}", messages.ERROR)
                 continue
-            except ValidationError as exc:
-                reasons = "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
-                self.message_user(request, f"{label}: not signed: {reasons}", messages.ERROR)
-                continue
-            self.message_user(request, f"{label}: signed.", messages.SUCCESS)
-            for warning in warnings:
-                self.message_user(request, f"{label}: {warning.message}", messages.WARNING)
+            self.message_user(request, f"{label}: voided.", messages.SUCCESS)
+        return None
 
 
 class PatientProcedureInline(admin.TabularInline):

@@ -237,3 +237,41 @@ def test_site_autocomplete(frozen, admin_client):
 
     assert response.status_code == 200
     assert [r["text"] for r in response.json()["results"]] == ["Lower trapezius", "Middle trapezius", "Upper trapezius"]
+
+
+def test_save_and_sign_button_on_a_draft(frozen, admin_client, provider):
+    injection = InjectionFactory(procedure__provider=provider)
+    procedure = injection.procedure
+    url = f"{CHANGELIST}{procedure.pk}/change/"
+    unchanged = {
+        "id": injection.pk,
+        "procedure": procedure.pk,
+        **lidocaine(needle_gauge="25", lot_number="LIDO-2026-114"),
+    }
+    data = form_data(frozen, procedure.patient, provider, [unchanged], existing=1, pain_after="1", _sign="Save")
+
+    page = admin_client.get(url)
+    response = admin_client.post(url, data, follow=True)
+
+    assert 'name="_sign"' in page.content.decode()
+    procedure.refresh_from_db()
+    assert (procedure.status, procedure.pain_after) == ("signed", 1)
+    assert f"Procedure #{procedure.pk} ({procedure.patient}): signed." in [str(m) for m in response.context["messages"]]
+    assert 'name="_sign"' not in admin_client.get(url).content.decode()
+
+
+def test_void_action_asks_for_a_reason_then_voids(frozen, admin_client, provider):
+    procedure = procedure_sign(procedure=InjectionFactory(procedure__provider=provider).procedure, by=provider.user)
+    selection = {"action": "void_selected", "_selected_action": [procedure.pk]}
+
+    asked = admin_client.post(CHANGELIST, selection)
+    procedure.refresh_from_db()
+    assert asked.status_code == 200
+    assert 'name="reason"' in asked.content.decode()
+    assert procedure.status == "signed"
+
+    admin_client.post(CHANGELIST, {**selection, "confirm": "Void", "reason": "Duplicate entry"})
+
+    procedure.refresh_from_db()
+    assert (procedure.status, procedure.void_reason) == ("voided", "Duplicate entry")
+    assert set(procedure.follow_ups.values_list("status", flat=True)) == {"cancelled"}
