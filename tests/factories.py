@@ -60,13 +60,18 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
 # --- tpi (issue 3) ------------------------------------------------------------------------------
 from decimal import Decimal  # noqa: E402
+from importlib import import_module  # noqa: E402
 
 from tpi.models import Injection, MassageNote, Procedure, TriggerPointSite  # noqa: E402
 
 
 def site(name: str) -> TriggerPointSite:
-    """Return a catalogue site shipped by the data migration, by name."""
-    return TriggerPointSite.objects.get(name=name)
+    """Return a catalogue site shipped by the data migration, by name.
+
+    Recreated from the migration's list when a transactional test has flushed the table.
+    """
+    regions = dict(import_module("tpi.migrations.0002_trigger_point_sites").SITES)
+    return TriggerPointSite.objects.get_or_create(name=name, defaults={"body_region": regions[name]})[0]
 
 
 class ProcedureFactory(factory.django.DjangoModelFactory):
