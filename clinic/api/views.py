@@ -1,6 +1,7 @@
 import django_filters
 from rest_framework import filters, mixins, viewsets
 
+from clinic.api.pagination import PagePagination
 from clinic.api.serializers import PatientSerializer, ProviderSerializer
 from clinic.models import Patient, Provider
 from clinic.patients import patient_create, patient_update
@@ -23,6 +24,7 @@ class PatientViewSet(
 
     queryset = Patient.objects.all()
     serializer_class = PatientSerializer
+    pagination_class = PagePagination
     filterset_class = PatientFilter
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]
@@ -39,4 +41,5 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Provider.objects.select_related("user")
     serializer_class = ProviderSerializer
+    pagination_class = PagePagination
     filterset_fields = ["role", "is_active"]

@@ -259,10 +259,12 @@ def test_list_runs_a_constant_number_of_queries(frozen, api, provider, rows, dja
         procedure_sign(procedure=procedure, by=provider.user)
 
     with django_assert_max_num_queries(8):
-        response = api.get("/api/procedures/?page_size=50")
+        response = api.get(f"/api/procedures/?page_size={rows}")
 
     assert response.status_code == 200
     assert response.json()["count"] == rows
+    assert len(response.json()["results"]) == rows
+    assert {p["cpt_code"] for p in response.json()["results"]} == {"20552"}
 
 
 def test_unauthenticated_requests_are_refused(frozen):

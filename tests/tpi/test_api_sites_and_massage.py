@@ -88,3 +88,26 @@ def test_schema_describes_the_procedure_endpoints(api):
     ]:
         assert path in paths
     assert "delete" not in paths["/api/procedures/{id}/"]
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_massage_note_list_runs_a_constant_number_of_queries(frozen, api, rows, django_assert_max_num_queries):
+    procedure = InjectionFactory().procedure
+    for _ in range(rows):
+        MassageNoteFactory(procedure=procedure, sites=[site("Upper trapezius"), site("Rhomboids")])
+
+    with django_assert_max_num_queries(5):
+        response = api.get(f"/api/massage-notes/?procedure={procedure.pk}")
+
+    assert response.json()["count"] == rows
+    assert len(response.json()["results"][0]["sites"]) == 2
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_site_list_runs_a_constant_number_of_queries(api, rows, django_assert_max_num_queries):
+    with django_assert_max_num_queries(4):
+        response = api.get(f"/api/sites/?page_size={rows}")
+
+    assert response.status_code == 200
+    assert response.json()["count"] >= 30
+    assert len(response.json()["results"]) == rows

@@ -6,6 +6,7 @@ from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from clinic.api.pagination import PagePagination
 from tpi.api.serializers import (
     AddendumSerializer,
     MassageNoteSerializer,
@@ -25,6 +26,7 @@ class TriggerPointSiteViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = TriggerPointSite.objects.all()
     serializer_class = TriggerPointSiteSerializer
+    pagination_class = PagePagination
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
     filterset_fields = ["body_region", "is_active"]
     search_fields = ["name"]
@@ -53,6 +55,7 @@ class ProcedureViewSet(
     """Procedures with nested injections. Drafts are edited; signed ones get addenda; none is deleted."""
 
     serializer_class = ProcedureSerializer
+    pagination_class = PagePagination
     filterset_class = ProcedureFilter
 
     def get_queryset(self):
@@ -125,6 +128,7 @@ class MassageNoteViewSet(
 
     queryset = MassageNote.objects.prefetch_related("sites")
     serializer_class = MassageNoteSerializer
+    pagination_class = PagePagination
     filterset_fields = ["procedure", "therapist"]
 
     def perform_create(self, serializer):

@@ -212,6 +212,10 @@ class Injection(models.Model):
                 ),
                 name="injection_anaesthetic_or_dry_needling",
             ),
+            models.CheckConstraint(
+                condition=models.Q(needle_gauge__isnull=True) | models.Q(needle_gauge__gte=18, needle_gauge__lte=34),
+                name="injection_needle_gauge_18_34",
+            ),
         ]
 
     def __str__(self) -> str:
