@@ -254,19 +254,27 @@ TPI_STEROID_WINDOW_DAYS = env.int("TPI_STEROID_WINDOW_DAYS", default=90)
 TPI_STEROID_CUMULATIVE_MAX_MG = env.float("TPI_STEROID_CUMULATIVE_MAX_MG", default=80.0)
 # Per-injection sanity limits per agent (values must be positive and at most these); format
 # "agent=value,agent=value". They catch typing errors; they are not dosing guidance.
-TPI_ANAESTHETIC_MAX_VOLUME_ML = env.dict(
+
+
+def env_amounts(name: str, default: dict[str, float]) -> dict[str, float]:
+    """Return DEFAULT updated by NAME ("agent=number,agent=number"); refuse anything not a number."""
+    raw = env.dict(name, default={})  # (django-environ's value cast keeps only the first pair)
+    try:
+        return {**default, **{str(key).strip(): float(value) for key, value in raw.items()}}
+    except (TypeError, ValueError) as exc:
+        raise ImproperlyConfigured(f"{name} must look like agent=number,agent=number") from exc
+
+
+TPI_ANAESTHETIC_MAX_VOLUME_ML = env_amounts(
     "TPI_ANAESTHETIC_MAX_VOLUME_ML",
-    cast={"value": float},
     default={"lidocaine": 10.0, "bupivacaine": 10.0, "ropivacaine": 10.0, "procaine": 10.0},
 )
-TPI_ANAESTHETIC_MAX_CONCENTRATION_PERCENT = env.dict(
+TPI_ANAESTHETIC_MAX_CONCENTRATION_PERCENT = env_amounts(
     "TPI_ANAESTHETIC_MAX_CONCENTRATION_PERCENT",
-    cast={"value": float},
     default={"lidocaine": 2.0, "bupivacaine": 0.5, "ropivacaine": 1.0, "procaine": 2.0},
 )
-TPI_STEROID_MAX_DOSE_MG = env.dict(
+TPI_STEROID_MAX_DOSE_MG = env_amounts(
     "TPI_STEROID_MAX_DOSE_MG",
-    cast={"value": float},
     default={"triamcinolone": 40.0, "methylprednisolone": 80.0, "dexamethasone": 8.0, "betamethasone": 12.0},
 )
 # Users in this Django group may sign any provider's procedure (besides superusers).

@@ -141,7 +141,7 @@ class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_select_related = ["patient", "provider__user"]
     date_hierarchy = "performed_at"
     search_fields = ["patient__mrn", "patient__legal_last_name", "patient__legal_first_name"]
-    autocomplete_fields = ["patient", "provider"]
+    autocomplete_fields = ["patient", "provider", "consent_obtained_by"]
     raw_id_fields = ["appointment"]
     inlines = [InjectionInline, MassageNoteInline, AddendumInline, FollowUpInline]
     actions = ["sign_selected", "void_selected"]
