@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.test import override_settings
 
 from tests.factories import InjectionFactory, ProcedureFactory, ProviderFactory, UserFactory
@@ -113,3 +114,17 @@ def test_a_voided_procedure_cannot_be_signed(frozen, draft):
         procedure_sign(procedure=draft, by=draft.provider.user)
 
     assert str(raised.value) == "This procedure is already voided."
+
+
+def test_follow_up_rows_are_guarded_by_the_database(frozen, draft):
+    procedure_sign(procedure=draft, by=draft.provider.user)
+    check_in = draft.follow_ups.get(kind="check_in")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        FollowUp.objects.create(procedure=draft, kind="check_in", due_at=frozen)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        FollowUp.objects.filter(pk=check_in.pk).update(answer_pain_score=11, answered_at=frozen)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        FollowUp.objects.filter(pk=check_in.pk).update(answer_pain_score=4)
+    FollowUp.objects.filter(pk=check_in.pk).update(answer_pain_score=0, answered_at=frozen, status="answered")
+    assert FollowUp.objects.get(pk=check_in.pk).answer_pain_score == 0
