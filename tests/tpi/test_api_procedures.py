@@ -5,9 +5,16 @@ import datetime as dt
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import InjectionFactory, PatientFactory, ProcedureFactory, ProviderFactory, site
+from tests.factories import (
+    InjectionFactory,
+    MassageNoteFactory,
+    PatientFactory,
+    ProcedureFactory,
+    ProviderFactory,
+    site,
+)
 from tpi.models import FollowUp, Injection, Procedure
-from tpi.signing import procedure_sign
+from tpi.signing import addendum_add, procedure_sign
 
 pytestmark = pytest.mark.django_db
 
@@ -256,15 +263,19 @@ def test_list_runs_a_constant_number_of_queries(frozen, api, provider, rows, dja
     for _ in range(rows):
         procedure = InjectionFactory(procedure__provider=provider).procedure
         InjectionFactory(procedure=procedure, site=site("Rhomboids"))
+        MassageNoteFactory(procedure=procedure)
         procedure_sign(procedure=procedure, by=provider.user)
+        addendum_add(procedure=procedure, author=provider.user, text="late entry")
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = api.get(f"/api/procedures/?page_size={rows}")
 
     assert response.status_code == 200
     assert response.json()["count"] == rows
     assert len(response.json()["results"]) == rows
     assert {p["cpt_code"] for p in response.json()["results"]} == {"20552"}
+    assert {len(p["massage_notes"][0]["sites"]) for p in response.json()["results"]} == {1}
+    assert {p["addenda"][0]["author"] for p in response.json()["results"]} == {provider.user.username}
 
 
 def test_unauthenticated_requests_are_refused(frozen):

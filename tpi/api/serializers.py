@@ -56,6 +56,24 @@ class SignWarningSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class MassageNoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MassageNote
+        fields = [
+            "id",
+            "procedure",
+            "therapist",
+            "performed_at",
+            "sites",
+            "duration_minutes",
+            "technique",
+            "tolerance",
+            "notes",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+
 class ProcedureSerializer(serializers.ModelSerializer):
     injections = InjectionSerializer(many=True, required=False)
     cpt_code = serializers.CharField(read_only=True, help_text="20552 for 1-2 distinct muscles, 20553 for 3+")
@@ -63,6 +81,7 @@ class ProcedureSerializer(serializers.ModelSerializer):
     voided_by = serializers.CharField(source="voided_by.get_username", read_only=True, default=None)
     follow_ups = FollowUpSerializer(many=True, read_only=True)
     addenda = AddendumSerializer(many=True, read_only=True)
+    massage_notes = MassageNoteSerializer(many=True, read_only=True)
 
     class Meta:
         model = Procedure
@@ -89,27 +108,10 @@ class ProcedureSerializer(serializers.ModelSerializer):
             "voided_at",
             "voided_by",
             "void_reason",
+            "massage_notes",
             "follow_ups",
             "addenda",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["status", "signed_at", "voided_at", "void_reason", "created_at", "updated_at"]
-
-
-class MassageNoteSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = MassageNote
-        fields = [
-            "id",
-            "procedure",
-            "therapist",
-            "performed_at",
-            "sites",
-            "duration_minutes",
-            "technique",
-            "tolerance",
-            "notes",
-            "created_at",
-        ]
-        read_only_fields = ["created_at"]

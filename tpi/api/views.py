@@ -65,6 +65,7 @@ class ProcedureViewSet(
             .prefetch_related(
                 Prefetch("injections", queryset=Injection.objects.select_related("site")),
                 "follow_ups",
+                Prefetch("massage_notes", queryset=MassageNote.objects.prefetch_related("sites")),
                 Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
             )
         )
