@@ -1,14 +1,50 @@
+import datetime as dt
+
 from django.contrib import admin
 
 from clinic.models import HealthPing, Patient, Provider
+from clinic.patients import PATIENT_UPDATABLE_FIELDS, patient_create, patient_update
+
+DOB_INPUT_FORMATS = ["%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y"]
+
+
+def _parse_date(text: str) -> dt.date | None:
+    for fmt in DOB_INPUT_FORMATS:
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()  # noqa: DTZ007 (a date, no time zone)
+        except ValueError:
+            continue
+    return None
 
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
     list_display = ["mrn", "legal_last_name", "legal_first_name", "date_of_birth", "mobile_phone", "status"]
-    list_filter = ["status", "preferred_channel", "sex"]
+    list_filter = ["status", "preferred_channel", "sex", "local_anaesthetic_allergy", "on_anticoagulants"]
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]
+    search_help_text = "MRN, name, phone, email, or date of birth (YYYY-MM-DD or MM/DD/YYYY)"
     readonly_fields = ["mrn", "created_at", "updated_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        date_of_birth = _parse_date(search_term) if search_term else None
+        if date_of_birth is not None:
+            return queryset.filter(date_of_birth=date_of_birth), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # patients hold clinical records: set them inactive or deceased instead
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            fields = {n: form.cleaned_data[n] for n in PATIENT_UPDATABLE_FIELDS if n in form.cleaned_data}
+            created = patient_create(**fields)
+            obj.pk = created.pk
+            obj._state.adding = False
+            obj.refresh_from_db()
+            return
+        changed = {n: form.cleaned_data[n] for n in form.changed_data if n in PATIENT_UPDATABLE_FIELDS}
+        if changed:
+            patient_update(patient=obj, **changed)
 
 
 @admin.register(Provider)

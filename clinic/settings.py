@@ -325,3 +325,46 @@ LOGGING["loggers"]["clinic.requests"] = {"level": env.str("REQUEST_LOG_LEVEL", d
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated", "clinic.roles.OTPSatisfied"]
 # Views that keep the default permissions still need two-factor sign-in for sessions.
 REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("clinic.roles.OTPSatisfied")
+# --- TPI: procedures, warnings and follow-ups (issue 3) ----------------------------------------
+# Follow-up due times after `performed_at`: the 72-hour check-in (relief usually starts 24-72 h
+# after the injection) and the reassessment "one month" later, taken as 30 days (docs/decisions.md).
+TPI_CHECKIN_AFTER = timedelta(hours=env.int("TPI_CHECKIN_AFTER_HOURS", default=72))
+TPI_REASSESSMENT_AFTER = timedelta(days=env.int("TPI_REASSESSMENT_AFTER_DAYS", default=30))
+# Pre-sign warnings (never blocks): the same site injected fewer than N days ago, and the patient's
+# cumulative steroid dose (mg, all agents) over a rolling window above a threshold.
+TPI_SAME_SITE_MIN_DAYS = env.int("TPI_SAME_SITE_MIN_DAYS", default=14)
+TPI_STEROID_WINDOW_DAYS = env.int("TPI_STEROID_WINDOW_DAYS", default=90)
+TPI_STEROID_CUMULATIVE_MAX_MG = env.float("TPI_STEROID_CUMULATIVE_MAX_MG", default=80.0)
+# Per-injection sanity limits per agent (values must be positive and at most these); format
+# "agent=value,agent=value". They catch typing errors; they are not dosing guidance.
+
+
+def env_amounts(name: str, default: dict[str, float]) -> dict[str, float]:
+    """Return DEFAULT updated by NAME ("agent=number,agent=number"); refuse anything not a number."""
+    raw = env.dict(name, default={})  # (django-environ's value cast keeps only the first pair)
+    try:
+        return {**default, **{str(key).strip(): float(value) for key, value in raw.items()}}
+    except (TypeError, ValueError) as exc:
+        raise ImproperlyConfigured(f"{name} must look like agent=number,agent=number") from exc
+
+
+TPI_ANAESTHETIC_MAX_VOLUME_ML = env_amounts(
+    "TPI_ANAESTHETIC_MAX_VOLUME_ML",
+    default={"lidocaine": 10.0, "bupivacaine": 10.0, "ropivacaine": 10.0, "procaine": 10.0},
+)
+TPI_ANAESTHETIC_MAX_CONCENTRATION_PERCENT = env_amounts(
+    "TPI_ANAESTHETIC_MAX_CONCENTRATION_PERCENT",
+    default={"lidocaine": 2.0, "bupivacaine": 0.5, "ropivacaine": 1.0, "procaine": 2.0},
+)
+TPI_STEROID_MAX_DOSE_MG = env_amounts(
+    "TPI_STEROID_MAX_DOSE_MG",
+    default={"triamcinolone": 40.0, "methylprednisolone": 80.0, "dexamethasone": 8.0, "betamethasone": 12.0},
+)
+# Users in this Django group may sign any provider's procedure (besides superusers).
+TPI_CLINIC_ADMIN_GROUP = env.str("TPI_CLINIC_ADMIN_GROUP", default="clinic admin")
+# SMS and email consent share one choice set: one enum name in the OpenAPI schema.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ConsentMethodEnum": "clinic.models.patients.Patient.ConsentMethod"}
+
+# --- Tests: a fast password hasher (the real one costs about a second per test user) --------------
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

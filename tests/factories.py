@@ -66,3 +66,69 @@ def staff_user(role: str, **kwargs):
     user = UserFactory(**kwargs)
     user.groups.add(Group.objects.get(name=role))
     return user
+
+
+# --- tpi (issue 3) ------------------------------------------------------------------------------
+from decimal import Decimal  # noqa: E402
+from importlib import import_module  # noqa: E402
+
+from tpi.models import Injection, MassageNote, Procedure, TriggerPointSite  # noqa: E402
+
+
+def site(name: str) -> TriggerPointSite:
+    """Return a catalogue site shipped by the data migration, by name.
+
+    Recreated from the migration's list when a transactional test has flushed the table.
+    """
+    regions = dict(import_module("tpi.migrations.0002_trigger_point_sites").SITES)
+    return TriggerPointSite.objects.get_or_create(name=name, defaults={"body_region": regions[name]})[0]
+
+
+class ProcedureFactory(factory.django.DjangoModelFactory):
+    """A complete draft: consent recorded, pain scores before and after; add injections to sign it."""
+
+    class Meta:
+        model = Procedure
+
+    patient = factory.SubFactory(PatientFactory)
+    provider = factory.SubFactory(ProviderFactory)
+    performed_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
+    indication = "Myofascial pain, upper trapezius"
+    indication_icd10 = "M79.18"
+    pain_before = 7
+    pain_after = 3
+    consent_obtained = True
+    consent_obtained_by = factory.LazyAttribute(lambda p: p.provider.user)
+    consent_obtained_at = factory.LazyAttribute(lambda p: p.performed_at - dt.timedelta(minutes=10))
+
+
+class InjectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Injection
+
+    procedure = factory.SubFactory(ProcedureFactory)
+    site = factory.LazyFunction(lambda: site("Upper trapezius"))
+    laterality = Injection.Laterality.LEFT
+    anaesthetic_agent = Injection.Anaesthetic.LIDOCAINE
+    anaesthetic_concentration_percent = Decimal("1.00")
+    anaesthetic_volume_ml = Decimal("2.00")
+    needle_gauge = 25
+    lot_number = "LIDO-2026-114"
+
+
+class MassageNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MassageNote
+        skip_postgeneration_save = True
+
+    procedure = factory.SubFactory(ProcedureFactory)
+    therapist = factory.SubFactory(ProviderFactory, role="massage_therapist", credentials="LMT")
+    performed_at = factory.LazyAttribute(lambda m: m.procedure.performed_at + dt.timedelta(minutes=15))
+    duration_minutes = 10
+    technique = MassageNote.Technique.EFFLEURAGE
+    tolerance = MassageNote.Tolerance.GOOD
+
+    @factory.post_generation
+    def sites(obj, create, extracted, **kwargs):
+        if create:
+            obj.sites.set(extracted or [site("Upper trapezius")])

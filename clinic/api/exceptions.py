@@ -1,10 +1,12 @@
 """One JSON error shape for the whole API: {"errors": {field: [reasons]}, "detail": summary}."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from clinic.exceptions import StateConflict
 
 
 class Conflict(exceptions.APIException):
@@ -17,7 +19,10 @@ class Conflict(exceptions.APIException):
 
 def _as_field_errors(error: DjangoValidationError) -> dict:
     if hasattr(error, "error_dict"):
-        return {field: [m for e in errs for m in e.messages] for field, errs in error.error_dict.items()}
+        return {
+            ("non_field_errors" if field == NON_FIELD_ERRORS else field): [m for e in errs for m in e.messages]
+            for field, errs in error.error_dict.items()
+        }
     return {"non_field_errors": error.messages}
 
 
@@ -27,6 +32,8 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(_as_field_errors(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, StateConflict):
+        exc = Conflict(exc.message, code=exc.code)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(*(exc.args[:1]))
     response = drf_exception_handler(exc, context)

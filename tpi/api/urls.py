@@ -1,5 +1,10 @@
 from rest_framework.routers import SimpleRouter
 
+from tpi.api.views import MassageNoteViewSet, ProcedureViewSet, TriggerPointSiteViewSet
+
 router = SimpleRouter()
+router.register("sites", TriggerPointSiteViewSet, basename="site")
+router.register("procedures", ProcedureViewSet, basename="procedure")
+router.register("massage-notes", MassageNoteViewSet, basename="massage-note")
 
 urlpatterns = router.urls

@@ -1,0 +1,45 @@
+import django_filters
+from rest_framework import filters, mixins, viewsets
+
+from clinic.api.pagination import PagePagination
+from clinic.api.serializers import PatientSerializer, ProviderSerializer
+from clinic.models import Patient, Provider
+from clinic.patients import patient_create, patient_update
+
+
+class PatientFilter(django_filters.FilterSet):
+    class Meta:
+        model = Patient
+        fields = {"status": ["exact"], "mrn": ["exact"], "date_of_birth": ["exact"], "preferred_channel": ["exact"]}
+
+
+class PatientViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Patients: list, register, read and update. Never deleted (set status inactive or deceased)."""
+
+    queryset = Patient.objects.all()
+    serializer_class = PatientSerializer
+    pagination_class = PagePagination
+    filterset_class = PatientFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
+    search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]
+
+    def perform_create(self, serializer):
+        serializer.instance = patient_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = patient_update(patient=serializer.instance, **serializer.validated_data)
+
+
+class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
+    """Providers (read only; staff profiles are managed in the admin)."""
+
+    queryset = Provider.objects.select_related("user")
+    serializer_class = ProviderSerializer
+    pagination_class = PagePagination
+    filterset_fields = ["role", "is_active"]

@@ -1,0 +1,13 @@
+import datetime as dt
+
+import pytest
+import time_machine
+
+NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def frozen():
+    """Freeze the clock at NOW (a Tuesday afternoon, UTC) for the whole test."""
+    with time_machine.travel(NOW, tick=False):
+        yield NOW

@@ -1,0 +1,336 @@
+"""Admin for the catalogue and procedures; every write goes through tpi/procedures.py and tpi/signing.py."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html_join
+
+from clinic.admin import PatientAdmin
+from clinic.exceptions import StateConflict
+from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
+from tpi.procedures import (
+    INJECTION_FIELDS,
+    MASSAGE_FIELDS,
+    PROCEDURE_FIELDS,
+    injection_add,
+    injection_update,
+    massage_note_create,
+    massage_note_update,
+    procedure_create,
+    procedure_update,
+)
+from tpi.sign_warnings import procedure_sign_warnings
+from tpi.signing import addendum_add, procedure_sign, procedure_void
+
+
+class NoDeleteMixin:
+    """Clinical records are voided, never deleted."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TriggerPointSite)
+class TriggerPointSiteAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["name", "body_region", "snomed_code", "is_active"]
+    list_filter = ["body_region", "is_active"]
+    search_fields = ["name", "snomed_code"]
+
+
+def _is_draft(obj) -> bool:
+    return obj is None or obj.status == Procedure.Status.DRAFT
+
+
+class DraftOnlyInline(NoDeleteMixin):
+    """Editable while the procedure is a draft, read-only afterwards."""
+
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return _is_draft(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return _is_draft(obj) and super().has_change_permission(request, obj)
+
+
+class InjectionInline(DraftOnlyInline, admin.TabularInline):
+    model = Injection
+    autocomplete_fields = ["site"]
+    fields = [
+        "site",
+        "laterality",
+        "dry_needling",
+        "anaesthetic_agent",
+        "anaesthetic_concentration_percent",
+        "anaesthetic_volume_ml",
+        "steroid_agent",
+        "steroid_dose_mg",
+        "needle_gauge",
+        "lot_number",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("site")
+
+
+class MassageNoteInline(DraftOnlyInline, admin.StackedInline):
+    model = MassageNote
+    autocomplete_fields = ["therapist", "sites"]
+    fields = ["therapist", "performed_at", "sites", "duration_minutes", "technique", "tolerance", "notes"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("therapist__user").prefetch_related("sites")
+
+
+class AddendumInline(NoDeleteMixin, admin.TabularInline):
+    """Existing addenda in order, read-only; a new one may be added once the procedure is signed."""
+
+    model = Addendum
+    extra = 0
+    fields = ["created_at", "author", "text"]
+    readonly_fields = ["created_at", "author"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and obj.status == Procedure.Status.SIGNED
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_add_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # Saved addenda are never edited: only the empty "add" rows carry a text box.
+        original = formset.form.__init__
+
+        def init(form, *args, **kw):
+            original(form, *args, **kw)
+            if form.instance.pk:
+                form.fields["text"].disabled = True
+
+        formset.form = type(formset.form.__name__, (formset.form,), {"__init__": init})
+        return formset
+
+
+class FollowUpInline(admin.TabularInline):
+    model = FollowUp
+    extra = 0
+    fields = ["kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["performed_at", "patient", "provider", "status", "cpt_code", "signed_at"]
+    list_filter = ["status", "guidance", "provider"]
+    list_select_related = ["patient", "provider__user"]
+    date_hierarchy = "performed_at"
+    search_fields = ["patient__mrn", "patient__legal_last_name", "patient__legal_first_name"]
+    autocomplete_fields = ["patient", "provider", "consent_obtained_by"]
+    raw_id_fields = ["appointment"]
+    inlines = [InjectionInline, MassageNoteInline, AddendumInline, FollowUpInline]
+    actions = ["sign_selected", "void_selected"]
+    fieldsets = [
+        (None, {"fields": ["patient", "provider", "appointment", "performed_at"]}),
+        ("Indication and pain", {"fields": ["indication", "indication_icd10", "pain_before", "pain_after"]}),
+        (
+            "Consent and technique",
+            {"fields": ["consent_obtained", "consent_obtained_by", "consent_obtained_at", "guidance", "complications"]},
+        ),
+        (
+            "Status",
+            {
+                "fields": [
+                    "status",
+                    "cpt_code",
+                    "sign_warnings",
+                    "signed_at",
+                    "signed_by",
+                    "voided_at",
+                    "voided_by",
+                    "void_reason",
+                ]
+            },
+        ),
+    ]
+    status_fields = [
+        "status",
+        "cpt_code",
+        "sign_warnings",
+        "signed_at",
+        "signed_by",
+        "voided_at",
+        "voided_by",
+        "void_reason",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_muscle_count()
+
+    def get_readonly_fields(self, request, obj=None):
+        if _is_draft(obj):
+            return self.status_fields
+        return [*sorted(PROCEDURE_FIELDS), *self.status_fields]
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        provider = getattr(request.user, "provider", None)
+        if provider is not None:
+            initial.setdefault("provider", provider.pk)
+        initial.setdefault("consent_obtained_by", request.user.pk)
+        initial.setdefault("consent_obtained_at", timezone.now())
+        initial.setdefault("performed_at", timezone.now())
+        return initial
+
+    @admin.display(description="CPT")
+    def cpt_code(self, obj):
+        return obj.cpt_code
+
+    @admin.display(description="Warnings before signing")
+    def sign_warnings(self, obj):
+        if obj is None or obj.pk is None or not obj.is_draft:
+            return "-"
+        found = procedure_sign_warnings(procedure=obj)
+        if not found:
+            return "None"
+        return format_html_join("", "<p>&#9888; {}</p>", ((w.message,) for w in found))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except StateConflict as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            fields = {name: form.cleaned_data[name] for name in PROCEDURE_FIELDS if name in form.cleaned_data}
+            created = procedure_create(by=request.user, **fields)
+            obj.pk = created.pk
+            obj._state.adding = False
+            obj.refresh_from_db()
+            return
+        changed = {name: form.cleaned_data[name] for name in form.changed_data if name in PROCEDURE_FIELDS}
+        if changed:
+            procedure_update(procedure=obj, by=request.user, **changed)
+
+    def save_formset(self, request, form, formset, change):
+        procedure = formset.instance
+        # The admin's change message reads these lists; the services do the writing.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            if not inline_form.has_changed():
+                continue
+            data = inline_form.cleaned_data
+            instance = inline_form.instance
+            saved = None
+            if formset.model is Injection:
+                names = inline_form.changed_data if instance.pk else data
+                fields = {n: data[n] for n in names if n in INJECTION_FIELDS}
+                if instance.pk:
+                    saved = injection_update(injection=instance, **fields)
+                else:
+                    saved = injection_add(procedure=procedure, **fields)
+            elif formset.model is MassageNote:
+                fields = {n: data[n] for n in data if n in MASSAGE_FIELDS}
+                if instance.pk:
+                    saved = massage_note_update(note=instance, sites=data["sites"], **fields)
+                else:
+                    saved = massage_note_create(procedure=procedure, sites=data["sites"], **fields)
+            elif formset.model is Addendum and not instance.pk:
+                saved = addendum_add(procedure=procedure, author=request.user, text=data["text"])
+            if saved is None:
+                continue
+            if instance.pk:
+                formset.changed_objects.append((saved, inline_form.changed_data))
+            else:
+                formset.new_objects.append(saved)
+
+    def _sign(self, request, procedure) -> None:
+        label = f"Procedure #{procedure.pk} ({procedure.patient})"
+        warnings = procedure_sign_warnings(procedure=procedure) if procedure.is_draft else []
+        try:
+            procedure_sign(procedure=procedure, by=request.user)
+        except (StateConflict, PermissionDenied) as exc:
+            self.message_user(request, f"{label}: {exc}", messages.ERROR)
+            return
+        except ValidationError as exc:
+            reasons = "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
+            self.message_user(request, f"{label}: not signed: {reasons}", messages.ERROR)
+            return
+        self.message_user(request, f"{label}: signed.", messages.SUCCESS)
+        for warning in warnings:
+            self.message_user(request, f"{label}: {warning.message}", messages.WARNING)
+
+    @admin.action(description="Sign selected procedures")
+    def sign_selected(self, request, queryset):
+        for procedure in queryset:
+            self._sign(request, procedure)
+
+    def response_change(self, request, obj):
+        if "_sign" in request.POST:
+            self._sign(request, obj)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    @admin.action(description="Void selected procedures (asks for the reason)")
+    def void_selected(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if "confirm" not in request.POST or not reason:
+            context = {**self.admin_site.each_context(request), "procedures": queryset, "title": "Void procedures"}
+            return TemplateResponse(request, "admin/tpi/procedure/void.html", context)
+        for procedure in queryset:
+            label = f"Procedure #{procedure.pk} ({procedure.patient})"
+            try:
+                procedure_void(procedure=procedure, by=request.user, reason=reason)
+            except (StateConflict, PermissionDenied) as exc:
+                self.message_user(request, f"{label}: {exc}", messages.ERROR)
+                continue
+            self.message_user(request, f"{label}: voided.", messages.SUCCESS)
+        return None
+
+
+class PatientProcedureInline(admin.TabularInline):
+    """The patient's procedures on the patient page (read-only; documented on the procedure page)."""
+
+    model = Procedure
+    extra = 0
+    show_change_link = True
+    fields = ["performed_at", "provider", "status", "cpt_code"]
+    readonly_fields = fields
+    verbose_name_plural = "procedures"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_muscle_count().select_related("provider__user")
+
+    @admin.display(description="CPT")
+    def cpt_code(self, obj):
+        return obj.cpt_code
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# tpi depends on clinic, never the reverse: the patient page learns about procedures from here.
+PatientAdmin.inlines = [*PatientAdmin.inlines, PatientProcedureInline]

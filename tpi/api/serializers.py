@@ -1,0 +1,117 @@
+from rest_framework import serializers
+
+from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
+
+
+class TriggerPointSiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TriggerPointSite
+        fields = ["id", "name", "body_region", "snomed_code", "is_active"]
+
+
+class InjectionSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(required=False, help_text="Give it to correct an existing injection of a draft")
+    site_name = serializers.CharField(source="site.name", read_only=True)
+
+    class Meta:
+        model = Injection
+        fields = [
+            "id",
+            "site",
+            "site_name",
+            "laterality",
+            "dry_needling",
+            "anaesthetic_agent",
+            "anaesthetic_concentration_percent",
+            "anaesthetic_volume_ml",
+            "steroid_agent",
+            "steroid_dose_mg",
+            "needle_gauge",
+            "lot_number",
+        ]
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FollowUp
+        fields = ["id", "kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at"]
+        read_only_fields = fields
+
+
+class AddendumSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.get_username", read_only=True)
+
+    class Meta:
+        model = Addendum
+        fields = ["id", "author", "created_at", "text"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class SignWarningSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class MassageNoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MassageNote
+        fields = [
+            "id",
+            "procedure",
+            "therapist",
+            "performed_at",
+            "sites",
+            "duration_minutes",
+            "technique",
+            "tolerance",
+            "notes",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+
+class ProcedureSerializer(serializers.ModelSerializer):
+    injections = InjectionSerializer(many=True, required=False)
+    cpt_code = serializers.CharField(read_only=True, help_text="20552 for 1-2 distinct muscles, 20553 for 3+")
+    signed_by = serializers.CharField(source="signed_by.get_username", read_only=True, default=None)
+    voided_by = serializers.CharField(source="voided_by.get_username", read_only=True, default=None)
+    follow_ups = FollowUpSerializer(many=True, read_only=True)
+    addenda = AddendumSerializer(many=True, read_only=True)
+    massage_notes = MassageNoteSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Procedure
+        fields = [
+            "id",
+            "patient",
+            "provider",
+            "appointment",
+            "performed_at",
+            "indication",
+            "indication_icd10",
+            "pain_before",
+            "pain_after",
+            "consent_obtained",
+            "consent_obtained_by",
+            "consent_obtained_at",
+            "guidance",
+            "complications",
+            "injections",
+            "cpt_code",
+            "status",
+            "signed_at",
+            "signed_by",
+            "voided_at",
+            "voided_by",
+            "void_reason",
+            "massage_notes",
+            "follow_ups",
+            "addenda",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["status", "signed_at", "voided_at", "void_reason", "created_at", "updated_at"]

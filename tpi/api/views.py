@@ -1,0 +1,143 @@
+import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from clinic.api.pagination import PagePagination
+from tpi.api.serializers import (
+    AddendumSerializer,
+    MassageNoteSerializer,
+    ProcedureSerializer,
+    SignWarningSerializer,
+    TriggerPointSiteSerializer,
+    VoidSerializer,
+)
+from tpi.models import Addendum, Injection, MassageNote, Procedure, TriggerPointSite
+from tpi.procedures import massage_note_create, massage_note_update, procedure_create, procedure_update
+from tpi.sign_warnings import procedure_sign_warnings
+from tpi.signing import addendum_add, procedure_sign, procedure_void
+
+
+class TriggerPointSiteViewSet(viewsets.ReadOnlyModelViewSet):
+    """The catalogue of muscles (read only here; edited in the admin)."""
+
+    queryset = TriggerPointSite.objects.all()
+    serializer_class = TriggerPointSiteSerializer
+    pagination_class = PagePagination
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
+    filterset_fields = ["body_region", "is_active"]
+    search_fields = ["name"]
+
+
+class ProcedureFilter(django_filters.FilterSet):
+    performed_after = django_filters.IsoDateTimeFilter(field_name="performed_at", lookup_expr="gte")
+    performed_before = django_filters.IsoDateTimeFilter(field_name="performed_at", lookup_expr="lte")
+    with_steroid = django_filters.BooleanFilter(method="filter_with_steroid", label="Any site got a steroid")
+
+    class Meta:
+        model = Procedure
+        fields = ["patient", "provider", "status", "appointment"]
+
+    def filter_with_steroid(self, queryset, name, value):
+        return queryset.with_steroid() if value else queryset.anaesthetic_only()
+
+
+class ProcedureViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Procedures with nested injections. Drafts are edited; signed ones get addenda; none is deleted."""
+
+    serializer_class = ProcedureSerializer
+    pagination_class = PagePagination
+    filterset_class = ProcedureFilter
+
+    def get_queryset(self):
+        return (
+            Procedure.objects.with_muscle_count()
+            .select_related("patient", "provider__user", "signed_by", "voided_by")
+            .prefetch_related(
+                Prefetch("injections", queryset=Injection.objects.select_related("site")),
+                "follow_ups",
+                Prefetch("massage_notes", queryset=MassageNote.objects.prefetch_related("sites")),
+                Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
+            )
+        )
+
+    def _respond(self, procedure: Procedure, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=procedure.pk)).data, status=code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        procedure = procedure_create(by=request.user, **serializer.validated_data)
+        return self._respond(procedure, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        procedure = procedure_update(procedure=serializer.instance, by=request.user, **serializer.validated_data)
+        return self._respond(procedure)
+
+    @extend_schema(request=None, responses=ProcedureSerializer)
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        """Sign the draft (its own provider or a clinic admin); 409 when it is already signed or voided."""
+        return self._respond(procedure_sign(procedure=self.get_object(), by=request.user))
+
+    @extend_schema(request=VoidSerializer, responses=ProcedureSerializer)
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """Void the procedure with a reason; follow-ups not yet sent are cancelled."""
+        serializer = VoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        procedure = procedure_void(procedure=self.get_object(), by=request.user, **serializer.validated_data)
+        return self._respond(procedure)
+
+    @extend_schema(request=AddendumSerializer, responses={201: AddendumSerializer})
+    @action(detail=True, methods=["post"])
+    def addenda(self, request, pk=None):
+        """Append an addendum to a signed procedure."""
+        serializer = AddendumSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        addendum = addendum_add(procedure=self.get_object(), author=request.user, **serializer.validated_data)
+        return Response(AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=SignWarningSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def warnings(self, request, pk=None):
+        """The warnings to read before signing (allergy, anticoagulants, repeat site, steroid load)."""
+        found = procedure_sign_warnings(procedure=self.get_object())
+        return Response(SignWarningSerializer(found, many=True).data)
+
+
+class MassageNoteViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Post-injection massage notes; written and corrected while their procedure is a draft."""
+
+    queryset = MassageNote.objects.prefetch_related("sites")
+    serializer_class = MassageNoteSerializer
+    pagination_class = PagePagination
+    filterset_fields = ["procedure", "therapist"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = massage_note_create(procedure=data.pop("procedure"), **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        if "procedure" in data and data.pop("procedure") != serializer.instance.procedure:
+            raise ValidationError({"procedure": "A massage note cannot move to another procedure."})
+        serializer.instance = massage_note_update(note=serializer.instance, **data)

@@ -1,0 +1,77 @@
+"""Demo data for tpi: one signed procedure with three injections and a massage note. Idempotent."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from clinic.models import Patient, Provider
+from tpi.models import Procedure, TriggerPointSite
+from tpi.procedures import massage_note_create, procedure_create
+from tpi.signing import procedure_sign
+
+DEMO_INDICATION = "Myofascial pain of the left neck and shoulder girdle (demo)"
+
+
+def seed() -> None:
+    User = get_user_model()
+    admin_user = User.objects.filter(username="admin").first()
+    if admin_user is not None:
+        admin_user.groups.add(Group.objects.get_or_create(name=settings.TPI_CLINIC_ADMIN_GROUP)[0])
+    drlee = Provider.objects.select_related("user").get(user__username="drlee")
+    pasi = Provider.objects.get(user__username="pasi")
+    patient = Patient.objects.get(legal_first_name="Jordan", legal_last_name="Rivera")
+    if Procedure.objects.filter(patient=patient, indication=DEMO_INDICATION).exists():
+        return
+    site = {s.name: s for s in TriggerPointSite.objects.all()}
+    performed_at = timezone.now() - timedelta(days=1)
+    lidocaine = {
+        "anaesthetic_agent": "lidocaine",
+        "anaesthetic_concentration_percent": Decimal("1.00"),
+        "needle_gauge": 25,
+        "lot_number": "LIDO-2026-114",
+    }
+    procedure = procedure_create(
+        by=drlee.user,
+        patient=patient,
+        provider=drlee,
+        performed_at=performed_at,
+        indication=DEMO_INDICATION,
+        indication_icd10="M79.18",
+        pain_before=7,
+        pain_after=3,
+        consent_obtained=True,
+        consent_obtained_at=performed_at - timedelta(minutes=10),
+        guidance="landmark",
+        injections=[
+            {
+                "site": site["Upper trapezius"],
+                "laterality": "left",
+                **lidocaine,
+                "anaesthetic_volume_ml": Decimal("2.00"),
+                "steroid_agent": "triamcinolone",
+                "steroid_dose_mg": Decimal("10.00"),
+            },
+            {
+                "site": site["Levator scapulae"],
+                "laterality": "left",
+                **lidocaine,
+                "anaesthetic_volume_ml": Decimal("1.50"),
+            },
+            {"site": site["Rhomboids"], "laterality": "left", **lidocaine, "anaesthetic_volume_ml": Decimal("1.50")},
+        ],
+    )
+    massage_note_create(
+        procedure=procedure,
+        therapist=pasi,
+        performed_at=performed_at + timedelta(minutes=15),
+        sites=[site["Upper trapezius"], site["Levator scapulae"], site["Rhomboids"]],
+        duration_minutes=10,
+        technique="effleurage",
+        tolerance="good",
+        notes="Spread the medication over the treated muscles; patient relaxed.",
+    )
+    procedure_sign(procedure=procedure, by=drlee.user)

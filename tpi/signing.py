@@ -1,0 +1,114 @@
+"""The procedure life cycle after drafting: sign, addenda, void; and who may do it.
+
+draft -> signed -> (addendum)*, or draft/signed -> voided with a reason. Signing locks the note and,
+in the same transaction, creates its follow-ups; voiding cancels the follow-ups not yet sent.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from tpi.exceptions import ProcedureActionNotAllowed, ProcedureStateConflict
+from tpi.models import Addendum, FollowUp, Procedure
+
+
+def user_is_clinic_admin(user: Any) -> bool:
+    """Return True for users who may act on any provider's procedures."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or user.groups.filter(name=settings.TPI_CLINIC_ADMIN_GROUP).exists()
+
+
+def procedure_check_permission(*, procedure: Procedure, user: Any, action: str) -> None:
+    """Refuse (403) unless USER may perform ACTION ("sign", "void") on PROCEDURE.
+
+    The one place for the object-level rule: the procedure's own provider, or a clinic admin.
+    """
+    if user_is_clinic_admin(user):
+        return
+    provider_id = getattr(getattr(user, "provider", None), "pk", None) if user.is_authenticated else None
+    if provider_id is None or provider_id != procedure.provider_id:
+        raise ProcedureActionNotAllowed(f"Only the procedure's own provider or a clinic admin may {action} it.")
+
+
+def _lock(procedure: Procedure) -> Procedure:
+    return Procedure.objects.select_for_update().get(pk=procedure.pk)
+
+
+def follow_up_due_times(*, performed_at) -> dict[str, Any]:
+    """Return the due time of each follow-up kind for a procedure performed at PERFORMED_AT."""
+    return {
+        FollowUp.Kind.CHECK_IN: performed_at + settings.TPI_CHECKIN_AFTER,
+        FollowUp.Kind.REASSESSMENT: performed_at + settings.TPI_REASSESSMENT_AFTER,
+    }
+
+
+@transaction.atomic
+def procedure_sign(*, procedure: Procedure, by: Any) -> Procedure:
+    """Sign a draft: check who and completeness, lock it, record who and when, create its follow-ups."""
+    locked = _lock(procedure)
+    procedure_check_permission(procedure=locked, user=by, action="sign")
+    if locked.status != Procedure.Status.DRAFT:
+        raise ProcedureStateConflict(f"This procedure is already {locked.status}.", code=f"procedure_{locked.status}")
+    errors: dict[str, str] = {}
+    if not locked.consent_obtained:
+        errors["consent_obtained"] = "Consent must be recorded before signing."
+    if locked.pain_after is None:
+        errors["pain_after"] = "Record the pain score right after the injections before signing."
+    if not locked.injections.exists():
+        errors["injections"] = "Document at least one injection before signing."
+    if errors:
+        raise ValidationError(errors)
+    locked.full_clean()  # the draft rules again: nothing in the future, no stale invalid value
+    now = timezone.now()
+    locked.status = Procedure.Status.SIGNED
+    locked.signed_at = now
+    locked.signed_by = by
+    locked.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
+    FollowUp.objects.bulk_create(
+        FollowUp(procedure=locked, kind=kind, due_at=due_at)
+        for kind, due_at in follow_up_due_times(performed_at=locked.performed_at).items()
+    )
+    return locked
+
+
+@transaction.atomic
+def addendum_add(*, procedure: Procedure, author: Any, text: str) -> Addendum:
+    """Append a correction or late entry to a signed procedure (the signed text never changes)."""
+    locked = _lock(procedure)
+    if locked.status != Procedure.Status.SIGNED:
+        hint = "edit the draft instead" if locked.is_draft else "it is voided"
+        raise ProcedureStateConflict(
+            f"Addenda go on signed procedures only; {hint}.", code=f"procedure_{locked.status}"
+        )
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write the addendum text."})
+    addendum = Addendum(procedure=locked, author=author, text=text, created_at=timezone.now())
+    addendum.full_clean()
+    addendum.save()
+    return addendum
+
+
+@transaction.atomic
+def procedure_void(*, procedure: Procedure, by: Any, reason: str) -> Procedure:
+    """Void a draft or signed procedure with a reason; cancel its follow-ups that were not sent yet."""
+    locked = _lock(procedure)
+    procedure_check_permission(procedure=locked, user=by, action="void")
+    if locked.status == Procedure.Status.VOIDED:
+        raise ProcedureStateConflict("This procedure is already voided.", code="procedure_voided")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for voiding."})
+    locked.status = Procedure.Status.VOIDED
+    locked.voided_at = timezone.now()
+    locked.voided_by = by
+    locked.void_reason = reason
+    locked.save(update_fields=["status", "voided_at", "voided_by", "void_reason", "updated_at"])
+    locked.follow_ups.filter(status=FollowUp.Status.SCHEDULED).update(
+        status=FollowUp.Status.CANCELLED, status_reason="procedure voided", updated_at=locked.voided_at
+    )
+    return locked
