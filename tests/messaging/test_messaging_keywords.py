@@ -25,7 +25,7 @@ STANDARD_OPT_OUT = [
 ]
 
 
-@pytest.mark.parametrize("text", STANDARD_OPT_OUT + ["stop", "Stop.", " STOP! ", "stop all", "Opt out", "PARAR"])
+@pytest.mark.parametrize("text", [*STANDARD_OPT_OUT, "stop", "Stop.", " STOP! ", "stop all", "Opt out", "PARAR"])
 def test_standard_opt_out_keywords(text):
     assert keyword_parse(text) == Keyword.OPT_OUT
 
@@ -59,8 +59,13 @@ def _mixed_case(word: str):
 
 
 ALL_WORDS = sorted(OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS | {"STOP ALL", "OPT OUT"})
-EXPECTED = {**dict.fromkeys(OPT_OUT_WORDS, Keyword.OPT_OUT), **dict.fromkeys(OPT_IN_WORDS, Keyword.OPT_IN),
-            **dict.fromkeys(HELP_WORDS, Keyword.HELP), "STOP ALL": Keyword.OPT_OUT, "OPT OUT": Keyword.OPT_OUT}  # fmt: skip
+EXPECTED = {
+    **dict.fromkeys(OPT_OUT_WORDS, Keyword.OPT_OUT),
+    **dict.fromkeys(OPT_IN_WORDS, Keyword.OPT_IN),
+    **dict.fromkeys(HELP_WORDS, Keyword.HELP),
+    "STOP ALL": Keyword.OPT_OUT,
+    "OPT OUT": Keyword.OPT_OUT,
+}
 
 
 @given(word=st.sampled_from(ALL_WORDS).flatmap(lambda w: st.tuples(st.just(w), _mixed_case(w))),

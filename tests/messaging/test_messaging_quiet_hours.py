@@ -112,8 +112,7 @@ def test_replies_to_keywords_ignore_quiet_hours(sms_outbox, django_capture_on_co
     from clinic.messaging.inbound import inbound_sms_receive
 
     patient = PatientFactory(mobile_phone="+12025550143")
-    with time_machine.travel(local(2026, 3, 2, 23, 0), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            inbound_sms_receive(provider_message_id="SM1", from_number="+12025550143", body="HELP")
+    with time_machine.travel(local(2026, 3, 2, 23, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+        inbound_sms_receive(provider_message_id="SM1", from_number="+12025550143", body="HELP")
     assert [m.body.split(":")[0] for m in sms_outbox] == ["Riverside Pain Clinic"]
     assert patient.messages.get().status == "sent"
