@@ -89,6 +89,7 @@ def message_queue(
             return existing
     now = timezone.now()
     automated = reply_to is None
+    patient = Patient.objects.get(pk=patient.pk)  # consent as stored now, not as the caller last saw it
     reason = skip_reason(patient=patient, channel=channel, automated=automated)
     message = Message(
         patient=patient,
