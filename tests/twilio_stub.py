@@ -38,6 +38,7 @@ class StubMessage:
     body: str
     status: str
     date_created: dt.datetime
+    status_callback: str = ""
 
     def as_json(self, account_sid: str) -> dict:
         return {
@@ -152,6 +153,7 @@ class TwilioStub:
             body=form["Body"],
             status="queued",
             date_created=dt.datetime.now(tz=dt.UTC).replace(microsecond=0),
+            status_callback=form.get("StatusCallback", ""),
         )
         with self._lock:
             self.messages.append(message)

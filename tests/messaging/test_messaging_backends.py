@@ -67,6 +67,12 @@ def test_twilio_send_goes_through_the_sdk_to_the_stub(twilio_stub):
     assert twilio_stub.requests == [("POST", f"/2010-04-01/Accounts/{twilio_stub.account_sid}/Messages.json")]
 
 
+def test_twilio_send_asks_for_status_callbacks_on_the_public_url(twilio_stub, settings):
+    settings.TWILIO_WEBHOOK_BASE_URL = "https://clinic.example/"
+    get_sms_backend().send(**SEND)
+    assert twilio_stub.messages[0].status_callback == "https://clinic.example/webhooks/twilio/status/"
+
+
 def test_twilio_bad_number_is_permanent(twilio_stub):
     twilio_stub.script.append(Scripted(status=400, code=21211))
     with pytest.raises(SmsSendError) as caught:

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -56,9 +57,14 @@ class SmsBackend(BaseSmsBackend):
             client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
         self.client = client
 
+    def _callback(self) -> dict:
+        """Ask Twilio to report delivery to our status webhook when we know our public URL."""
+        base = settings.TWILIO_WEBHOOK_BASE_URL.rstrip("/")
+        return {"status_callback": f"{base}{reverse('messaging:twilio-status')}"} if base else {}
+
     def send(self, *, to: str, body: str, from_: str, reference: str) -> SmsSent:
         try:
-            created = self.client.messages.create(to=to, from_=from_, body=body)
+            created = self.client.messages.create(to=to, from_=from_, body=body, **self._callback())
         except TwilioRestException as exc:
             detail = f"Twilio error {exc.code or '-'} (HTTP {exc.status}): {exc.msg}"
             if exc.status in _TRANSIENT_HTTP:
