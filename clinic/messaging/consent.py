@@ -74,6 +74,15 @@ def skip_reason(*, patient: Patient, channel: str, automated: bool = True) -> st
     return ""
 
 
+def patient_channels(patient: Patient) -> list[str]:
+    """Return the channels the patient prefers automated messages on (consent is checked later)."""
+    return {
+        Patient.Channel.SMS: [Channel.SMS],
+        Patient.Channel.EMAIL: [Channel.EMAIL],
+        Patient.Channel.BOTH: [Channel.SMS, Channel.EMAIL],
+    }.get(patient.preferred_channel, [])
+
+
 def recipient_for(*, patient: Patient, channel: str) -> str:
     """Return the patient's address on CHANNEL ("" when there is none)."""
     if channel == Channel.SMS:

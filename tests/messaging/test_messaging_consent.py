@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from clinic.messaging.consent import consent_change
+from clinic.messaging.consent import consent_change, patient_channels
 from clinic.messaging.models import ConsentEvent
 from clinic.models import Patient
 from tests.factories import PatientFactory, UserFactory
@@ -33,6 +33,14 @@ def test_form_grant_records_the_web_form_method_and_written_can_be_given(noon):
     consent_change(patient=patient, channel="email", granted=False, source="staff")
     consent_change(patient=patient, channel="email", granted=True, source="staff", method="written")
     assert Patient.objects.get(pk=patient.pk).email_consent_method == "written"
+
+
+@pytest.mark.parametrize(
+    ("preferred", "channels"),
+    [("sms", ["sms"]), ("email", ["email"]), ("both", ["sms", "email"]), ("none", [])],
+)
+def test_patient_channels_follow_the_preference(preferred, channels):
+    assert patient_channels(PatientFactory.build(preferred_channel=preferred)) == channels
 
 
 def test_no_change_is_no_event(noon):
