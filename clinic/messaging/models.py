@@ -49,7 +49,10 @@ class Message(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     reason = models.TextField(blank=True, help_text="Why it was skipped, failed or is unknown")
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Sends started, ever (never reset)")
+    attempts_at_staff_retry = models.PositiveSmallIntegerField(
+        default=0, help_text="Attempts already made when staff last asked for a retry (retries count from here)"
+    )
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=100, blank=True)

@@ -34,17 +34,32 @@ class NotRetryable(ValidationError):
 
 
 def _transition(
-    message_id: int, *, from_statuses: Iterable[str], to: str, detail: str = "", at: dt.datetime | None = None, **fields
+    message_id: int,
+    *,
+    from_statuses: Iterable[str],
+    to: str,
+    detail: str = "",
+    at: dt.datetime | None = None,
+    where: dict | None = None,
+    **fields,
 ) -> bool:
-    """Move the message from one of FROM_STATUSES to TO and record it; False if it was not there."""
+    """Move the message from one of FROM_STATUSES to TO and record it; False if it was not there.
+
+    WHERE adds conditions the row must still meet (e.g. the attempt number of the caller's claim).
+    """
     from_statuses = list(from_statuses)
     at = at or timezone.now()
+    where = where or {}
     with transaction.atomic():
-        current = Message.objects.filter(pk=message_id, status__in=from_statuses).values_list("status", flat=True)
+        current = Message.objects.filter(pk=message_id, status__in=from_statuses, **where).values_list(
+            "status", flat=True
+        )
         previous = next(iter(current), None)
         if previous is None:
             return False
-        updated = Message.objects.filter(pk=message_id, status=previous).update(status=to, updated_at=at, **fields)
+        updated = Message.objects.filter(pk=message_id, status=previous, **where).update(
+            status=to, updated_at=at, **fields
+        )
         if updated != 1:
             return False
         MessageEvent.objects.create(message_id=message_id, at=at, from_status=previous, to_status=to, detail=detail)
@@ -189,7 +204,8 @@ def message_deliver(*, message_id: int) -> Message | None:
         MessageEvent.objects.create(message_id=message_id, at=now, from_status=S.QUEUED, to_status=S.SENDING)
     message.refresh_from_db()
     attempt = message.attempts
-    mine = {"from_statuses": [S.SENDING, S.UNKNOWN]}
+    # Only this claim's outcome is recorded: the sweep may have declared it unknown meanwhile.
+    mine = {"from_statuses": [S.SENDING, S.UNKNOWN], "where": {"attempts": attempt}}
     try:
         result = _send(message)
     except SmsSendError as exc:
@@ -200,18 +216,16 @@ def message_deliver(*, message_id: int) -> Message | None:
     else:
         done = timezone.now()
         status = S.DELIVERED if result.status == "delivered" else S.SENT
-        with transaction.atomic():
-            if Message.objects.filter(pk=message_id, attempts=attempt).exists():
-                _transition(
-                    message_id,
-                    **mine,
-                    to=status,
-                    at=done,
-                    provider_message_id=result.provider_message_id,
-                    sent_at=done,
-                    needs_review=False,
-                    reason="",
-                )
+        _transition(
+            message_id,
+            **mine,
+            to=status,
+            at=done,
+            provider_message_id=result.provider_message_id,
+            sent_at=done,
+            needs_review=False,
+            reason="",
+        )
     message.refresh_from_db()
     return message
 
@@ -219,22 +233,19 @@ def message_deliver(*, message_id: int) -> Message | None:
 def _record_failure(message: Message, exc: SmsSendError, *, attempt: int) -> None:
     now = timezone.now()
     text = str(exc)[:2000]
-    base = {"from_statuses": [S.SENDING, S.UNKNOWN], "at": now, "reason": text}
-    with transaction.atomic():
-        if not Message.objects.filter(pk=message.pk, attempts=attempt).exists():
-            return
-        if exc.outcome_unknown:
-            # Not resent blindly: the sweep reconciles it with the provider once the request is over.
-            _transition(message.pk, to=S.UNKNOWN, detail=text, **base)
-        elif exc.permanent:
-            _transition(message.pk, to=S.FAILED, detail=f"permanent: {text}", needs_review=True, **base)
-        elif attempt >= settings.MESSAGING_MAX_ATTEMPTS:
-            detail = f"gave up after {attempt} attempts: {text}"
-            _transition(message.pk, to=S.FAILED, detail=detail, needs_review=True, **base)
-        else:
-            retry_at = now + _backoff(attempt)
-            detail = f"attempt {attempt} failed, retry: {text}"
-            _transition(message.pk, to=S.QUEUED, detail=detail, next_attempt_at=retry_at, **base)
+    base = {"from_statuses": [S.SENDING, S.UNKNOWN], "where": {"attempts": attempt}, "at": now, "reason": text}
+    if exc.outcome_unknown:
+        # Not resent blindly: the sweep reconciles it with the provider once the request is over.
+        _transition(message.pk, to=S.UNKNOWN, detail=text, **base)
+    elif exc.permanent:
+        _transition(message.pk, to=S.FAILED, detail=f"permanent: {text}", needs_review=True, **base)
+    elif attempt - message.attempts_at_staff_retry >= settings.MESSAGING_MAX_ATTEMPTS:
+        detail = f"gave up after {attempt - message.attempts_at_staff_retry} attempts: {text}"
+        _transition(message.pk, to=S.FAILED, detail=detail, needs_review=True, **base)
+    else:
+        retry_at = now + _backoff(attempt - message.attempts_at_staff_retry)
+        detail = f"attempt {attempt} failed, retry: {text}"
+        _transition(message.pk, to=S.QUEUED, detail=detail, next_attempt_at=retry_at, **base)
 
 
 def message_reconcile(*, message_id: int) -> Message | None:
@@ -267,7 +278,7 @@ def message_reconcile(*, message_id: int) -> Message | None:
         else:
             Message.objects.filter(pk=message_id, status=S.UNKNOWN).update(reason=f"reconcile failed: {exc}"[:2000])
         return Message.objects.get(pk=message_id)
-    guard = {"from_statuses": [S.UNKNOWN], "at": now}
+    guard = {"from_statuses": [S.UNKNOWN], "where": {"attempts": message.attempts}, "at": now}
     if found is not None:
         status = {"delivered": S.DELIVERED, "failed": S.FAILED}.get(found.status, S.SENT)
         _transition(
@@ -280,7 +291,7 @@ def message_reconcile(*, message_id: int) -> Message | None:
             reason="" if status != S.FAILED else "the provider reports it failed",
             **guard,
         )
-    elif message.attempts >= settings.MESSAGING_MAX_ATTEMPTS:
+    elif message.attempts - message.attempts_at_staff_retry >= settings.MESSAGING_MAX_ATTEMPTS:
         _transition(
             message_id, to=S.FAILED, detail="reconciled: not at the provider; no attempts left",
             reason="not accepted by the provider after the last attempt", needs_review=True, **guard,
@@ -368,7 +379,7 @@ def message_retry(*, message: Message, by=None) -> Message:
         at=now,
         detail=f"retry requested{who}",
         next_attempt_at=now,
-        attempts=0,
+        attempts_at_staff_retry=F("attempts"),
         needs_review=False,
         reason="",
     ):

@@ -149,7 +149,8 @@ def test_staff_retry_requeues_a_failed_message(sms_outbox, noon, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         message = message_retry(message=Message.objects.get(pk=message.pk), by="frontdesk")
     message.refresh_from_db()
-    assert (message.status, message.attempts, message.needs_review) == ("sent", 1, False)
+    assert (message.status, message.attempts, message.needs_review) == ("sent", 2, False)
+    assert message.attempts_at_staff_retry == 1
     assert len(sms_outbox) == 1
     assert "retry requested by frontdesk" in list(message.events.values_list("detail", flat=True))
 
@@ -176,3 +177,25 @@ def test_staff_mark_an_unknown_message_sent(sms_outbox, noon):
     message = message_mark_sent(message=Message.objects.get(pk=message.pk), by="frontdesk")
     assert (message.status, message.sent_at, message.needs_review) == ("sent", NOON_NY, False)
     assert sms_outbox == []
+
+
+def test_staff_retry_gives_a_fresh_set_of_attempts(sms_outbox, noon, settings):
+    from clinic.messaging.backends import locmem
+
+    settings.MESSAGING_MAX_ATTEMPTS = 2
+    locmem.failures.extend([SmsSendError("blip"), SmsSendError("blip"), SmsSendError("blip")])
+    message = queued()
+    message_deliver(message_id=message.pk)
+    noon.move_to(NOON_NY + dt.timedelta(minutes=1))
+    message_deliver(message_id=message.pk)
+    assert Message.objects.get(pk=message.pk).status == "failed"
+    message_retry(message=Message.objects.get(pk=message.pk))
+    message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.next_attempt_at) == (
+        "queued", 3, NOON_NY + dt.timedelta(minutes=2),
+    )  # fmt: skip
+    noon.move_to(message.next_attempt_at)
+    message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 4)
