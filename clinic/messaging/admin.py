@@ -1,8 +1,10 @@
 """Admin: the message log, the failed/unknown list with retry, the reply review queue, consent log."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
 
+from clinic.messaging.consent import consent_change
 from clinic.messaging.inbound import inbound_mark_handled
 from clinic.messaging.models import (
     ConsentEvent,
@@ -125,9 +127,38 @@ class ReplyToReviewAdmin(InboundAdmin):
         return super().get_queryset(request).filter(needs_review=True)
 
 
+class ConsentChangeForm(forms.ModelForm):
+    """Staff record a consent change (signed form, phone call); saved through consent_change."""
+
+    source = forms.ChoiceField(choices=[(ConsentEvent.Source.STAFF, "Staff"), (ConsentEvent.Source.FORM, "Form")])
+
+    class Meta:
+        model = ConsentEvent
+        fields = ["patient", "channel", "granted", "source"]
+
+
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "patient", "channel", "granted", "source", "by"]
     list_filter = ["channel", "granted", "source"]
     list_select_related = ["patient", "by"]
     search_fields = ["patient__mrn", "patient__legal_last_name"]
+    raw_id_fields = ["patient"]
+    form = ConsentChangeForm
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("messaging.add_consentevent")
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        changed = consent_change(
+            patient=data["patient"], channel=data["channel"], granted=data["granted"], source=data["source"],
+            by=request.user,
+        )  # fmt: skip
+        if not changed:
+            self.message_user(request, "Nothing changed: the patient's consent already was so.", messages.WARNING)
+        # The event (if any) was written by consent_change; point the admin's redirect at it.
+        obj.pk = ConsentEvent.objects.filter(patient=data["patient"]).values_list("pk", flat=True).first()
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self.response_post_save_add(request, obj)

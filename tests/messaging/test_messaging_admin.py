@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from clinic.messaging.backends import SmsSendError, locmem
 from clinic.messaging.inbound import inbound_sms_receive
-from clinic.messaging.models import InboundMessage, Message
+from clinic.messaging.models import ConsentEvent, InboundMessage, Message
 from clinic.messaging.outbox import message_deliver, message_queue
 from tests.factories import PatientFactory, UserFactory
 
@@ -139,3 +139,21 @@ def test_front_desk_without_permission_cannot_retry(client, sms_outbox, noon):
     assert client.get(url).status_code == 200
     client.post(url, {"action": "retry", "_selected_action": [failed.pk]})
     assert Message.objects.get(pk=failed.pk).status == "failed"
+
+
+def test_staff_record_consent_through_the_admin(admin_client, noon):
+    patient = PatientFactory(email_consent=False, email_consent_at=None, email_consent_method="")
+    url = reverse("admin:messaging_consentevent_add")
+    data = {"patient": patient.pk, "channel": "email", "granted": "on", "source": "form"}
+    response = admin_client.post(url, data, follow=True)
+    assert response.status_code == 200
+    patient.refresh_from_db()
+    assert (patient.email_consent, patient.email_consent_method) == (True, "web_form")
+    (event,) = ConsentEvent.objects.all()
+    assert (event.source, event.by.username, event.granted) == ("form", "boss", True)
+    again = admin_client.post(url, data, follow=True)
+    assert "Nothing changed" in again.content.decode()
+    assert ConsentEvent.objects.count() == 1
+    refused = admin_client.post(url, {**data, "source": "reply"})
+    assert refused.status_code == 200
+    assert "Select a valid choice" in refused.content.decode()
