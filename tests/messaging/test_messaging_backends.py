@@ -138,3 +138,20 @@ def test_twilio_lookup_by_recipient_and_body_and_by_id(twilio_stub):
     assert by_id.provider_message_id == sent.provider_message_id
     assert backend.lookup(to="+12025550999", body=SEND["body"], since=since) is None
     assert backend.lookup(to=SEND["to"], body="x", since=since, provider_message_id="SM" + "f" * 32) is None
+
+
+def test_twilio_lookup_ignores_an_identical_message_from_before_the_attempt(twilio_stub):
+    from tests.twilio_stub import StubMessage
+
+    now = dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
+    twilio_stub.messages.append(
+        StubMessage(sid="SMold", to=SEND["to"], from_=SEND["from_"], body=SEND["body"], status="delivered",
+                    date_created=now - dt.timedelta(days=3))
+    )  # fmt: skip
+    assert get_sms_backend().lookup(to=SEND["to"], body=SEND["body"], since=now) is None
+    twilio_stub.messages.append(
+        StubMessage(sid="SMnew", to=SEND["to"], from_=SEND["from_"], body=SEND["body"], status="delivered",
+                    date_created=now)
+    )  # fmt: skip
+    found = get_sms_backend().lookup(to=SEND["to"], body=SEND["body"], since=now)
+    assert (found.provider_message_id, found.status) == ("SMnew", "delivered")

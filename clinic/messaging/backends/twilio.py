@@ -88,8 +88,9 @@ class SmsBackend(BaseSmsBackend):
             if provider_message_id:
                 found = [self.client.messages(provider_message_id).fetch()]
             else:
-                # Search the whole day of the attempt (Twilio filters DateSent by date), then match.
-                candidates = self.client.messages.list(to=to, date_sent_after=since - dt.timedelta(days=1), limit=50)
+                # The latest messages to that number, without a DateSent filter: a message Twilio
+                # accepted but has not sent yet has no DateSent and would be missed (and resent).
+                candidates = self.client.messages.list(to=to, limit=50)
                 earliest = since - dt.timedelta(minutes=5)  # Twilio times have whole seconds; allow clock skew
                 found = [
                     m for m in candidates if m.body == body and (m.date_created is None or m.date_created >= earliest)
