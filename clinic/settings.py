@@ -208,6 +208,8 @@ MESSAGING_SWEEP_SECONDS = env.int("MESSAGING_SWEEP_SECONDS", default=60)
 MESSAGING_SWEEP_BATCH = env.int("MESSAGING_SWEEP_BATCH", default=200)
 # Dotted paths of callables handle(inbound) -> bool, asked in order for replies that are no keyword.
 MESSAGING_REPLY_HANDLERS = env.list("MESSAGING_REPLY_HANDLERS", default=[])
+# Words (besides the built-in diagnosis / medication / site list) no message may contain.
+MESSAGING_PHI_EXTRA_WORDS = env.list("MESSAGING_PHI_EXTRA_WORDS", default=[])
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 TWILIO_HTTP_TIMEOUT_SECONDS = env.float("TWILIO_HTTP_TIMEOUT_SECONDS", default=30.0)
 # The public URL Twilio signs (behind a proxy the request's own URL differs), e.g. https://clinic.example

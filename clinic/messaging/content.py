@@ -76,7 +76,7 @@ def _date_forms(patient: Patient) -> list[str]:
 def content_problems(body: str, patient: Patient | None = None) -> list[str]:
     """Return what is wrong with a message BODY for any channel: PHI words and forbidden words."""
     problems = []
-    extra = tuple(getattr(settings, "MESSAGING_PHI_EXTRA_WORDS", ()))
+    extra = tuple(settings.MESSAGING_PHI_EXTRA_WORDS)
     found = sorted({m.group(0).lower() for m in _word_pattern(PHI_WORDS + extra).finditer(body)})
     if found:
         problems.append(f"names a diagnosis, medication or treated site: {', '.join(found)}")

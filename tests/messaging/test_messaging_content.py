@@ -89,6 +89,11 @@ def test_sms_body_check_refuses_phi_and_long_bodies(patient, body, problem):
     assert f"SMS body {problem}." in caught.value.message_dict["body"]
 
 
+def test_extra_phi_words_come_from_settings(patient, settings):
+    settings.MESSAGING_PHI_EXTRA_WORDS = ["whiplash"]
+    assert sms_body_problems("Clinic: how is the whiplash? 0-10", patient) == [f"{NAMES}: whiplash"]
+
+
 def test_sms_body_check_accepts_a_plain_question(patient):
     sms_body_check("Riverside Pain Clinic: how is your pain today, 0-10? Reply with a number.", patient)
     sms_body_check("y" * 160, patient)
