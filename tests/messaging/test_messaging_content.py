@@ -91,7 +91,8 @@ def test_sms_body_check_refuses_phi_and_long_bodies(patient, body, problem):
 
 def test_extra_phi_words_come_from_settings(patient, settings):
     settings.MESSAGING_PHI_EXTRA_WORDS = ["whiplash"]
-    assert sms_body_problems("Clinic: how is the whiplash? 0-10", patient) == [f"{NAMES}: whiplash"]
+    expected = ["names a diagnosis, medication or treated site: whiplash"]
+    assert sms_body_problems("Clinic: how is the whiplash? 0-10", patient) == expected
 
 
 def test_sms_body_check_accepts_a_plain_question(patient):
