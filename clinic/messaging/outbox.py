@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.core.mail.message import make_msgid
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -153,7 +154,10 @@ def _send(message: Message) -> SmsSent:
         return get_sms_backend().send(
             to=message.recipient, body=message.body, from_=settings.SMS_FROM_NUMBER, reference=f"message-{message.pk}"
         )
-    email = EmailMessage(subject=message.subject, body=message.body, to=[message.recipient])
+    message_id_header = make_msgid(idstring=f"message-{message.pk}")
+    email = EmailMessage(
+        subject=message.subject, body=message.body, to=[message.recipient], headers={"Message-ID": message_id_header}
+    )
     try:
         email.send(fail_silently=False)
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
@@ -162,7 +166,7 @@ def _send(message: Message) -> SmsSent:
         raise SmsSendError("no answer from the mail server after sending", outcome_unknown=True) from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise SmsSendError(f"email failed: {type(exc).__name__}: {exc}") from exc
-    return SmsSent(provider_message_id=email.extra_headers.get("Message-ID", ""))
+    return SmsSent(provider_message_id=message_id_header)
 
 
 def message_deliver(*, message_id: int) -> Message | None:

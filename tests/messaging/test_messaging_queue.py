@@ -62,6 +62,9 @@ def test_email_is_rendered_with_subject_and_sent_through_django_mail(noon, djang
     (sent,) = mail.outbox
     assert sent.to == ["jordan@patients.example"]
     assert sent.subject == message.subject
+    assert sent.extra_headers["Message-ID"] == message.provider_message_id
+    assert message.provider_message_id.startswith("<")
+    assert f".message-{message.pk}@" in message.provider_message_id
     assert sent.body.startswith("Hi Jordan,\n\nIt has been a month since your visit.")
     assert "To book your next visit, text BOOK or call us." in sent.body
     assert "http" not in sent.body
