@@ -5,6 +5,7 @@ Each test starts its own stub (counting the sends it accepted) and its own worke
 
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -191,3 +192,53 @@ def test_nothing_is_lost_while_the_broker_is_down(stub, workers):
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 1)
     assert stub.accepted == 1
+
+
+class BeatProcess:
+    """A `celery beat` subprocess with its own schedule file; its output goes to a log file."""
+
+    def __init__(self, tmp_path, name: str, env: dict[str, str]):
+        self.log_path = tmp_path / f"{name}.log"
+        self.args = [
+            *(sys.executable, "-m", "celery", "-A", "clinic", "beat", "--loglevel", "INFO"),
+            *("--schedule", str(tmp_path / f"{name}-schedule"), "--pidfile", str(tmp_path / f"{name}.pid")),
+        ]
+        self.env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "TESTING": "true", **env}
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "BeatProcess":
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+
+
+def test_two_beats_sweeping_every_second_send_a_due_message_once(stub, workers, tmp_path, settings):
+    stub.default_delay = 0.5
+    env = worker_env(stub, MESSAGING_SWEEP_SECONDS="1", CELERY_BROKER_URL=settings.CELERY_BROKER_URL)
+    workers(concurrency=2, env=env)
+    beats = [BeatProcess(tmp_path, f"beat{i}", env).start() for i in range(2)]
+    try:
+        patient = PatientFactory(time_zone=daytime_zone())
+        soon = timezone.now() + dt.timedelta(seconds=3)
+        message = message_queue(patient=patient, channel="sms", purpose="check_in", template="check_in", context={},
+                                source_key="followup:5:check_in", send_after=soon)  # fmt: skip
+        assert message.status == "queued"  # not enqueued: only the beats' sweeps will find it
+        wait_until(lambda: status_of(message) in FINAL, timeout=90, message="a beat-driven sweep to send it")
+        time.sleep(3)  # more sweeps from both beats run meanwhile
+    finally:
+        for beat in beats:
+            beat.stop()
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 1)
+    assert stub.accepted == 1
+    assert all("Sending due task messaging-sweep" in beat.log_path.read_text() for beat in beats)
