@@ -46,3 +46,15 @@ def keyword_parse(body: str) -> Keyword | None:
 def keyword_is_weak(body: str) -> bool:
     """Return True when BODY is an opt-in word that also reads as an everyday answer (YES)."""
     return keyword_normalize(body) in WEAK_OPT_IN_WORDS
+
+
+_NUMBER_REPLY = re.compile(r"^\s*(\d{1,2})\s*(?:/\s*10|out\s+of\s+10|de\s+10)?[\s.!]*$", re.IGNORECASE)
+
+
+def reply_number(body: str, *, low: int = 0, high: int = 10) -> int | None:
+    """Return the number a reply consists of ("7", "7/10", "7 out of 10", "7 de 10") if LOW..HIGH, else None."""
+    match = _NUMBER_REPLY.match(body or "")
+    if match is None:
+        return None
+    value = int(match.group(1))
+    return value if low <= value <= high else None

@@ -9,6 +9,7 @@ from clinic.messaging.keywords import (
     Keyword,
     keyword_normalize,
     keyword_parse,
+    reply_number,
 )
 
 STANDARD_OPT_OUT = [
@@ -93,3 +94,26 @@ def test_pain_scores_are_never_keywords(score, decoration):
 def test_a_keyword_followed_by_other_words_is_not_an_exact_keyword(word, tail):
     text = f"{word} {tail}"
     assert keyword_parse(text) == EXPECTED.get(keyword_normalize(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("7", 7), (" 0 ", 0), ("10", 10), ("7/10", 7), ("3 out of 10", 3), ("4 de 10", 4), ("8.", 8), ("05", 5),
+     ("11", None), ("-1", None), ("7 or 8", None), ("I have 2 questions", None), ("", None), ("STOP", None)],
+)  # fmt: skip
+def test_reply_number(text, number):
+    assert reply_number(text) == number
+
+
+@given(st.integers(min_value=0, max_value=10), st.sampled_from(["", "/10", " / 10", " out of 10", " de 10"]),
+       st.text(alphabet=" \t", max_size=3), st.text(alphabet=" .!", max_size=3))  # fmt: skip
+def test_every_score_form_parses_to_its_number(score, suffix, before, after):
+    assert reply_number(f"{before}{score}{suffix}{after}") == score
+
+
+@given(st.text(max_size=60))
+def test_reply_number_is_in_range_or_none_and_never_a_keyword(text):
+    number = reply_number(text)
+    assert number is None or 0 <= number <= 10
+    if number is not None:
+        assert keyword_parse(text) is None
