@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "phonenumber_field",
     "clinic",
+    "clinic.messaging",
     "scheduling",
     "tpi",
 ]
@@ -194,6 +195,27 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic jobs. Due times of follow-ups live in the database; beat only wakes the sweeps up.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# --- Messaging (clinic.messaging) -----------------------------------------------------------
+# Automated messages go out only inside this window, in the patient's own time zone.
+MESSAGING_QUIET_HOURS_END = env.str("MESSAGING_QUIET_HOURS_END", default="20:00")  # window closes
+MESSAGING_QUIET_HOURS_START = env.str("MESSAGING_QUIET_HOURS_START", default="09:00")  # window opens
+MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=5)
+MESSAGING_RETRY_BASE_SECONDS = env.int("MESSAGING_RETRY_BASE_SECONDS", default=60)  # doubles each attempt
+MESSAGING_RETRY_MAX_SECONDS = env.int("MESSAGING_RETRY_MAX_SECONDS", default=3600)
+# A message still "sending" this long after its attempt began lost its worker: outcome unknown.
+MESSAGING_SENDING_TIMEOUT_SECONDS = env.int("MESSAGING_SENDING_TIMEOUT_SECONDS", default=300)
+MESSAGING_SWEEP_SECONDS = env.int("MESSAGING_SWEEP_SECONDS", default=60)
+MESSAGING_SWEEP_BATCH = env.int("MESSAGING_SWEEP_BATCH", default=200)
+# Dotted paths of callables handle(inbound) -> bool, asked in order for replies that are no keyword.
+MESSAGING_REPLY_HANDLERS = env.list("MESSAGING_REPLY_HANDLERS", default=[])
+# Words (besides the built-in diagnosis / medication / site list) no message may contain.
+MESSAGING_PHI_EXTRA_WORDS = env.list("MESSAGING_PHI_EXTRA_WORDS", default=[])
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
+TWILIO_HTTP_TIMEOUT_SECONDS = env.float("TWILIO_HTTP_TIMEOUT_SECONDS", default=30.0)
+# The public URL Twilio signs (behind a proxy the request's own URL differs), e.g. https://clinic.example
+TWILIO_WEBHOOK_BASE_URL = env.str("TWILIO_WEBHOOK_BASE_URL", default="")
+CELERY_BEAT_SCHEDULE["messaging-sweep"] = {"task": "messaging.messages_sweep", "schedule": MESSAGING_SWEEP_SECONDS}
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -25,4 +25,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    path("webhooks/", include("clinic.messaging.urls")),
 ]

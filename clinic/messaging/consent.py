@@ -1,0 +1,90 @@
+"""Consent per channel: the one place that changes it, and the rule for whether we may send."""
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.messaging.models import Channel, ConsentEvent, InboundMessage
+from clinic.models import Patient
+
+_METHOD_FOR_SOURCE = {
+    ConsentEvent.Source.REPLY: Patient.ConsentMethod.REPLY,
+    ConsentEvent.Source.FORM: Patient.ConsentMethod.WEB_FORM,
+    ConsentEvent.Source.STAFF: Patient.ConsentMethod.VERBAL,
+}
+
+
+def consent_change(
+    *,
+    patient: Patient,
+    channel: str,
+    granted: bool,
+    source: str,
+    by: AbstractBaseUser | None = None,
+    at: dt.datetime | None = None,
+    method: str | None = None,
+    inbound: InboundMessage | None = None,
+) -> bool:
+    """Set the patient's consent for CHANNEL and log it; return False if it already was so.
+
+    METHOD overrides how a grant is recorded on the patient (e.g. "written" for a signed form
+    entered by staff); by default it follows SOURCE.
+    """
+    if channel not in Channel.values:
+        raise ValidationError({"channel": f"Unknown channel {channel!r}."})
+    if source not in ConsentEvent.Source.values:
+        raise ValidationError({"source": f"Unknown consent source {source!r}."})
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        if getattr(locked, f"{channel}_consent") == granted:
+            return False
+        fields = {
+            f"{channel}_consent": granted,
+            f"{channel}_consent_at": at if granted else None,
+            f"{channel}_consent_method": (method or _METHOD_FOR_SOURCE[source]) if granted else "",
+        }
+        Patient.objects.filter(pk=patient.pk).update(updated_at=timezone.now(), **fields)
+        ConsentEvent.objects.create(
+            patient=patient, channel=channel, granted=granted, source=source, by=by, at=at, inbound=inbound
+        )
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    return True
+
+
+def skip_reason(*, patient: Patient, channel: str, automated: bool = True) -> str:
+    """Return why a message on CHANNEL may not go to PATIENT now, or "" when it may."""
+    if patient.status != Patient.Status.ACTIVE:
+        return f"patient is {patient.get_status_display().lower()}"
+    if channel == Channel.SMS and not patient.mobile_phone:
+        return "no mobile phone number"
+    if channel == Channel.EMAIL and not patient.email:
+        return "no email address"
+    if not automated:
+        return ""
+    if not getattr(patient, f"{channel}_consent"):
+        opted_out = ConsentEvent.objects.filter(patient=patient, channel=channel, granted=False).exists()
+        return f"opted out of {channel}" if opted_out else f"no {channel} consent"
+    if patient.preferred_channel == Patient.Channel.NONE:
+        return "patient wants no automated messages"
+    return ""
+
+
+def patient_channels(patient: Patient) -> list[str]:
+    """Return the channels the patient prefers automated messages on (consent is checked later)."""
+    return {
+        Patient.Channel.SMS: [Channel.SMS],
+        Patient.Channel.EMAIL: [Channel.EMAIL],
+        Patient.Channel.BOTH: [Channel.SMS, Channel.EMAIL],
+    }.get(patient.preferred_channel, [])
+
+
+def recipient_for(*, patient: Patient, channel: str) -> str:
+    """Return the patient's address on CHANNEL ("" when there is none)."""
+    if channel == Channel.SMS:
+        return str(patient.mobile_phone) if patient.mobile_phone else ""
+    return patient.email or ""

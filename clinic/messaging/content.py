@@ -1,0 +1,175 @@
+"""Message content: rendering templates per purpose and language, and the SMS body checker."""
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template import Context, TemplateDoesNotExist
+from django.template.loader import get_template, select_template
+
+from clinic.models import Patient
+
+SMS_SEGMENT_SEPTETS = 160
+# GSM 03.38 basic character set; the extension set costs two septets each.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+# Words that would disclose a diagnosis, a medication or a treated site. Extend with
+# MESSAGING_PHI_EXTRA_WORDS; matching is by whole word, case-insensitive.
+PHI_WORDS = (
+    "trigger point", "myofascial", "fibromyalgia", "radiculopathy", "sciatica", "neuropathy", "migraine",
+    "tendinitis", "bursitis", "arthritis", "diagnosis", "diagnosed",
+    "lidocaine", "bupivacaine", "ropivacaine", "procaine", "anaesthetic", "anesthetic", "steroid", "corticosteroid",
+    "triamcinolone", "kenalog", "dexamethasone", "methylprednisolone", "depo-medrol", "cortisone", "botox",
+    "trapezius", "rhomboid", "levator scapulae", "infraspinatus", "supraspinatus", "gluteus", "gluteal",
+    "piriformis", "quadratus lumborum", "sternocleidomastoid", "scalene", "lumbar", "cervical", "thoracic",
+    "neck", "shoulder", "lower back",
+)  # fmt: skip
+# CANCEL is an opt-out keyword: no message may ask patients to reply with it for anything else.
+FORBIDDEN_WORDS = ("cancel", "cancelar")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+    language: str
+
+
+def gsm7_septets(text: str) -> int | None:
+    """Return how many GSM-7 septets TEXT needs, or None if it has a character outside GSM-7."""
+    count = 0
+    for ch in text:
+        if ch in GSM7_BASIC:
+            count += 1
+        elif ch in GSM7_EXTENSION:
+            count += 2
+        else:
+            return None
+    return count
+
+
+def _word_pattern(words) -> re.Pattern:
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+
+
+def _date_forms(patient: Patient) -> list[str]:
+    dob = patient.date_of_birth
+    if not dob:
+        return []
+    return [
+        dob.isoformat(),
+        f"{dob.month}/{dob.day}/{dob.year}",
+        f"{dob.month:02d}/{dob.day:02d}/{dob.year}",
+        f"{dob.day}/{dob.month}/{dob.year}",
+        f"{dob.day:02d}/{dob.month:02d}/{dob.year}",
+        f"{dob.month}/{dob.day}/{dob.year % 100:02d}",
+        f"{dob:%B} {dob.day}, {dob.year}",
+        f"{dob.day} {dob:%B} {dob.year}",
+        f"{dob:%b} {dob.day}, {dob.year}",
+    ]
+
+
+def content_problems(body: str, patient: Patient | None = None) -> list[str]:
+    """Return what is wrong with a message BODY for any channel: PHI words and forbidden words."""
+    problems = []
+    extra = tuple(settings.MESSAGING_PHI_EXTRA_WORDS)
+    found = sorted({m.group(0).lower() for m in _word_pattern(PHI_WORDS + extra).finditer(body)})
+    if found:
+        problems.append(f"names a diagnosis, medication or treated site: {', '.join(found)}")
+    forbidden = sorted({m.group(0).lower() for m in _word_pattern(FORBIDDEN_WORDS).finditer(body)})
+    if forbidden:
+        problems.append(f"uses the opt-out keyword {', '.join(w.upper() for w in forbidden)} for something else")
+    if patient is not None:
+        if patient.mrn and patient.mrn in body:
+            problems.append("contains the medical record number")
+        if any(form in body for form in _date_forms(patient)):
+            problems.append("contains the date of birth")
+    return problems
+
+
+def sms_body_problems(body: str, patient: Patient | None = None) -> list[str]:
+    """Return every reason BODY may not go out as an SMS (empty when it may)."""
+    problems = content_problems(body, patient)
+    septets = gsm7_septets(body)
+    if septets is None:
+        bad = sorted({ch for ch in body if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION})
+        problems.append(f"uses characters outside GSM-7 ({''.join(bad)!r}), which halves the segment size")
+    elif septets > SMS_SEGMENT_SEPTETS:
+        problems.append(f"is {septets} GSM-7 characters long; one segment holds {SMS_SEGMENT_SEPTETS}")
+    if not body.strip():
+        problems.append("is empty")
+    return problems
+
+
+def sms_body_check(body: str, patient: Patient | None = None) -> None:
+    """Raise ValidationError({"body": ...}) unless BODY fits one segment and carries no PHI."""
+    problems = sms_body_problems(body, patient)
+    if problems:
+        raise ValidationError({"body": [f"SMS body {p}." for p in problems]})
+
+
+def email_body_check(subject: str, body: str, patient: Patient | None = None) -> None:
+    """Raise ValidationError unless the email carries no PHI and no link (patients call or text)."""
+    errors: dict[str, list[str]] = {}
+    for field, text in (("subject", subject), ("body", body)):
+        problems = content_problems(text, patient)
+        if re.search(r"https?://|www\.", text, re.IGNORECASE):
+            problems.append("contains a link; emails ask patients to call or text instead")
+        if problems:
+            errors[field] = [f"Email {field} {p}." for p in problems]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _language(patient: Patient) -> str:
+    codes = [code for code, _ in settings.LANGUAGES]
+    return patient.preferred_language if patient.preferred_language in codes else codes[0]
+
+
+def message_render(*, patient: Patient, channel: str, template: str, context: dict) -> Rendered:
+    """Render TEMPLATE for CHANNEL in the patient's language (falling back to English).
+
+    Templates live at messaging/<channel>/<template>.<lang>.txt, email subjects at
+    messaging/email/<template>.<lang>.subject.txt. Rendered text is checked before it is stored.
+    """
+    language = _language(patient)
+    full_context = {
+        "clinic_name": settings.CLINIC_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
+        "sms_number": settings.SMS_FROM_NUMBER,
+        "first_name": patient.preferred_name or patient.legal_first_name,
+        **context,
+    }
+    names = [f"messaging/{channel}/{template}.{lang}.txt" for lang in dict.fromkeys([language, "en"])]
+    try:
+        body_template = select_template(names)
+    except TemplateDoesNotExist as exc:
+        raise ValidationError({"template": f"No {channel} template named {template!r}."}) from exc
+    used_language = body_template.template.name.rsplit(".", 2)[-2]
+    body = _squash(_render_text(body_template, full_context))
+    subject = ""
+    if channel == "email":
+        subject_name = f"messaging/email/{template}.{used_language}.subject.txt"
+        try:
+            subject = " ".join(_render_text(get_template(subject_name), full_context).split())
+        except TemplateDoesNotExist as exc:
+            raise ValidationError({"template": f"No email subject template {subject_name!r}."}) from exc
+        email_body_check(subject, body, patient)
+    else:
+        sms_body_check(body, patient)
+    return Rendered(subject=subject, body=body, language=used_language)
+
+
+def _render_text(template, context: dict) -> str:
+    """Render a plain-text template: no HTML escaping ("&" stays "&")."""
+    return template.template.render(Context(context, autoescape=False))
+
+
+def _squash(text: str) -> str:
+    """Return TEXT with template line breaks folded: paragraphs kept, lines joined, ends trimmed."""
+    paragraphs = [" ".join(part.split()) for part in re.split(r"\n\s*\n", text.strip())]
+    return "\n\n".join(p for p in paragraphs if p)

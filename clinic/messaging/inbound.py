@@ -1,0 +1,132 @@
+"""Inbound SMS: record each once, act on keywords, hand other replies to pluggable handlers."""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from clinic.messaging.consent import consent_change
+from clinic.messaging.keywords import Keyword, keyword_is_weak, keyword_parse
+from clinic.messaging.models import Channel, ConsentEvent, InboundMessage, Message
+from clinic.messaging.outbox import message_queue
+from clinic.messaging.signals import reply_received
+from clinic.models import Patient
+
+logger = logging.getLogger(__name__)
+_KIND = {
+    Keyword.OPT_OUT: InboundMessage.Kind.OPT_OUT,
+    Keyword.OPT_IN: InboundMessage.Kind.OPT_IN,
+    Keyword.HELP: InboundMessage.Kind.HELP,
+}
+
+
+def _patients_for(number: str) -> list[Patient]:
+    """Return the patients with this mobile number, the one we last texted first."""
+    patients = list(Patient.objects.filter(mobile_phone=number).order_by("id"))
+    if len(patients) > 1:
+        last = (
+            Message.objects.filter(channel=Channel.SMS, recipient=number, patient__in=patients)
+            .order_by("-created_at", "-id")
+            .values_list("patient_id", flat=True)
+            .first()
+        )
+        patients.sort(key=lambda p: p.pk != last)
+    return patients
+
+
+def inbound_sms_receive(
+    *,
+    provider_message_id: str,
+    from_number: str,
+    to_number: str = "",
+    body: str,
+    received_at: dt.datetime | None = None,
+) -> tuple[InboundMessage, bool]:
+    """Record and act on one inbound SMS; return (inbound, created). A repeat is not acted on again."""
+    existing = InboundMessage.objects.filter(provider_message_id=provider_message_id).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            patients = _patients_for(from_number)
+            inbound = InboundMessage.objects.create(
+                provider_message_id=provider_message_id,
+                from_number=from_number,
+                to_number=to_number,
+                body=body,
+                patient=patients[0] if patients else None,
+                received_at=received_at or timezone.now(),
+            )
+            _act(inbound, patients)
+    except IntegrityError:
+        # The same webhook arrived twice at once; the other request recorded and acted on it.
+        existing = InboundMessage.objects.filter(provider_message_id=provider_message_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    return inbound, True
+
+
+def _act(inbound: InboundMessage, patients: list[Patient]) -> None:
+    keyword = keyword_parse(inbound.body)
+    if keyword == Keyword.OPT_IN and keyword_is_weak(inbound.body) and all(p.sms_consent for p in patients):
+        keyword = None  # "YES" from someone who never opted out is an answer, not an opt-in
+    if keyword is None:
+        _hand_over(inbound)
+        return
+    inbound.kind = _KIND[keyword]
+    if not patients:
+        inbound.needs_review = True
+        inbound.save(update_fields=["kind", "needs_review"])
+        return
+    inbound.handled_by = f"keyword:{keyword.value}"
+    inbound.save(update_fields=["kind", "handled_by"])
+    primary = patients[0]
+    if keyword == Keyword.HELP:
+        _confirm(inbound, primary, "help")
+        return
+    granted = keyword == Keyword.OPT_IN
+    changed = [
+        consent_change(
+            patient=p, channel=Channel.SMS, granted=granted, source=ConsentEvent.Source.REPLY,
+            at=inbound.received_at, inbound=inbound,
+        )
+        for p in patients
+    ]  # fmt: skip
+    if any(changed):  # confirmed once: a repeated STOP (or START) changes nothing and says nothing
+        _confirm(inbound, primary, "opt_in_confirm" if granted else "opt_out_confirm")
+
+
+def _confirm(inbound: InboundMessage, patient: Patient, template: str) -> None:
+    message_queue(
+        patient=patient, channel=Channel.SMS, purpose=template, template=template, context={}, reply_to=inbound
+    )
+
+
+def _hand_over(inbound: InboundMessage) -> None:
+    """Offer a plain reply to the configured handlers, then to signal receivers; else staff review."""
+    for path in settings.MESSAGING_REPLY_HANDLERS:
+        if import_string(path)(inbound):
+            inbound.handled_by = path
+            break
+    else:
+        for receiver, handled in reply_received.send(sender=InboundMessage, inbound=inbound):
+            if handled is True:
+                inbound.handled_by = f"{receiver.__module__}.{receiver.__qualname__}"
+                break
+    inbound.kind = InboundMessage.Kind.REPLY
+    inbound.needs_review = not inbound.handled_by
+    inbound.save(update_fields=["kind", "handled_by", "needs_review"])
+
+
+def inbound_mark_handled(*, inbound: InboundMessage, by=None) -> InboundMessage:
+    """Take a reply off the staff review queue."""
+    now = timezone.now()
+    InboundMessage.objects.filter(pk=inbound.pk, needs_review=True).update(
+        needs_review=False, reviewed_at=now, reviewed_by=by
+    )
+    inbound.refresh_from_db()
+    return inbound

@@ -1,0 +1,188 @@
+"""The outbox (Message and its history), the consent log and inbound SMS."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from clinic.models import Patient
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+class MessageQuerySet(models.QuerySet):
+    def due(self, *, now):
+        """Return queued messages whose next attempt time has come."""
+        return self.filter(status=Message.Status.QUEUED, next_attempt_at__lte=now)
+
+
+class Message(models.Model):
+    """One outbound SMS or email: rendered once, sent at most once, every state change recorded."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    FINAL_STATUSES = (Status.SENT, Status.DELIVERED, Status.FAILED, Status.SKIPPED)
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="messages")
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    recipient = models.CharField(max_length=254, blank=True, help_text="E.164 number or email address")
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    template = models.CharField(max_length=100)
+    purpose = models.CharField(max_length=50)
+    language = models.CharField(max_length=8, default="en")
+    automated = models.BooleanField(default=True, help_text="Automated messages respect consent and quiet hours")
+    source_key = models.CharField(
+        max_length=100, null=True, blank=True, help_text='What caused this message, e.g. "followup:123:check_in"'
+    )
+    in_reply_to = models.ForeignKey(
+        "messaging.InboundMessage", null=True, blank=True, on_delete=models.PROTECT, related_name="replies"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    reason = models.TextField(blank=True, help_text="Why it was skipped, failed or is unknown")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Sends started, ever (never reset)")
+    attempts_at_staff_retry = models.PositiveSmallIntegerField(
+        default=0, help_text="Attempts already made when staff last asked for a retry (retries count from here)"
+    )
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=100, blank=True)
+    needs_review = models.BooleanField(default=False, help_text="Staff must decide (outcome unknown or failed)")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["provider_message_id"]),
+            models.Index(fields=["patient", "-created_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_key", "channel"],
+                condition=Q(source_key__isnull=False),
+                name="message_one_per_source_and_channel",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="queued") | Q(next_attempt_at__isnull=False),
+                name="message_queued_has_next_attempt",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["sent", "delivered"]) | Q(sent_at__isnull=False),
+                name="message_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.purpose} #{self.pk} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        """Return True when nothing more will happen to this message by itself."""
+        return self.status in self.FINAL_STATUSES
+
+
+class MessageEvent(models.Model):
+    """One status change of a Message: the audit trail staff read when something went wrong."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10, choices=Message.Status.choices)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class ConsentEvent(models.Model):
+    """One change of a patient's consent for a channel, with who or what changed it."""
+
+    class Source(models.TextChoices):
+        REPLY = "reply", "Patient reply"
+        STAFF = "staff", "Staff"
+        FORM = "form", "Form"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consent_events")
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    granted = models.BooleanField()
+    source = models.CharField(max_length=5, choices=Source.choices)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    inbound = models.ForeignKey(
+        "messaging.InboundMessage", null=True, blank=True, on_delete=models.PROTECT, related_name="consent_events"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {'granted' if self.granted else 'revoked'} ({self.source})"
+
+
+class InboundMessage(models.Model):
+    """One SMS a patient sent us; unique on the provider's id so a redelivered webhook counts once."""
+
+    class Kind(models.TextChoices):
+        OPT_OUT = "opt_out", "Opt-out (STOP)"
+        OPT_IN = "opt_in", "Opt-in (START)"
+        HELP = "help", "Help"
+        REPLY = "reply", "Reply"
+
+    provider_message_id = models.CharField(max_length=64, unique=True)
+    from_number = models.CharField(max_length=32)
+    to_number = models.CharField(max_length=32, blank=True)
+    body = models.TextField(blank=True)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="inbound_messages"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REPLY)
+    received_at = models.DateTimeField()
+    handled_by = models.CharField(max_length=200, blank=True, help_text="The handler that took this reply")
+    needs_review = models.BooleanField(default=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["needs_review", "-received_at"])]
+
+    def __str__(self) -> str:
+        return f"SMS from {self.from_number} ({self.get_kind_display()})"
+
+
+class MessageNeedingAttention(Message):
+    """Failed and unknown-outcome messages staff must look at (the admin's failed list)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "failed or unknown message"
+        verbose_name_plural = "failed or unknown messages"
+
+
+class ReplyToReview(InboundMessage):
+    """Inbound replies no handler took: the staff review queue."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "reply to review"
+        verbose_name_plural = "replies to review"

@@ -1,0 +1,48 @@
+"""Quiet hours: automated messages go out only inside the daily window, in the patient's zone."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from clinic.models import Patient
+
+
+def _clock(name: str) -> dt.time:
+    value = getattr(settings, name)
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a time of day like 09:00") from exc
+
+
+def send_window() -> tuple[dt.time, dt.time]:
+    """Return the (opens, closes) local times of the daily send window."""
+    opens, closes = _clock("MESSAGING_QUIET_HOURS_START"), _clock("MESSAGING_QUIET_HOURS_END")
+    if opens >= closes:
+        raise ImproperlyConfigured("MESSAGING_QUIET_HOURS_START must be before MESSAGING_QUIET_HOURS_END")
+    return opens, closes
+
+
+def _wall_to_utc(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
+    """Return local wall time DAY AT as a UTC instant.
+
+    fold=0 makes an ambiguous time (autumn) its first occurrence and a time inside the spring gap
+    the instant just after the gap (it is read with the offset from before the change).
+    """
+    return dt.datetime.combine(day, at, tzinfo=zone).astimezone(dt.UTC)
+
+
+def next_send_time(*, patient: Patient, at: dt.datetime) -> dt.datetime:
+    """Return AT if it falls inside the patient's send window, else the window's next opening."""
+    zone = ZoneInfo(patient.time_zone or settings.TIME_ZONE)
+    opens, closes = send_window()
+    local = at.astimezone(zone)
+    today_opens = _wall_to_utc(local.date(), opens, zone)
+    today_closes = _wall_to_utc(local.date(), closes, zone)
+    if today_opens <= at < today_closes:
+        return at
+    if at < today_opens:
+        return today_opens
+    return _wall_to_utc(local.date() + dt.timedelta(days=1), opens, zone)

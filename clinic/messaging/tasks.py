@@ -1,0 +1,23 @@
+"""Celery tasks of the outbox: thin wrappers that take ids and call the services."""
+
+from celery import shared_task
+
+from clinic.messaging import outbox
+
+
+@shared_task(name="messaging.message_deliver")
+def message_deliver_task(message_id: int) -> None:
+    """Deliver one queued message (does nothing unless it is queued and due)."""
+    outbox.message_deliver(message_id=message_id)
+
+
+@shared_task(name="messaging.message_reconcile")
+def message_reconcile_task(message_id: int) -> None:
+    """Ask the provider about one message whose outcome is unknown."""
+    outbox.message_reconcile(message_id=message_id)
+
+
+@shared_task(name="messaging.messages_sweep")
+def messages_sweep_task() -> None:
+    """Beat, every minute: enqueue due messages, settle stuck and unknown ones."""
+    outbox.messages_sweep()

@@ -1,0 +1,75 @@
+"""Twilio webhooks: inbound SMS and delivery-status callbacks, both signature-checked."""
+
+import logging
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+
+from clinic.messaging.inbound import inbound_sms_receive
+from clinic.messaging.outbox import message_status_update
+
+logger = logging.getLogger(__name__)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def public_url(request: HttpRequest) -> str:
+    """Return the URL Twilio signed: TWILIO_WEBHOOK_BASE_URL + path behind a proxy, else our own."""
+    base = settings.TWILIO_WEBHOOK_BASE_URL.rstrip("/")
+    if base:
+        return base + request.get_full_path()
+    return request.build_absolute_uri()
+
+
+def twilio_signed(view):
+    """Refuse (403) any request whose X-Twilio-Signature does not match the auth token."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        signature = request.headers.get("X-Twilio-Signature", "")
+        token = settings.TWILIO_AUTH_TOKEN
+        if not token or not signature:
+            return HttpResponseForbidden("missing signature")
+        if not RequestValidator(token).validate(public_url(request), request.POST.dict(), signature):
+            logger.warning("refused a Twilio webhook with a bad signature")
+            return HttpResponseForbidden("bad signature")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@csrf_exempt
+@require_POST
+@twilio_signed
+def twilio_sms(request: HttpRequest) -> HttpResponse:
+    """Record an inbound SMS once (by MessageSid) and act on it; answers go out through the outbox."""
+    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid", "")
+    sender = request.POST.get("From", "")
+    if not sid or not sender:
+        return HttpResponse("MessageSid and From are required", status=400)
+    inbound_sms_receive(
+        provider_message_id=sid,
+        from_number=sender,
+        to_number=request.POST.get("To", ""),
+        body=request.POST.get("Body", ""),
+    )
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+@csrf_exempt
+@require_POST
+@twilio_signed
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    """Apply a delivery report (delivered, undelivered, failed) to the message it names."""
+    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid", "")
+    if not sid:
+        return HttpResponse("MessageSid is required", status=400)
+    message_status_update(
+        provider_message_id=sid,
+        provider_status=request.POST.get("MessageStatus") or request.POST.get("SmsStatus", ""),
+        error_code=request.POST.get("ErrorCode", ""),
+    )
+    return HttpResponse(status=204)

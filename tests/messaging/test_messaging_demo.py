@@ -1,0 +1,15 @@
+import pytest
+
+from clinic import demo as clinic_demo
+from clinic.messaging import demo
+from clinic.messaging.models import InboundMessage, Message
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_is_idempotent(sms_outbox, noon):
+    clinic_demo.seed()
+    demo.seed()
+    demo.seed()
+    assert Message.objects.filter(source_key="demo:welcome").count() == 1
+    assert InboundMessage.objects.filter(needs_review=True).count() == 1
