@@ -241,3 +241,15 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=int(timedelta(days=365).total_seconds()))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# --- Scheduling (scheduling/) ---------------------------------------------------------------
+# Slot finder grid, how many alternatives a series preview offers per problem occurrence, the
+# longest series one commit may book, the Django group whose members may book outside working
+# hours (besides superusers), and the window a provider's iCalendar feed covers.
+SCHEDULING_SLOT_STEP_MINUTES = env.int("SCHEDULING_SLOT_STEP_MINUTES", default=15)
+SCHEDULING_SERIES_ALTERNATIVES = env.int("SCHEDULING_SERIES_ALTERNATIVES", default=3)
+SCHEDULING_SERIES_MAX_OCCURRENCES = env.int("SCHEDULING_SERIES_MAX_OCCURRENCES", default=52)
+SCHEDULING_SERIES_ALTERNATIVE_DAYS = env.int("SCHEDULING_SERIES_ALTERNATIVE_DAYS", default=3)
+SCHEDULING_CLINIC_ADMIN_GROUP = env.str("SCHEDULING_CLINIC_ADMIN_GROUP", default="clinic admin")
+SCHEDULING_FEED_PAST_DAYS = env.int("SCHEDULING_FEED_PAST_DAYS", default=30)
+SCHEDULING_FEED_FUTURE_DAYS = env.int("SCHEDULING_FEED_FUTURE_DAYS", default=180)
