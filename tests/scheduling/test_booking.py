@@ -220,7 +220,12 @@ def test_status_changes_follow_transitions_and_keep_history(clinic):
 
     assert error.value.message_dict == {"status": ["A completed appointment cannot become cancelled."]}
     history = list(appointment.status_changes.values_list("from_status", "to_status"))
-    assert history == [("", "booked"), ("booked", "confirmed"), ("confirmed", "checked_in"), ("checked_in", "completed")]
+    assert history == [
+        ("", "booked"),
+        ("booked", "confirmed"),
+        ("confirmed", "checked_in"),
+        ("checked_in", "completed"),
+    ]
 
 
 def test_cancel_needs_a_reason_and_stores_it(clinic):

@@ -1,0 +1,107 @@
+"""Twenty front-desk clicks at the same moment on PostgreSQL: exactly one booking wins."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from scheduling.booking import appointment_book
+from scheduling.exceptions import BookingConflict
+from scheduling.models import Appointment
+from tests.factories import AppointmentTypeFactory, PatientFactory, ProviderFactory, RoomFactory, working_week
+from tests.scheduling.conftest import at
+
+THREADS = 20
+
+
+def _race(make_kwargs) -> tuple[list[Appointment], list[Exception]]:
+    barrier = threading.Barrier(THREADS)
+    successes: list[Appointment] = []
+    failures: list[Exception] = []
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        try:
+            kwargs = make_kwargs(index)
+            barrier.wait(timeout=30)
+            appointment = appointment_book(**kwargs)
+            with lock:
+                successes.append(appointment)
+        except Exception as exc:  # every outcome is collected and asserted below
+            with lock:
+                failures.append(exc)
+        finally:
+            connection.close()  # each thread has its own connection; give it back
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return successes, failures
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("shared", ["provider", "room", "patient"])
+def test_twenty_threads_booking_the_same_slot_one_wins(shared, settings):
+    settings.TIME_ZONE = "America/New_York"
+    assert connection.vendor == "postgresql"
+    appointment_type = AppointmentTypeFactory(code="tpi", name="TPI procedure", buffer_after_minutes=10)
+    one_provider, one_room, one_patient = working_week(ProviderFactory()), RoomFactory(), PatientFactory()
+    providers = [working_week(ProviderFactory()) for _ in range(THREADS)] if shared != "provider" else None
+    rooms = [RoomFactory() for _ in range(THREADS)] if shared != "room" else None
+    patients = [PatientFactory() for _ in range(THREADS)] if shared != "patient" else None
+    start = at(2031, 3, 3, 10)  # a Monday, years ahead of the real clock
+
+    def kwargs(index: int) -> dict:
+        return {
+            "patient": patients[index] if patients else one_patient,
+            "provider": providers[index] if providers else one_provider,
+            "room": rooms[index] if rooms else one_room,
+            "appointment_type": appointment_type,
+            "start": start,
+            "by": None,
+        }
+
+    successes, failures = _race(kwargs)
+
+    assert len(successes) == 1
+    assert len(failures) == THREADS - 1
+    assert all(isinstance(f, BookingConflict) for f in failures), failures
+    winner = successes[0]
+    assert all(f.appointments == [winner] for f in failures)
+    assert all(f.collisions[0].on == (shared,) for f in failures)
+    assert Appointment.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_refuses_an_overlap_the_service_did_not_see(settings):
+    """Even a write that bypasses the service's check is refused by the exclusion constraint."""
+    from django.db import IntegrityError
+
+    settings.TIME_ZONE = "America/New_York"
+    provider, room, patient = working_week(ProviderFactory()), RoomFactory(), PatientFactory()
+    appointment_type = AppointmentTypeFactory(code="tpi", buffer_after_minutes=10)
+    first = appointment_book(
+        patient=patient,
+        provider=provider,
+        room=room,
+        appointment_type=appointment_type,
+        start=at(2031, 3, 3, 10),
+        by=None,
+    )
+    clash = Appointment(
+        patient=PatientFactory(),
+        provider=provider,
+        room=RoomFactory(),
+        appointment_type=appointment_type,
+        start=at(2031, 3, 3, 10, 35),  # inside first's buffer (until 10:40)
+        end=at(2031, 3, 3, 11),
+        blocked_end=at(2031, 3, 3, 11),
+    )
+    with pytest.raises(IntegrityError, match="appointment_no_provider_overlap"):
+        clash.save()
+    Appointment.objects.filter(pk=first.pk).update(status="cancelled", cancellation_reason="test")
+    clash.pk = None
+    clash.save()  # a cancelled appointment holds no time
+    assert Appointment.objects.active().get() == clash
