@@ -253,3 +253,9 @@ SCHEDULING_SERIES_ALTERNATIVE_DAYS = env.int("SCHEDULING_SERIES_ALTERNATIVE_DAYS
 SCHEDULING_CLINIC_ADMIN_GROUP = env.str("SCHEDULING_CLINIC_ADMIN_GROUP", default="clinic admin")
 SCHEDULING_FEED_PAST_DAYS = env.int("SCHEDULING_FEED_PAST_DAYS", default=30)
 SCHEDULING_FEED_FUTURE_DAYS = env.int("SCHEDULING_FEED_FUTURE_DAYS", default=180)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "AppointmentStatusEnum": "scheduling.models.Appointment.Status",
+        "OccurrenceStatusEnum": ["free", "conflict", "outside_hours"],
+    }
+)

@@ -1,0 +1,42 @@
+"""Admin forms of the front desk: they parse input; the booking service decides."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+
+from clinic.models import Patient, Provider
+from scheduling.models import Appointment, AppointmentType, Room
+
+
+class BookingForm(forms.Form):
+    """Book one appointment: patient (autocomplete), provider, room, type, local start time."""
+
+    patient = forms.ModelChoiceField(queryset=Patient.objects.all())
+    provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True).select_related("user"))
+    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True))
+    appointment_type = forms.ModelChoiceField(queryset=AppointmentType.objects.filter(is_active=True))
+    start = forms.DateTimeField(
+        help_text="Clinic local time",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    override_hours = forms.BooleanField(
+        required=False, label="Book outside working hours (clinic admin override, recorded)"
+    )
+
+    def __init__(self, *args, allow_override: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].widget = AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site)
+        if not allow_override:
+            del self.fields["override_hours"]
+
+
+class AppointmentTypeForm(forms.ModelForm):
+    allowed_roles = forms.MultipleChoiceField(
+        choices=Provider.Role.choices, widget=forms.CheckboxSelectMultiple, help_text="Who may take this visit"
+    )
+
+    class Meta:
+        model = AppointmentType
+        fields = ["code", "name", "default_duration_minutes", "buffer_after_minutes", "allowed_roles", "is_active"]
