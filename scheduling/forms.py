@@ -11,7 +11,9 @@ from scheduling.models import Appointment, AppointmentType, Room
 class BookingForm(forms.Form):
     """Book one appointment: patient (autocomplete), provider, room, type, local start time."""
 
-    patient = forms.ModelChoiceField(queryset=Patient.objects.all())
+    patient = forms.ModelChoiceField(
+        queryset=Patient.objects.all(), widget=AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site)
+    )
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True).select_related("user"))
     room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True))
     appointment_type = forms.ModelChoiceField(queryset=AppointmentType.objects.filter(is_active=True))
@@ -27,7 +29,6 @@ class BookingForm(forms.Form):
 
     def __init__(self, *args, allow_override: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["patient"].widget = AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site)
         if not allow_override:
             del self.fields["override_hours"]
 
