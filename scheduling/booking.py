@@ -16,7 +16,7 @@ from django.utils import timezone
 from clinic.models import Patient, Provider
 from scheduling.exceptions import BookingConflict, Collision, OutsideWorkingHours
 from scheduling.hours import hours_problem
-from scheduling.models import Appointment, AppointmentStatusChange, AppointmentType, Room, Series
+from scheduling.models import MAX_BLOCKED_SPAN, Appointment, AppointmentStatusChange, AppointmentType, Room, Series
 from scheduling.permissions import user_is_clinic_admin
 
 S = Appointment.Status
@@ -45,10 +45,15 @@ def collisions_find(
     exclude_ids: frozenset[int] = frozenset(),
 ) -> list[Collision]:
     """Return the active appointments [START, END) (blocked until BLOCKED_END) would collide with."""
-    blocked = Q(start__lt=blocked_end, blocked_end__gt=start)
+    since = Q(start__gt=start - MAX_BLOCKED_SPAN)  # lets each branch use its (x, start) index
+    blocked = Q(start__lt=blocked_end, blocked_end__gt=start) & since
     clashes = (
         Appointment.objects.active()
-        .filter((blocked & (Q(provider=provider) | Q(room=room))) | Q(patient=patient, start__lt=end, end__gt=start))
+        .filter(
+            (blocked & Q(provider=provider))
+            | (blocked & Q(room=room))
+            | (Q(patient=patient, start__lt=end, end__gt=start) & since)
+        )
         .exclude(pk__in=exclude_ids)
         .select_related("provider__user", "room", "appointment_type")
     )
@@ -83,6 +88,8 @@ def booking_validate(
         errors["end"] = "The end must be a date and time with a time zone."
     elif not errors and end <= start:
         errors["end"] = "The end must be after the start."
+    elif not errors and end - start + dt.timedelta(minutes=appointment_type.buffer_after_minutes) > MAX_BLOCKED_SPAN:
+        errors["end"] = "An appointment with its buffer may last at most 24 hours."
     if not provider.is_active:
         errors["provider"] = f"{provider} is not an active provider."
     elif not appointment_type.allows_role(provider.role):

@@ -7,7 +7,7 @@ from typing import Literal
 from clinic.models import Provider
 from scheduling.booking import TRANSITIONS
 from scheduling.clock import day_bounds
-from scheduling.models import Appointment, Room
+from scheduling.models import MAX_BLOCKED_SPAN, Appointment, Room
 
 View = Literal["provider", "room"]
 ACTION_LABELS = {
@@ -32,7 +32,7 @@ def day_sheet(*, day: dt.date, view: View = "provider") -> list[Column]:
     """Return the day's columns; three queries whatever the number of appointments."""
     start, end = day_bounds(day)
     appointments = list(
-        Appointment.objects.filter(start__lt=end, end__gt=start)
+        Appointment.objects.filter(start__lt=end, start__gt=start - MAX_BLOCKED_SPAN, end__gt=start)
         .select_related("patient", "provider__user", "room", "appointment_type")
         .order_by("start", "id")
     )

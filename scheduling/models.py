@@ -5,6 +5,7 @@ No-overlap rules live in the database on PostgreSQL (exclusion constraints, migr
 the booking service under SQLite's write lock.
 """
 
+import datetime as dt
 import secrets
 
 from django.conf import settings
@@ -122,6 +123,11 @@ class Series(models.Model):
         return f"{self.appointment_type} {self.rrule}"
 
 
+# No appointment blocks more than this (the service refuses longer ones), so overlap queries can bound
+# `start` from below and use the (provider|room|patient, start) indexes instead of scanning all history.
+MAX_BLOCKED_SPAN = dt.timedelta(hours=24)
+
+
 class AppointmentQuerySet(models.QuerySet):
     def active(self) -> "AppointmentQuerySet":
         """Return appointments that hold their time (not cancelled, not no-show)."""
@@ -129,7 +135,7 @@ class AppointmentQuerySet(models.QuerySet):
 
     def overlapping(self, start, end) -> "AppointmentQuerySet":
         """Return appointments whose blocked range [start, blocked_end) meets [START, END)."""
-        return self.filter(start__lt=end, blocked_end__gt=start)
+        return self.filter(start__lt=end, start__gt=start - MAX_BLOCKED_SPAN, blocked_end__gt=start)
 
 
 class Appointment(models.Model):
