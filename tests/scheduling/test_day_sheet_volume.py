@@ -54,8 +54,18 @@ def test_day_sheet_with_100000_appointments(clinic, client, django_assert_max_nu
 
 
 COLUMNS = ", ".join(
-    ["patient_id", "provider_id", "room_id", "appointment_type_id", "start", '"end"', "blocked_end", "status"]
-    + ["notes", "cancellation_reason"]
+    [
+        "patient_id",
+        "provider_id",
+        "room_id",
+        "appointment_type_id",
+        "start",
+        '"end"',
+        "blocked_end",
+        "status",
+        "notes",
+        "cancellation_reason",
+    ]
 )
 
 
