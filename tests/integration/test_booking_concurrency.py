@@ -1,7 +1,5 @@
 """Twenty front-desk clicks at the same moment on PostgreSQL: exactly one booking wins."""
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -10,35 +8,9 @@ from scheduling.exceptions import BookingConflict
 from scheduling.models import Appointment
 from tests.factories import AppointmentTypeFactory, PatientFactory, ProviderFactory, RoomFactory, working_week
 from tests.scheduling.conftest import at
+from tests.scheduling.racing import race
 
 THREADS = 20
-
-
-def _race(make_kwargs) -> tuple[list[Appointment], list[Exception]]:
-    barrier = threading.Barrier(THREADS)
-    successes: list[Appointment] = []
-    failures: list[Exception] = []
-    lock = threading.Lock()
-
-    def worker(index: int) -> None:
-        try:
-            kwargs = make_kwargs(index)
-            barrier.wait(timeout=30)
-            appointment = appointment_book(**kwargs)
-            with lock:
-                successes.append(appointment)
-        except Exception as exc:  # every outcome is collected and asserted below
-            with lock:
-                failures.append(exc)
-        finally:
-            connection.close()  # each thread has its own connection; give it back
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return successes, failures
 
 
 @pytest.mark.django_db(transaction=True)
@@ -54,17 +26,17 @@ def test_twenty_threads_booking_the_same_slot_one_wins(shared, settings):
     patients = [PatientFactory() for _ in range(THREADS)] if shared != "patient" else None
     start = at(2031, 3, 3, 10)  # a Monday, years ahead of the real clock
 
-    def kwargs(index: int) -> dict:
-        return {
-            "patient": patients[index] if patients else one_patient,
-            "provider": providers[index] if providers else one_provider,
-            "room": rooms[index] if rooms else one_room,
-            "appointment_type": appointment_type,
-            "start": start,
-            "by": None,
-        }
+    def book(index: int) -> Appointment:
+        return appointment_book(
+            patient=patients[index] if patients else one_patient,
+            provider=providers[index] if providers else one_provider,
+            room=rooms[index] if rooms else one_room,
+            appointment_type=appointment_type,
+            start=start,
+            by=None,
+        )
 
-    successes, failures = _race(kwargs)
+    successes, failures = race(THREADS, book)
 
     assert len(successes) == 1
     assert len(failures) == THREADS - 1
