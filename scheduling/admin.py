@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from scheduling.admin_series import series_view
 from scheduling.booking import appointment_book, appointment_status_set
 from scheduling.clock import local_date
 from scheduling.daysheet import day_sheet
@@ -29,6 +30,7 @@ from scheduling.models import (
     WorkingHours,
 )
 from scheduling.permissions import user_is_clinic_admin
+from scheduling.series import appointments_cancel_scoped
 from scheduling.slots import slots_find
 
 SUGGESTIONS = 8
@@ -116,6 +118,11 @@ class AppointmentAdmin(admin.ModelAdmin):
         own = [
             path("book/", self.admin_site.admin_view(self.book_view), name="scheduling_appointment_book"),
             path("day-sheet/", self.admin_site.admin_view(self.day_sheet_view), name="scheduling_appointment_daysheet"),
+            path(
+                "series/",
+                self.admin_site.admin_view(lambda request: series_view(self, request)),
+                name="scheduling_appointment_series",
+            ),
             path(
                 "<int:pk>/status/",
                 self.admin_site.admin_view(require_POST(self.status_view)),
@@ -216,19 +223,23 @@ class AppointmentAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         appointment = get_object_or_404(Appointment, pk=pk)
+        status, reason = request.POST.get("status", ""), request.POST.get("reason", "")
         try:
-            appointment = appointment_status_set(
-                appointment=appointment,
-                status=request.POST.get("status", ""),
-                reason=request.POST.get("reason", ""),
-                by=request.user,
-            )
+            if status == Appointment.Status.CANCELLED and request.POST.get("scope") == "following":
+                changed = appointments_cancel_scoped(
+                    appointment=appointment, scope="following", reason=reason, by=request.user
+                )
+            else:
+                changed = [
+                    appointment_status_set(appointment=appointment, status=status, reason=reason, by=request.user)
+                ]
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(
-                request, f"Appointment #{appointment.pk} is now {appointment.get_status_display().lower()}."
-            )
+            numbers = ", ".join(f"#{a.pk}" for a in changed) or "none"
+            verb = "are" if len(changed) > 1 else "is"
+            label = Appointment.Status(status).label.lower()
+            messages.success(request, f"Appointment{'s' * (len(changed) > 1)} {numbers} {verb} now {label}.")
         back = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             back = f"{reverse('admin:scheduling_appointment_daysheet')}?date={local_date(appointment.start):%Y-%m-%d}"

@@ -35,7 +35,8 @@ class Collision:
         a = self.appointment
         start, end = timezone.localtime(a.start), timezone.localtime(a.end)
         what = {"provider": str(a.provider), "room": str(a.room), "patient": "the patient"}
-        held = " and ".join(what[o] for o in self.on)
+        names = [what[o] for o in self.on]
+        held = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         return f"appointment #{a.pk} ({a.appointment_type}, {start:%Y-%m-%d %H:%M}-{end:%H:%M}) already holds {held}"
 
 

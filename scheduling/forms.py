@@ -41,3 +41,26 @@ class AppointmentTypeForm(forms.ModelForm):
     class Meta:
         model = AppointmentType
         fields = ["code", "name", "default_duration_minutes", "buffer_after_minutes", "allowed_roles", "is_active"]
+
+
+class SeriesForm(forms.Form):
+    """Plan a recurring series: who, where, what, the first occurrence and the RRULE."""
+
+    patient = forms.ModelChoiceField(
+        queryset=Patient.objects.all(), widget=AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site)
+    )
+    provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True).select_related("user"))
+    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True))
+    appointment_type = forms.ModelChoiceField(queryset=AppointmentType.objects.filter(is_active=True))
+    dtstart = forms.DateTimeField(
+        label="First occurrence",
+        help_text="Clinic local time; later occurrences keep this clock time",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    rrule = forms.CharField(
+        label="Repeat rule (RRULE)",
+        initial="FREQ=WEEKLY;INTERVAL=4;COUNT=3",
+        help_text="e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3 (every 4 weeks, 3 times) or FREQ=WEEKLY;UNTIL=20270301",
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

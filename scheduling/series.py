@@ -46,6 +46,10 @@ class OccurrencePreview:
     collisions: list[Collision] = field(default_factory=list)
     alternatives: list[Slot] = field(default_factory=list)
 
+    @property
+    def label(self) -> str:
+        return {"free": "Free", "conflict": "Conflict", "outside_hours": "Outside working hours"}[self.status]
+
 
 @dataclass(frozen=True)
 class SeriesChoice:
@@ -198,6 +202,12 @@ def series_commit(
         seen.add(choice.occurrence)
     if not choices:
         raise ValidationError({"choices": "Accept at least one occurrence."})
+    span = dt.timedelta(minutes=appointment_type.default_duration_minutes + appointment_type.buffer_after_minutes)
+    starts = sorted(c.start or c.occurrence for c in choices)
+    for earlier, later in itertools.pairwise(starts):
+        if later < earlier + span:
+            a, b = timezone.localtime(earlier), timezone.localtime(later)
+            raise ValidationError({"choices": f"{a:%Y-%m-%d %H:%M} and {b:%Y-%m-%d %H:%M} overlap each other."})
     with transaction.atomic():
         series = Series.objects.create(
             patient=patient,
