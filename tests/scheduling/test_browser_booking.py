@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.db import connections
 from django.utils import timezone
 
 from scheduling.demo import FRONT_DESK_PERMISSIONS
@@ -49,6 +50,9 @@ def browser_page(monkeypatch):
         page = browser.new_page()
         page.set_default_timeout(15_000)
         yield page
+        # While Playwright's loop runs, Django keeps this thread's connection in a context variable
+        # that pytest-django never sees; close it here or it outlives the test database.
+        connections.close_all()
         browser.close()
 
 
