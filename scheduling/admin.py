@@ -193,9 +193,11 @@ class AppointmentAdmin(admin.ModelAdmin):
             "first_day": day,
             "last_day": day + dt.timedelta(days=6),
             "patient": cd["patient"],
-            "limit": SUGGESTIONS,
         }
         slots = slots_find(provider=cd["provider"], **search) or slots_find(**search)
+        # Nearest to the requested time first, the requested day before the rest of the week.
+        slots.sort(key=lambda s: (local_date(s.start) != day, abs(s.start - cd["start"])))
+        slots = slots[:SUGGESTIONS]
         return [(s, f"{timezone.localtime(s.start):%Y-%m-%dT%H:%M}|{s.provider.pk}|{s.room.pk}") for s in slots]
 
     def day_sheet_view(self, request: HttpRequest) -> HttpResponse:

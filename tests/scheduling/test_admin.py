@@ -67,7 +67,12 @@ def test_booking_form_shows_the_conflict_and_suggestions(clinic, desk):
         in body
     )
     values = re.findall(r'name="suggestion" value="([^"]+)"', body)
-    assert values[0] == f"2026-11-30T08:00|{clinic.doctor.pk}|{clinic.room.pk}"
+    # Nearest first: 09:15 ends with its buffer before 10:00; 10:45 follows the blocker's buffer.
+    assert values[:3] == [
+        f"2026-11-30T09:15|{clinic.doctor.pk}|{clinic.room.pk}",
+        f"2026-11-30T10:45|{clinic.doctor.pk}|{clinic.room.pk}",
+        f"2026-11-30T09:00|{clinic.doctor.pk}|{clinic.room.pk}",
+    ]
     assert len(values) == 8
     assert Appointment.objects.count() == 1
 

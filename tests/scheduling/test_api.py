@@ -242,3 +242,34 @@ def test_openapi_schema_builds(clinic, api):
     response = api.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/series/preview/" in response.content
+
+
+@pytest.mark.parametrize("endpoint", ["/api/appointments/", "/api/series/"])
+def test_lists_run_constant_queries_for_3_and_30_rows(clinic, api, endpoint):
+    from scheduling.series import series_commit
+    from tests.factories import PatientFactory
+
+    def add(n: int, offset: int) -> None:
+        for i in range(offset, offset + n):
+            series_commit(
+                patient=PatientFactory(),
+                provider=clinic.doctor,
+                room=clinic.room,
+                appointment_type=clinic.tpi,
+                dtstart=at(2026, 12, 1 + i % 28, 8 + i // 28),
+                rrule="FREQ=DAILY;COUNT=1",
+                by=None,
+            )
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n, offset in [(3, 0), (27, 3)]:
+        add(n, offset)
+        with CaptureQueriesContext(connection) as queries:
+            response = api.get(endpoint, {"page_size": 50})
+        assert response.status_code == 200
+        assert response.json()["count"] == offset + n
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
