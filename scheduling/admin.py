@@ -14,11 +14,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from scheduling.admin_series import series_view
-from scheduling.booking import appointment_book, appointment_status_set
+from scheduling.booking import MOVABLE, appointment_book, appointment_move, appointment_status_set
 from scheduling.clock import local_date
 from scheduling.daysheet import day_sheet
 from scheduling.exceptions import BookingConflict, OutsideWorkingHours
-from scheduling.forms import AppointmentTypeForm, BookingForm
+from scheduling.forms import AppointmentTypeForm, BookingForm, MoveForm
 from scheduling.models import (
     Appointment,
     AppointmentStatusChange,
@@ -30,7 +30,7 @@ from scheduling.models import (
     WorkingHours,
 )
 from scheduling.permissions import user_is_clinic_admin
-from scheduling.series import appointments_cancel_scoped
+from scheduling.series import appointments_cancel_scoped, appointments_move_scoped
 from scheduling.slots import slots_find
 
 SUGGESTIONS = 8
@@ -123,6 +123,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(lambda request: series_view(self, request)),
                 name="scheduling_appointment_series",
             ),
+            path("<int:pk>/move/", self.admin_site.admin_view(self.move_view), name="scheduling_appointment_move"),
             path(
                 "<int:pk>/status/",
                 self.admin_site.admin_view(require_POST(self.status_view)),
@@ -186,13 +187,14 @@ class AppointmentAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/scheduling/appointment/book.html", context)
 
-    def _suggestions(self, cd: dict) -> list:
+    def _suggestions(self, cd: dict, exclude_ids: frozenset[int] = frozenset()) -> list:
         day = local_date(cd["start"])
         search = {
             "appointment_type": cd["appointment_type"],
             "first_day": day,
             "last_day": day + dt.timedelta(days=6),
             "patient": cd["patient"],
+            "exclude_ids": exclude_ids,
         }
         slots = slots_find(provider=cd["provider"], **search) or slots_find(**search)
         # Nearest to the requested time first, the requested day before the rest of the week.
@@ -219,6 +221,80 @@ class AppointmentAdmin(admin.ModelAdmin):
             "can_change": self.has_change_permission(request),
         }
         return TemplateResponse(request, "admin/scheduling/appointment/day_sheet.html", context)
+
+    def move_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Move one appointment (or it and the following ones of its series); conflicts show suggestions."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        appointment = get_object_or_404(
+            Appointment.objects.select_related("patient", "provider__user", "room", "appointment_type"), pk=pk
+        )
+        if appointment.status not in MOVABLE:
+            messages.error(request, f"A {appointment.get_status_display().lower()} appointment cannot move.")
+            return HttpResponseRedirect(reverse("admin:scheduling_appointment_change", args=[pk]))
+        data = request.POST.copy() if request.method == "POST" else None
+        if data is not None and data.get("suggestion"):
+            data["start"], data["provider"], data["room"] = data.pop("suggestion")[0].split("|")
+        initial = {
+            "start": timezone.localtime(appointment.start),
+            "provider": appointment.provider,
+            "room": appointment.room,
+        }
+        form = MoveForm(
+            data,
+            initial=initial,
+            in_series=appointment.series_id is not None,
+            allow_override=user_is_clinic_admin(request.user),
+        )
+        suggestions = []
+        if data is not None and form.is_valid():
+            cd = form.cleaned_data
+            try:
+                if cd.get("scope") == "following":
+                    moved = appointments_move_scoped(
+                        appointment=appointment,
+                        scope="following",
+                        start=cd["start"],
+                        override_hours=cd.get("override_hours", False),
+                        by=request.user,
+                    )
+                else:
+                    moved = [
+                        appointment_move(
+                            appointment=appointment,
+                            start=cd["start"],
+                            provider=cd["provider"],
+                            room=cd["room"],
+                            override_hours=cd.get("override_hours", False),
+                            by=request.user,
+                        )
+                    ]
+            except (BookingConflict, OutsideWorkingHours) as exc:
+                form.add_error(None, exc.message)
+                suggestions = self._suggestions(
+                    {**cd, "patient": appointment.patient, "appointment_type": appointment.appointment_type},
+                    exclude_ids=frozenset({appointment.pk}),
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                local = timezone.localtime(moved[0].start)
+                messages.success(request, f"Moved {len(moved)} appointment{'s' * (len(moved) != 1)}.")
+                url = reverse("admin:scheduling_appointment_daysheet")
+                return HttpResponseRedirect(f"{url}?date={local:%Y-%m-%d}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Move appointment #{appointment.pk}",
+            "appointment": appointment,
+            "form": form,
+            "media": self.media + form.media,
+            "suggestions": suggestions,
+        }
+        return TemplateResponse(request, "admin/scheduling/appointment/move.html", context)
 
     def status_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Apply one day-sheet action (confirm, check in, complete, cancel, no-show) and go back."""

@@ -64,3 +64,30 @@ class SeriesForm(forms.Form):
         help_text="e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3 (every 4 weeks, 3 times) or FREQ=WEEKLY;UNTIL=20270301",
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MoveForm(forms.Form):
+    """Move an appointment (or it and the following ones of its series) to a new local start time."""
+
+    start = forms.DateTimeField(
+        help_text="Clinic local time",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True).select_related("user"))
+    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True))
+    scope = forms.ChoiceField(
+        choices=[("this", "This appointment only"), ("following", "This and the following ones of the series")],
+        initial="this",
+        widget=forms.RadioSelect,
+    )
+    override_hours = forms.BooleanField(
+        required=False, label="Move outside working hours (clinic admin override, recorded)"
+    )
+
+    def __init__(self, *args, in_series: bool = False, allow_override: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not in_series:
+            del self.fields["scope"]
+        if not allow_override:
+            del self.fields["override_hours"]

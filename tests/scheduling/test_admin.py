@@ -256,3 +256,42 @@ def test_changelist_filters_and_constant_queries(clinic, desk):
 
     assert (three_rows, thirty_rows) == (3, 30)
     assert many_queries == few_queries
+
+
+def test_move_from_the_admin_with_conflict_and_suggestion(clinic, desk):
+    appointment = appointment_book(
+        patient=clinic.patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+    other = appointment_book(
+        patient=clinic.patient2,
+        provider=clinic.doctor,
+        room=clinic.room2,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 14),
+        by=None,
+    )
+    url = f"/admin/scheduling/appointment/{appointment.pk}/move/"
+    assert 'value="2026-11-30T10:00"' in desk.get(url).content.decode()
+    move = {"start": "2026-11-30T14:15", "provider": clinic.doctor.pk, "room": clinic.room.pk}
+
+    refused = desk.post(url, move)
+
+    body = refused.content.decode()
+    assert (
+        f"Conflict: appointment #{other.pk} (TPI procedure, 2026-11-30 14:00-14:30) already holds Morgan Lee, MD."
+        in body
+    )
+    assert re.findall(r'name="suggestion" value="([^"]+)"', body)[:2] == [
+        f"2026-11-30T14:45|{clinic.doctor.pk}|{clinic.room.pk}",
+        f"2026-11-30T13:15|{clinic.doctor.pk}|{clinic.room.pk}",
+    ]
+    response = desk.post(url, {**move, "suggestion": f"2026-11-30T14:45|{clinic.doctor.pk}|{clinic.room.pk}"})
+
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.start == at(2026, 11, 30, 14, 45)
