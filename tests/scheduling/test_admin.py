@@ -288,7 +288,7 @@ def test_move_from_the_admin_with_conflict_and_suggestion(clinic, desk):
     )
     assert re.findall(r'name="suggestion" value="([^"]+)"', body)[:2] == [
         f"2026-11-30T14:45|{clinic.doctor.pk}|{clinic.room.pk}",
-        f"2026-11-30T13:15|{clinic.doctor.pk}|{clinic.room.pk}",
+        f"2026-11-30T15:00|{clinic.doctor.pk}|{clinic.room.pk}",
     ]
     response = desk.post(url, {**move, "suggestion": f"2026-11-30T14:45|{clinic.doctor.pk}|{clinic.room.pk}"})
 
