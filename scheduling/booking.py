@@ -8,6 +8,7 @@ Either way the caller gets a BookingConflict naming what the request collides wi
 
 import datetime as dt
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -20,6 +21,7 @@ from scheduling.models import MAX_BLOCKED_SPAN, Appointment, AppointmentStatusCh
 from scheduling.permissions import user_is_clinic_admin
 
 S = Appointment.Status
+Actor = AbstractBaseUser | None  # who acts (recorded); None for system jobs such as the demo seed
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.BOOKED: frozenset({S.CONFIRMED, S.CHECKED_IN, S.CANCELLED, S.NO_SHOW}),
     S.CONFIRMED: frozenset({S.CHECKED_IN, S.CANCELLED, S.NO_SHOW}),
@@ -104,7 +106,7 @@ def booking_validate(
         raise ValidationError(errors)
 
 
-def _check_hours(*, appointment: Appointment, by, override_hours: bool, now: dt.datetime) -> None:
+def _check_hours(*, appointment: Appointment, by: Actor, override_hours: bool, now: dt.datetime) -> None:
     problem = hours_problem(provider_id=appointment.provider_id, start=appointment.start, end=appointment.end)
     if problem is None:
         appointment.hours_override_by, appointment.hours_override_at = None, None
@@ -135,7 +137,7 @@ def _save_without_overlap(appointment: Appointment, *, patient: Patient, provide
         raise BookingConflict(collisions) from exc
 
 
-def _record(appointment: Appointment, *, from_status: str, by, now: dt.datetime, reason: str = "") -> None:
+def _record(appointment: Appointment, *, from_status: str, by: Actor, now: dt.datetime, reason: str = "") -> None:
     AppointmentStatusChange.objects.create(
         appointment=appointment,
         from_status=from_status,
@@ -154,7 +156,7 @@ def appointment_book(
     appointment_type: AppointmentType,
     start: dt.datetime,
     end: dt.datetime | None = None,
-    by,
+    by: Actor,
     notes: str = "",
     override_hours: bool = False,
     series: Series | None = None,
@@ -200,7 +202,7 @@ def appointment_move(
     end: dt.datetime | None = None,
     provider: Provider | None = None,
     room: Room | None = None,
-    by,
+    by: Actor,
     override_hours: bool = False,
 ) -> Appointment:
     """Move an appointment to START (keeping its length unless END is given), optionally to another provider/room."""
@@ -231,7 +233,7 @@ def appointment_move(
     return appointment
 
 
-def appointment_status_set(*, appointment: Appointment, status: str, by, reason: str = "") -> Appointment:
+def appointment_status_set(*, appointment: Appointment, status: str, by: Actor, reason: str = "") -> Appointment:
     """Change an appointment's status along the allowed transitions, recording who and when."""
     if status not in S.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
@@ -257,6 +259,6 @@ def appointment_status_set(*, appointment: Appointment, status: str, by, reason:
     return appointment
 
 
-def appointment_cancel(*, appointment: Appointment, by, reason: str) -> Appointment:
+def appointment_cancel(*, appointment: Appointment, by: Actor, reason: str) -> Appointment:
     """Cancel an appointment with a reason; its time becomes free again."""
     return appointment_status_set(appointment=appointment, status=S.CANCELLED, by=by, reason=reason)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from clinic.models import Patient, Provider
 from scheduling.booking import (
+    Actor,
     appointment_book,
     appointment_cancel,
     appointment_move,
@@ -174,7 +175,7 @@ def series_commit(
     appointment_type: AppointmentType,
     dtstart: dt.datetime,
     rrule: str,
-    by,
+    by: Actor,
     choices: Sequence[SeriesChoice] | None = None,
     notes: str = "",
     override_hours: bool = False,
@@ -258,14 +259,14 @@ def _scope(appointment: Appointment, scope: Scope) -> list[Appointment]:
     )
 
 
-def appointments_cancel_scoped(*, appointment: Appointment, scope: Scope, by, reason: str) -> list[Appointment]:
+def appointments_cancel_scoped(*, appointment: Appointment, scope: Scope, by: Actor, reason: str) -> list[Appointment]:
     """Cancel this appointment, or this and the following open ones of its series, atomically."""
     with transaction.atomic():
         return [appointment_cancel(appointment=a, by=by, reason=reason) for a in _scope(appointment, scope)]
 
 
 def appointments_move_scoped(
-    *, appointment: Appointment, scope: Scope, start: dt.datetime, by, override_hours: bool = False
+    *, appointment: Appointment, scope: Scope, start: dt.datetime, by: Actor, override_hours: bool = False
 ) -> list[Appointment]:
     """Move this appointment to START, or shift this and the following ones of its series by the same wall-clock
     change (10:00 -> 11:00 moves each later one to 11:00 local, DST or not), atomically: all or none."""
