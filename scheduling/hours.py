@@ -31,8 +31,19 @@ def working_intervals(
             for start_time, end_time in sorted(templates[provider_id][day.weekday()]):
                 intervals.append((local_datetime(day, start_time), local_datetime(day, end_time)))
             day += dt.timedelta(days=1)
-        result[provider_id] = _subtract(intervals, time_off[provider_id])
+        result[provider_id] = _subtract(_merge(intervals), time_off[provider_id])
     return result
+
+
+def _merge(intervals: list[Interval]) -> list[Interval]:
+    """Join intervals that touch or overlap (08-12 and 12-17 make 08-17), so a visit may span them."""
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:

@@ -116,6 +116,14 @@ def test_several_intervals_a_day_are_honoured(clinic):
         book(clinic, start=at(2026, 11, 30, 11, 45), provider=doctor, patient=clinic.patient2)
 
 
+def test_touching_intervals_join_so_a_visit_may_span_them(clinic):
+    doctor = ProviderFactory()
+    working_week(doctor, start=dt.time(8), end=dt.time(12), weekdays=[0])
+    working_week(doctor, start=dt.time(12), end=dt.time(17), weekdays=[0])
+
+    assert book(clinic, start=at(2026, 11, 30, 11, 45), provider=doctor).end == at(2026, 11, 30, 12, 15)
+
+
 def test_working_hours_hold_in_local_time_across_dst(clinic):
     # 2027-03-14 is the spring-forward day in New York; 08:00 local is 12:00 UTC afterwards, 13:00 before.
     booked = book(clinic, start=at(2027, 3, 15, 8))
