@@ -2,7 +2,9 @@
 
 import datetime as dt
 import os
+from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -20,6 +22,9 @@ from tests.factories import (
     working_week,
 )
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -35,25 +40,32 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    """A fresh page in headless Chromium; fails when Chromium is missing and REQUIRE_BROWSER=1, else skips."""
-    if not CHROMIUM.exists():
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
+def open_page(monkeypatch):
+    """Return a function that opens a page in headless Chromium, called from the test body so that a
+    missing Chromium FAILS the test when REQUIRE_BROWSER=1 (CI) and skips it otherwise."""
+    stack = ExitStack()
 
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made here are synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
+    def open_() -> "Page":
+        if not CHROMIUM.exists():
+            if os.environ.get("REQUIRE_BROWSER") == "1":
+                pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)")
+            pytest.skip(f"{CHROMIUM} is not installed")
+        from playwright.sync_api import sync_playwright
+
+        # Playwright's sync API runs an event loop in this thread; the ORM calls made here are synchronous.
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        playwright = stack.enter_context(sync_playwright())
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        stack.callback(browser.close)
+        # While Playwright's loop runs, Django keeps this thread's connection in a context variable
+        # that pytest-django never sees; close it before the browser goes, or it outlives the test database.
+        stack.callback(connections.close_all)
         page = browser.new_page()
         page.set_default_timeout(15_000)
-        yield page
-        # While Playwright's loop runs, Django keeps this thread's connection in a context variable
-        # that pytest-django never sees; close it here or it outlives the test database.
-        connections.close_all()
-        browser.close()
+        return page
+
+    yield open_
+    stack.close()
 
 
 @pytest.fixture
@@ -86,8 +98,8 @@ def _book(page, base_url: str, clinic: dict, *, patient, start: str) -> None:
     page.click("input[name=book]")
 
 
-def test_front_desk_books_sees_day_sheet_and_conflict(front_desk_clinic, live_server, browser_page):
-    page, clinic = browser_page, front_desk_clinic
+def test_front_desk_books_sees_day_sheet_and_conflict(front_desk_clinic, live_server, open_page):
+    page, clinic = open_page(), front_desk_clinic
     day = timezone.localdate() + dt.timedelta(days=7)
     start = f"{day:%Y-%m-%d}T10:00"
 
