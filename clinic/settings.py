@@ -390,3 +390,20 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ConsentMethodEnum": "clinic.mode
 # --- Tests: a fast password hasher (the real one costs about a second per test user) --------------
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# --- Scheduling (scheduling/) ---------------------------------------------------------------
+# Slot finder grid, how many alternatives a series preview offers per problem occurrence, the
+# longest series one commit may book, the Django group whose members may book outside working
+# hours (besides superusers), and the window a provider's iCalendar feed covers.
+SCHEDULING_SLOT_STEP_MINUTES = env.int("SCHEDULING_SLOT_STEP_MINUTES", default=15)
+SCHEDULING_SERIES_ALTERNATIVES = env.int("SCHEDULING_SERIES_ALTERNATIVES", default=3)
+SCHEDULING_SERIES_MAX_OCCURRENCES = env.int("SCHEDULING_SERIES_MAX_OCCURRENCES", default=52)
+SCHEDULING_SERIES_ALTERNATIVE_DAYS = env.int("SCHEDULING_SERIES_ALTERNATIVE_DAYS", default=3)
+SCHEDULING_CLINIC_ADMIN_GROUP = env.str("SCHEDULING_CLINIC_ADMIN_GROUP", default="clinic admin")
+SCHEDULING_FEED_PAST_DAYS = env.int("SCHEDULING_FEED_PAST_DAYS", default=30)
+SCHEDULING_FEED_FUTURE_DAYS = env.int("SCHEDULING_FEED_FUTURE_DAYS", default=180)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "AppointmentStatusEnum": "scheduling.models.Appointment.Status",
+        "OccurrenceStatusEnum": ["free", "conflict", "outside_hours"],
+    }
+)

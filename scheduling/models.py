@@ -1,4 +1,18 @@
+"""Scheduling records: rooms, appointment types, working hours, time off, appointments and series.
+
+Appointments are created, moved and cancelled only by `scheduling.booking` (and `scheduling.series`).
+No-overlap rules live in the database on PostgreSQL (exclusion constraints, migration 0003) and in
+the booking service under SQLite's write lock.
+"""
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+from clinic.models import Provider
 
 
 class Room(models.Model):
@@ -14,6 +28,10 @@ class Room(models.Model):
         return self.name
 
 
+def _all_roles() -> list[str]:
+    return list(Provider.Role.values)
+
+
 class AppointmentType(models.Model):
     """What a visit is for (TPI procedure, massage, reassessment, consult), with its durations."""
 
@@ -21,12 +39,103 @@ class AppointmentType(models.Model):
     name = models.CharField(max_length=100)
     default_duration_minutes = models.PositiveSmallIntegerField(default=30)
     buffer_after_minutes = models.PositiveSmallIntegerField(default=0)
+    allowed_roles = models.JSONField(
+        default=_all_roles, blank=True, help_text="Provider roles that may take this type of visit"
+    )
+    is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def allows_role(self, role: str) -> bool:
+        """Return True when a provider with ROLE may take this type of visit."""
+        return role in (self.allowed_roles or [])
+
+
+class WorkingHours(models.Model):
+    """One interval of a provider's weekly template, in the clinic's local time (several per day allowed)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    provider = models.ForeignKey("clinic.Provider", on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField(help_text="Local clinic time")
+    end_time = models.TimeField(help_text="Local clinic time")
+
+    class Meta:
+        ordering = ["provider", "weekday", "start_time"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="workinghours_end_after_start"
+            ),
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="workinghours_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class TimeOff(models.Model):
+    """A period a provider is not available (holiday, training, sick day)."""
+
+    provider = models.ForeignKey("clinic.Provider", on_delete=models.CASCADE, related_name="time_off")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name_plural = "time off"
+        constraints = [models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="timeoff_end_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} off {self.start:%Y-%m-%d %H:%M}"
+
+
+class Series(models.Model):
+    """A recurring run of appointments (e.g. injections every 4 weeks), from an RFC 5545 RRULE."""
+
+    patient = models.ForeignKey("clinic.Patient", on_delete=models.PROTECT, related_name="appointment_series")
+    provider = models.ForeignKey("clinic.Provider", on_delete=models.PROTECT, related_name="appointment_series")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="series")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="series")
+    dtstart = models.DateTimeField(help_text="First occurrence; the rule repeats its local clock time")
+    rrule = models.CharField("RRULE", max_length=500, help_text="RFC 5545 rule, e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type} {self.rrule}"
+
+
+# No appointment blocks more than this (the service refuses longer ones), so overlap queries can bound
+# `start` from below and use the (provider|room|patient, start) indexes instead of scanning all history.
+MAX_BLOCKED_SPAN = dt.timedelta(hours=24)
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self) -> "AppointmentQuerySet":
+        """Return appointments that hold their time (not cancelled, not no-show)."""
+        return self.exclude(status__in=Appointment.INACTIVE_STATUSES)
+
+    def overlapping(self, start, end) -> "AppointmentQuerySet":
+        """Return appointments whose blocked range [start, blocked_end) meets [START, END)."""
+        return self.filter(start__lt=end, start__gt=start - MAX_BLOCKED_SPAN, blocked_end__gt=start)
 
 
 class Appointment(models.Model):
@@ -40,6 +149,8 @@ class Appointment(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         NO_SHOW = "no_show", "No-show"
 
+    INACTIVE_STATUSES = (Status.CANCELLED, Status.NO_SHOW)
+
     patient = models.ForeignKey("clinic.Patient", on_delete=models.PROTECT, related_name="appointments")
     provider = models.ForeignKey("clinic.Provider", on_delete=models.PROTECT, related_name="appointments")
     room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments")
@@ -47,12 +158,79 @@ class Appointment(models.Model):
     start = models.DateTimeField()
     end = models.DateTimeField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
+    # end + the type's buffer: the provider and the room are blocked until then (docs/decisions.md).
+    blocked_end = models.DateTimeField(editable=False)
+    notes = models.TextField(blank=True)
+    cancellation_reason = models.CharField(max_length=300, blank=True)
+    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="appointments", null=True, blank=True)
+    series_occurrence = models.DateTimeField(
+        null=True, blank=True, help_text="The rule's occurrence this appointment stands for (it may have moved)"
+    )
+    hours_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    hours_override_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    objects = AppointmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["start", "id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="appointment_end_after_start")
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="appointment_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(blocked_end__gte=models.F("end")), name="appointment_blocked_end_after_end"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(cancellation_reason=""),
+                name="appointment_cancelled_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["start"]),
+            models.Index(fields=["provider", "start"]),
+            models.Index(fields=["room", "start"]),
+            models.Index(fields=["patient", "start"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.appointment_type} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        """Return True while the appointment holds its time."""
+        return self.status not in self.INACTIVE_STATUSES
+
+
+class AppointmentStatusChange(models.Model):
+    """Who changed an appointment's status, when, from what to what (one row per change, booking included)."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=12, choices=Appointment.Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=Appointment.Status.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    changed_at = models.DateTimeField()
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """The secret token in a provider's iCalendar feed URL; regenerate it to revoke old subscriptions."""
+
+    provider = models.OneToOneField("clinic.Provider", on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True, default=_new_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.provider}"

@@ -132,3 +132,45 @@ class MassageNoteFactory(factory.django.DjangoModelFactory):
     def sites(obj, create, extracted, **kwargs):
         if create:
             obj.sites.set(extracted or [site("Upper trapezius")])
+
+
+# --- Scheduling ---------------------------------------------------------------------------------
+# Appointments are made only by the booking service; tests use scheduling.booking.appointment_book.
+from scheduling.models import AppointmentType, Room, WorkingHours  # noqa: E402
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Room {n + 1}")
+
+
+class AppointmentTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AppointmentType
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"tpi-{n}")
+    name = "TPI procedure"
+    default_duration_minutes = 30
+    buffer_after_minutes = 0
+    allowed_roles = factory.LazyFunction(lambda: [Provider.Role.PHYSICIAN, Provider.Role.NP_PA])
+
+
+class WorkingHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkingHours
+
+    provider = factory.SubFactory(ProviderFactory)
+    weekday = 0
+    start_time = dt.time(8)
+    end_time = dt.time(17)
+
+
+def working_week(provider, *, start=dt.time(8), end=dt.time(17), weekdays=range(7)):
+    """Give PROVIDER the same working interval on each of WEEKDAYS (all seven by default)."""
+    for weekday in weekdays:
+        WorkingHoursFactory(provider=provider, weekday=weekday, start_time=start, end_time=end)
+    return provider

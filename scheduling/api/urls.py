@@ -1,5 +1,21 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from scheduling.api import views
 
-urlpatterns = router.urls
+router = SimpleRouter()
+router.register("appointment-types", views.AppointmentTypeViewSet, basename="appointment-type")
+router.register("rooms", views.RoomViewSet, basename="room")
+router.register("working-hours", views.WorkingHoursViewSet, basename="working-hours")
+router.register("appointments", views.AppointmentViewSet, basename="appointment")
+router.register("series", views.SeriesViewSet, basename="series")
+
+urlpatterns = [
+    path("free-slots/", views.FreeSlotsView.as_view(), name="free-slots"),
+    path(
+        "calendar/providers/<int:provider_id>/<str:token>.ics",
+        views.ProviderFeedView.as_view(),
+        name="scheduling-provider-feed",
+    ),
+    *router.urls,
+]

@@ -1,0 +1,372 @@
+"""Front desk in the admin: booking form with slot suggestions, day sheet, status actions, records."""
+
+import datetime as dt
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from scheduling.admin_series import series_view
+from scheduling.booking import MOVABLE, appointment_book, appointment_move, appointment_status_set
+from scheduling.clock import local_date
+from scheduling.daysheet import day_sheet
+from scheduling.exceptions import BookingConflict, OutsideWorkingHours
+from scheduling.forms import AppointmentTypeForm, BookingForm, MoveForm
+from scheduling.models import (
+    Appointment,
+    AppointmentStatusChange,
+    AppointmentType,
+    CalendarFeed,
+    Room,
+    Series,
+    TimeOff,
+    WorkingHours,
+)
+from scheduling.permissions import user_is_clinic_admin
+from scheduling.series import appointments_cancel_scoped, appointments_move_scoped
+from scheduling.slots import slots_find
+
+SUGGESTIONS = 8
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(AppointmentType)
+class AppointmentTypeAdmin(admin.ModelAdmin):
+    form = AppointmentTypeForm
+    list_display = ["name", "code", "default_duration_minutes", "buffer_after_minutes", "allowed_roles", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(admin.ModelAdmin):
+    list_display = ["provider", "weekday", "start_time", "end_time"]
+    list_filter = ["provider", "weekday"]
+    list_select_related = ["provider__user"]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ["provider", "start", "end", "reason"]
+    list_filter = ["provider", ("start", admin.DateFieldListFilter)]
+    list_select_related = ["provider__user"]
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = AppointmentStatusChange
+    fields = ["changed_at", "from_status", "to_status", "changed_by", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    """Appointments are booked through the booking form and changed through the day sheet's actions."""
+
+    list_display = ["start", "patient", "provider", "room", "appointment_type", "status"]
+    list_filter = [("start", admin.DateFieldListFilter), "provider", "status", "appointment_type", "room"]
+    list_select_related = ["patient", "provider__user", "room", "appointment_type"]
+    search_fields = ["patient__mrn", "patient__legal_last_name", "patient__legal_first_name"]
+    autocomplete_fields = ["patient"]
+    date_hierarchy = "start"
+    inlines = [StatusChangeInline]
+    fields = [
+        "patient",
+        "provider",
+        "room",
+        "appointment_type",
+        "start",
+        "end",
+        "status",
+        "cancellation_reason",
+        "series",
+        "series_occurrence",
+        "hours_override_by",
+        "hours_override_at",
+        "created_by",
+        "created_at",
+        "notes",
+    ]
+    readonly_fields = [f for f in fields if f != "notes"]
+    change_list_template = "admin/scheduling/appointment/change_list.html"
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # appointments are cancelled, never deleted
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Only the notes are editable here; times and statuses go through the booking service.
+        obj.save(update_fields=["notes", "updated_at"])
+
+    def get_urls(self):
+        own = [
+            path("book/", self.admin_site.admin_view(self.book_view), name="scheduling_appointment_book"),
+            path("day-sheet/", self.admin_site.admin_view(self.day_sheet_view), name="scheduling_appointment_daysheet"),
+            path(
+                "series/",
+                self.admin_site.admin_view(lambda request: series_view(self, request)),
+                name="scheduling_appointment_series",
+            ),
+            path("<int:pk>/move/", self.admin_site.admin_view(self.move_view), name="scheduling_appointment_move"),
+            path(
+                "<int:pk>/status/",
+                self.admin_site.admin_view(require_POST(self.status_view)),
+                name="scheduling_appointment_status",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:scheduling_appointment_book"))
+
+    def book_view(self, request: HttpRequest) -> HttpResponse:
+        """Book one appointment; on a conflict show the message and the slot finder's suggestions."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        allow_override = user_is_clinic_admin(request.user)
+        data = None
+        if request.method == "POST":
+            data = request.POST.copy()
+            chosen = data.pop("suggestion", [None])[0]
+            if chosen:  # "2026-11-30T10:30|provider id|room id", one click on a suggested slot
+                data["start"], data["provider"], data["room"] = chosen.split("|")
+        form = BookingForm(data, initial=request.GET.dict(), allow_override=allow_override)
+        suggestions = []
+        if data is not None and form.is_valid():
+            cd = form.cleaned_data
+            try:
+                appointment = appointment_book(
+                    patient=cd["patient"],
+                    provider=cd["provider"],
+                    room=cd["room"],
+                    appointment_type=cd["appointment_type"],
+                    start=cd["start"],
+                    notes=cd["notes"],
+                    override_hours=cd.get("override_hours", False),
+                    by=request.user,
+                )
+            except (BookingConflict, OutsideWorkingHours) as exc:
+                form.add_error(None, exc.message)
+                suggestions = self._suggestions(cd)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            except PermissionDenied as exc:
+                form.add_error("override_hours" if "override_hours" in form.fields else None, str(exc))
+            else:
+                local = timezone.localtime(appointment.start)
+                messages.success(
+                    request,
+                    f"Booked {appointment.appointment_type} for {appointment.patient} at {local:%Y-%m-%d %H:%M}.",
+                )
+                url = reverse("admin:scheduling_appointment_daysheet")
+                return HttpResponseRedirect(f"{url}?date={local:%Y-%m-%d}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Book an appointment",
+            "form": form,
+            "media": self.media + form.media,
+            "suggestions": suggestions,
+        }
+        return TemplateResponse(request, "admin/scheduling/appointment/book.html", context)
+
+    def _suggestions(self, cd: dict, exclude_ids: frozenset[int] = frozenset()) -> list:
+        day = local_date(cd["start"])
+        search = {
+            "appointment_type": cd["appointment_type"],
+            "first_day": day,
+            "last_day": day + dt.timedelta(days=6),
+            "patient": cd["patient"],
+            "exclude_ids": exclude_ids,
+        }
+        slots = slots_find(provider=cd["provider"], **search) or slots_find(**search)
+        # Nearest to the requested time first, the requested day before the rest of the week.
+        slots.sort(key=lambda s: (local_date(s.start) != day, abs(s.start - cd["start"])))
+        slots = slots[:SUGGESTIONS]
+        return [(s, f"{timezone.localtime(s.start):%Y-%m-%dT%H:%M}|{s.provider.pk}|{s.room.pk}") for s in slots]
+
+    def day_sheet_view(self, request: HttpRequest) -> HttpResponse:
+        """Show one day, a column per provider (or per room), with the front-desk actions."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        day = parse_date(request.GET.get("date") or "") or timezone.localdate()
+        view = "room" if request.GET.get("view") == "room" else "provider"
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Day sheet {day:%A %Y-%m-%d}",
+            "day": day,
+            "view": view,
+            "columns": day_sheet(day=day, view=view),
+            "previous_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+            "today": timezone.localdate(),
+            "can_change": self.has_change_permission(request),
+        }
+        return TemplateResponse(request, "admin/scheduling/appointment/day_sheet.html", context)
+
+    def move_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Move one appointment (or it and the following ones of its series); conflicts show suggestions."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        appointment = get_object_or_404(
+            Appointment.objects.select_related("patient", "provider__user", "room", "appointment_type"), pk=pk
+        )
+        if appointment.status not in MOVABLE:
+            messages.error(request, f"A {appointment.get_status_display().lower()} appointment cannot move.")
+            return HttpResponseRedirect(reverse("admin:scheduling_appointment_change", args=[pk]))
+        data = request.POST.copy() if request.method == "POST" else None
+        if data is not None and data.get("suggestion"):
+            data["start"], data["provider"], data["room"] = data.pop("suggestion")[0].split("|")
+        initial = {
+            "start": timezone.localtime(appointment.start),
+            "provider": appointment.provider,
+            "room": appointment.room,
+        }
+        form = MoveForm(
+            data,
+            initial=initial,
+            in_series=appointment.series_id is not None,
+            allow_override=user_is_clinic_admin(request.user),
+        )
+        suggestions = []
+        if data is not None and form.is_valid():
+            cd = form.cleaned_data
+            try:
+                if cd.get("scope") == "following":
+                    moved = appointments_move_scoped(
+                        appointment=appointment,
+                        scope="following",
+                        start=cd["start"],
+                        override_hours=cd.get("override_hours", False),
+                        by=request.user,
+                    )
+                else:
+                    moved = [
+                        appointment_move(
+                            appointment=appointment,
+                            start=cd["start"],
+                            provider=cd["provider"],
+                            room=cd["room"],
+                            override_hours=cd.get("override_hours", False),
+                            by=request.user,
+                        )
+                    ]
+            except (BookingConflict, OutsideWorkingHours) as exc:
+                form.add_error(None, exc.message)
+                suggestions = self._suggestions(
+                    {**cd, "patient": appointment.patient, "appointment_type": appointment.appointment_type},
+                    exclude_ids=frozenset({appointment.pk}),
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                local = timezone.localtime(moved[0].start)
+                messages.success(request, f"Moved {len(moved)} appointment{'s' * (len(moved) != 1)}.")
+                url = reverse("admin:scheduling_appointment_daysheet")
+                return HttpResponseRedirect(f"{url}?date={local:%Y-%m-%d}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Move appointment #{appointment.pk}",
+            "appointment": appointment,
+            "form": form,
+            "media": self.media + form.media,
+            "suggestions": suggestions,
+        }
+        return TemplateResponse(request, "admin/scheduling/appointment/move.html", context)
+
+    def status_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Apply one day-sheet action (confirm, check in, complete, cancel, no-show) and go back."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        appointment = get_object_or_404(Appointment, pk=pk)
+        status, reason = request.POST.get("status", ""), request.POST.get("reason", "")
+        try:
+            if status == Appointment.Status.CANCELLED and request.POST.get("scope") == "following":
+                changed = appointments_cancel_scoped(
+                    appointment=appointment, scope="following", reason=reason, by=request.user
+                )
+            else:
+                changed = [
+                    appointment_status_set(appointment=appointment, status=status, reason=reason, by=request.user)
+                ]
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            numbers = ", ".join(f"#{a.pk}" for a in changed) or "none"
+            verb = "are" if len(changed) > 1 else "is"
+            label = Appointment.Status(status).label.lower()
+            messages.success(request, f"Appointment{'s' * (len(changed) > 1)} {numbers} {verb} now {label}.")
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = f"{reverse('admin:scheduling_appointment_daysheet')}?date={local_date(appointment.start):%Y-%m-%d}"
+        return HttpResponseRedirect(back)
+
+
+class SeriesAppointmentInline(admin.TabularInline):
+    model = Appointment
+    fields = ["start", "series_occurrence", "status", "room"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ["patient", "provider", "appointment_type", "dtstart", "rrule", "created_at"]
+    list_select_related = ["patient", "provider__user", "appointment_type"]
+    readonly_fields = [
+        "patient",
+        "provider",
+        "room",
+        "appointment_type",
+        "dtstart",
+        "rrule",
+        "created_by",
+        "created_at",
+    ]
+    inlines = [SeriesAppointmentInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # series are booked through the API's preview/commit
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ["provider", "created_at", "feed_path"]
+    list_select_related = ["provider__user"]
+    readonly_fields = ["token", "created_at", "feed_path"]
+
+    @admin.display(description="Feed URL path")
+    def feed_path(self, obj: CalendarFeed) -> str:
+        if not obj.pk:
+            return "-"
+        return reverse("scheduling-provider-feed", kwargs={"provider_id": obj.provider_id, "token": obj.token})

@@ -1,0 +1,86 @@
+"""The admin's two-step series booking: preview every occurrence, choose alternatives, commit all or none."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from scheduling.clock import localize
+from scheduling.exceptions import BookingError
+from scheduling.forms import SeriesForm
+from scheduling.series import SeriesChoice, series_commit, series_preview
+
+WALL = "%Y-%m-%dT%H:%M"
+
+
+def _default_choice(preview) -> str:
+    if preview.status == "free":
+        return "planned"
+    if preview.alternatives:
+        return timezone.localtime(preview.alternatives[0].start).strftime(WALL)
+    return "skip"
+
+
+def _choices(request: HttpRequest, previews) -> list[SeriesChoice]:
+    choices = []
+    for index, preview in enumerate(previews):
+        value = request.POST.get(f"choice-{index}", "skip")
+        if value == "skip":
+            continue
+        if value == "planned":
+            choices.append(SeriesChoice(occurrence=preview.occurrence))
+            continue
+        try:
+            start = localize(dt.datetime.strptime(value, WALL))  # noqa: DTZ007  (a clinic wall time, localized)
+        except ValueError as exc:
+            raise ValidationError({"choices": f"Not a time: {value!r}."}) from exc
+        choices.append(SeriesChoice(occurrence=preview.occurrence, start=start))
+    return choices
+
+
+def series_view(model_admin, request: HttpRequest) -> HttpResponse:
+    """Step 1 (preview) writes nothing; step 2 (commit) books the chosen occurrences atomically."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    form = SeriesForm(request.POST if request.method == "POST" else None)
+    rows = []
+    if request.method == "POST" and form.is_valid():
+        plan = {k: v for k, v in form.cleaned_data.items() if k != "notes"}
+        try:
+            previews = series_preview(**plan)
+            if request.POST.get("step") == "commit":
+                series = series_commit(
+                    **plan, choices=_choices(request, previews), notes=form.cleaned_data["notes"], by=request.user
+                )
+                count = series.appointments.count()
+                messages.success(request, f"Booked a series of {count} appointment{'s' * (count != 1)}.")
+                return HttpResponseRedirect(reverse("admin:scheduling_series_change", args=[series.pk]))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+            previews = []
+        except BookingError as exc:
+            form.add_error(None, f"Nothing was booked. {exc.message}")
+            previews = series_preview(**plan)  # show the current state again
+        rows = [
+            {
+                "index": index,
+                "preview": preview,
+                "chosen": request.POST.get(f"choice-{index}") or _default_choice(preview),
+                "alternatives": [(timezone.localtime(s.start).strftime(WALL), s) for s in preview.alternatives],
+            }
+            for index, preview in enumerate(previews)
+        ]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": "Book a recurring series",
+        "form": form,
+        "media": model_admin.media + form.media,
+        "rows": rows,
+    }
+    return TemplateResponse(request, "admin/scheduling/appointment/series.html", context)

@@ -1,0 +1,180 @@
+"""Scheduling API shapes: read serializers for records, input serializers for each service call."""
+
+from rest_framework import serializers
+
+from clinic.models import Patient, Provider
+from scheduling.models import Appointment, AppointmentType, Room, Series, WorkingHours
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Room
+        fields = ["id", "name", "is_active"]
+
+
+class AppointmentTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AppointmentType
+        fields = [
+            "id",
+            "code",
+            "name",
+            "default_duration_minutes",
+            "buffer_after_minutes",
+            "allowed_roles",
+            "is_active",
+        ]
+
+
+class WorkingHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkingHours
+        fields = ["id", "provider", "weekday", "start_time", "end_time"]
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    patient_name = serializers.CharField(source="patient.display_name", read_only=True)
+    provider_name = serializers.CharField(source="provider.__str__", read_only=True)
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "patient",
+            "patient_name",
+            "provider",
+            "provider_name",
+            "room",
+            "appointment_type",
+            "start",
+            "end",
+            "blocked_end",
+            "status",
+            "cancellation_reason",
+            "notes",
+            "series",
+            "series_occurrence",
+            "hours_override_by",
+            "hours_override_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class BookSerializer(serializers.Serializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
+    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.select_related("user"))
+    room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.all())
+    appointment_type = serializers.PrimaryKeyRelatedField(queryset=AppointmentType.objects.all())
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    override_hours = serializers.BooleanField(required=False, default=False)
+
+
+SCOPES = [("this", "This appointment"), ("following", "This and the following ones of its series")]
+
+
+class MoveSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(required=False)
+    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.select_related("user"), required=False)
+    room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.all(), required=False)
+    override_hours = serializers.BooleanField(required=False, default=False)
+    scope = serializers.ChoiceField(choices=SCOPES, default="this")
+
+    def validate(self, attrs):
+        if attrs["scope"] == "following" and ({"end", "provider", "room"} & attrs.keys()):
+            raise serializers.ValidationError({"scope": "Moving the following ones shifts their start only."})
+        return attrs
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+    scope = serializers.ChoiceField(choices=SCOPES, default="this")
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Appointment.Status.choices)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class SeriesPlanSerializer(serializers.Serializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
+    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.select_related("user"))
+    room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.all())
+    appointment_type = serializers.PrimaryKeyRelatedField(queryset=AppointmentType.objects.all())
+    dtstart = serializers.DateTimeField(help_text="First occurrence; later ones keep its clinic wall-clock time")
+    rrule = serializers.CharField(max_length=500, help_text="RFC 5545 RRULE, e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3")
+
+
+class SeriesChoiceSerializer(serializers.Serializer):
+    occurrence = serializers.DateTimeField()
+    start = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="An alternative time; omit for as planned"
+    )
+
+
+class SeriesCommitSerializer(SeriesPlanSerializer):
+    choices = SeriesChoiceSerializer(
+        many=True, required=False, help_text="Accepted occurrences; omit to accept every occurrence as planned"
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    override_hours = serializers.BooleanField(required=False, default=False)
+
+
+class SlotSerializer(serializers.Serializer):
+    provider = serializers.IntegerField(source="provider.pk")
+    provider_name = serializers.CharField(source="provider.__str__")
+    room = serializers.IntegerField(source="room.pk")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class OccurrencePreviewSerializer(serializers.Serializer):
+    occurrence = serializers.DateTimeField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=["free", "conflict", "outside_hours"])
+    problem = serializers.CharField()
+    conflicts = serializers.SerializerMethodField()
+    alternatives = SlotSerializer(many=True)
+
+    def get_conflicts(self, obj) -> list[dict]:
+        return [{**AppointmentSerializer(c.appointment).data, "on": list(c.on)} for c in obj.collisions]
+
+
+class SeriesSerializer(serializers.ModelSerializer):
+    appointments = AppointmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Series
+        fields = [
+            "id",
+            "patient",
+            "provider",
+            "room",
+            "appointment_type",
+            "dtstart",
+            "rrule",
+            "created_at",
+            "appointments",
+        ]
+        read_only_fields = fields
+
+
+class FreeSlotQuerySerializer(serializers.Serializer):
+    appointment_type = serializers.PrimaryKeyRelatedField(queryset=AppointmentType.objects.all())
+    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.select_related("user"), required=False)
+    room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.all(), required=False)
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all(), required=False)
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
+
+    def validate(self, attrs):
+        if attrs["date_to"] < attrs["date_from"]:
+            raise serializers.ValidationError({"date_to": "Must not be before date_from."})
+        if (attrs["date_to"] - attrs["date_from"]).days > 31:
+            raise serializers.ValidationError({"date_to": "Search at most 31 days at once."})
+        return attrs

@@ -1,0 +1,264 @@
+"""The booking service: the only code that creates, moves, cancels or changes the status of appointments.
+
+No overlap per provider, room and patient among active appointments. On PostgreSQL the exclusion
+constraints of migration 0003 guarantee it; on SQLite every write runs in a transaction that takes
+the database write lock up front (transaction_mode IMMEDIATE), so check-then-write cannot interleave.
+Either way the caller gets a BookingConflict naming what the request collides with.
+"""
+
+import datetime as dt
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.models import Patient, Provider
+from scheduling.exceptions import BookingConflict, Collision, OutsideWorkingHours
+from scheduling.hours import hours_problem
+from scheduling.models import MAX_BLOCKED_SPAN, Appointment, AppointmentStatusChange, AppointmentType, Room, Series
+from scheduling.permissions import user_is_clinic_admin
+
+S = Appointment.Status
+Actor = AbstractBaseUser | None  # who acts (recorded); None for system jobs such as the demo seed
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.BOOKED: frozenset({S.CONFIRMED, S.CHECKED_IN, S.CANCELLED, S.NO_SHOW}),
+    S.CONFIRMED: frozenset({S.CHECKED_IN, S.CANCELLED, S.NO_SHOW}),
+    S.CHECKED_IN: frozenset({S.COMPLETED, S.CANCELLED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.NO_SHOW: frozenset(),
+}
+MOVABLE = frozenset({S.BOOKED, S.CONFIRMED})
+OVERLAP_CONSTRAINTS = frozenset(
+    {"appointment_no_provider_overlap", "appointment_no_room_overlap", "appointment_no_patient_overlap"}
+)
+
+
+def collisions_find(
+    *,
+    patient: Patient,
+    provider: Provider,
+    room: Room,
+    start: dt.datetime,
+    end: dt.datetime,
+    blocked_end: dt.datetime,
+    exclude_ids: frozenset[int] = frozenset(),
+) -> list[Collision]:
+    """Return the active appointments [START, END) (blocked until BLOCKED_END) would collide with."""
+    since = Q(start__gt=start - MAX_BLOCKED_SPAN)  # lets each branch use its (x, start) index
+    blocked = Q(start__lt=blocked_end, blocked_end__gt=start) & since
+    clashes = (
+        Appointment.objects.active()
+        .filter(
+            (blocked & Q(provider=provider))
+            | (blocked & Q(room=room))
+            | (Q(patient=patient, start__lt=end, end__gt=start) & since)
+        )
+        .exclude(pk__in=exclude_ids)
+        .select_related("provider__user", "room", "appointment_type")
+    )
+    collisions = []
+    for other in clashes:
+        overlaps_blocked = other.start < blocked_end and other.blocked_end > start
+        on = []
+        if other.provider_id == provider.pk and overlaps_blocked:
+            on.append("provider")
+        if other.room_id == room.pk and overlaps_blocked:
+            on.append("room")
+        if other.patient_id == patient.pk and other.start < end and other.end > start:
+            on.append("patient")
+        collisions.append(Collision(appointment=other, on=tuple(on)))
+    return collisions
+
+
+def booking_validate(
+    *,
+    patient: Patient,
+    provider: Provider,
+    room: Room,
+    appointment_type: AppointmentType,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> None:
+    """Raise ValidationError (keyed by field) when this visit may not be booked whatever the calendar says."""
+    errors: dict[str, str] = {}
+    if not isinstance(start, dt.datetime) or timezone.is_naive(start):
+        errors["start"] = "The start must be a date and time with a time zone."
+    if not isinstance(end, dt.datetime) or timezone.is_naive(end):
+        errors["end"] = "The end must be a date and time with a time zone."
+    elif not errors and end <= start:
+        errors["end"] = "The end must be after the start."
+    elif not errors and end - start + dt.timedelta(minutes=appointment_type.buffer_after_minutes) > MAX_BLOCKED_SPAN:
+        errors["end"] = "An appointment with its buffer may last at most 24 hours."
+    if not provider.is_active:
+        errors["provider"] = f"{provider} is not an active provider."
+    elif not appointment_type.allows_role(provider.role):
+        errors["provider"] = f"{provider} ({provider.get_role_display()}) may not take {appointment_type} visits."
+    if not room.is_active:
+        errors["room"] = f"Room {room} is not in use."
+    if not appointment_type.is_active:
+        errors["appointment_type"] = f"{appointment_type} is no longer offered."
+    if patient.status != Patient.Status.ACTIVE:
+        errors["patient"] = "Only active patients can be booked."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_hours(*, appointment: Appointment, by: Actor, override_hours: bool, now: dt.datetime) -> None:
+    problem = hours_problem(provider_id=appointment.provider_id, start=appointment.start, end=appointment.end)
+    if problem is None:
+        appointment.hours_override_by, appointment.hours_override_at = None, None
+        return
+    if not override_hours:
+        raise OutsideWorkingHours(problem, start=appointment.start)
+    if not user_is_clinic_admin(by):
+        raise PermissionDenied("Only a clinic admin may book outside working hours.")
+    appointment.hours_override_by, appointment.hours_override_at = by, now
+
+
+def _save_without_overlap(appointment: Appointment, *, patient: Patient, provider: Provider, room: Room) -> None:
+    """Save APPOINTMENT inside the caller's transaction, refusing any overlap (friendly check, then the database)."""
+    exclude = frozenset({appointment.pk}) if appointment.pk else frozenset()
+    window = {"start": appointment.start, "end": appointment.end, "blocked_end": appointment.blocked_end}
+    collisions = collisions_find(patient=patient, provider=provider, room=room, exclude_ids=exclude, **window)
+    if collisions:
+        raise BookingConflict(collisions)
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+        if constraint not in OVERLAP_CONSTRAINTS:
+            raise
+        # Another transaction committed an overlapping appointment after our check: name it.
+        collisions = collisions_find(patient=patient, provider=provider, room=room, exclude_ids=exclude, **window)
+        raise BookingConflict(collisions) from exc
+
+
+def _record(appointment: Appointment, *, from_status: str, by: Actor, now: dt.datetime, reason: str = "") -> None:
+    AppointmentStatusChange.objects.create(
+        appointment=appointment,
+        from_status=from_status,
+        to_status=appointment.status,
+        changed_by=by,
+        changed_at=now,
+        reason=reason,
+    )
+
+
+def appointment_book(
+    *,
+    patient: Patient,
+    provider: Provider,
+    room: Room,
+    appointment_type: AppointmentType,
+    start: dt.datetime,
+    end: dt.datetime | None = None,
+    by: Actor,
+    notes: str = "",
+    override_hours: bool = False,
+    series: Series | None = None,
+    series_occurrence: dt.datetime | None = None,
+) -> Appointment:
+    """Book a visit; END defaults to START plus the type's duration. Raises BookingConflict or OutsideWorkingHours."""
+    if end is None and isinstance(start, dt.datetime) and timezone.is_aware(start):
+        end = start + dt.timedelta(minutes=appointment_type.default_duration_minutes)
+    booking_validate(
+        patient=patient, provider=provider, room=room, appointment_type=appointment_type, start=start, end=end
+    )
+    now = timezone.now()
+    appointment = Appointment(
+        patient=patient,
+        provider=provider,
+        room=room,
+        appointment_type=appointment_type,
+        start=start,
+        end=end,
+        blocked_end=end + dt.timedelta(minutes=appointment_type.buffer_after_minutes),
+        notes=notes,
+        series=series,
+        series_occurrence=series_occurrence,
+        created_by=by,
+    )
+    with transaction.atomic():
+        _check_hours(appointment=appointment, by=by, override_hours=override_hours, now=now)
+        _save_without_overlap(appointment, patient=patient, provider=provider, room=room)
+        _record(
+            appointment,
+            from_status="",
+            by=by,
+            now=now,
+            reason="booked outside working hours (clinic-admin override)" if appointment.hours_override_by_id else "",
+        )
+    return appointment
+
+
+def appointment_move(
+    *,
+    appointment: Appointment,
+    start: dt.datetime,
+    end: dt.datetime | None = None,
+    provider: Provider | None = None,
+    room: Room | None = None,
+    by: Actor,
+    override_hours: bool = False,
+) -> Appointment:
+    """Move an appointment to START (keeping its length unless END is given), optionally to another provider/room."""
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update()
+            .select_related("patient", "provider", "room", "appointment_type")
+            .get(pk=appointment.pk)
+        )
+        if appointment.status not in MOVABLE:
+            raise ValidationError({"status": f"A {appointment.get_status_display().lower()} appointment cannot move."})
+        if end is None and isinstance(start, dt.datetime) and timezone.is_aware(start):
+            end = start + (appointment.end - appointment.start)
+        provider = provider or appointment.provider
+        room = room or appointment.room
+        booking_validate(
+            patient=appointment.patient,
+            provider=provider,
+            room=room,
+            appointment_type=appointment.appointment_type,
+            start=start,
+            end=end,
+        )
+        appointment.provider, appointment.room, appointment.start, appointment.end = provider, room, start, end
+        appointment.blocked_end = end + dt.timedelta(minutes=appointment.appointment_type.buffer_after_minutes)
+        _check_hours(appointment=appointment, by=by, override_hours=override_hours, now=timezone.now())
+        _save_without_overlap(appointment, patient=appointment.patient, provider=provider, room=room)
+    return appointment
+
+
+def appointment_status_set(*, appointment: Appointment, status: str, by: Actor, reason: str = "") -> Appointment:
+    """Change an appointment's status along the allowed transitions, recording who and when."""
+    if status not in S.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    if status == S.CANCELLED and not reason.strip():
+        raise ValidationError({"reason": "Give a reason for the cancellation."})
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if status not in TRANSITIONS[appointment.status]:
+            raise ValidationError(
+                {
+                    "status": f"A {appointment.get_status_display().lower()} appointment cannot become "
+                    f"{S(status).label.lower()}."
+                }
+            )
+        previous = appointment.status
+        appointment.status = status
+        update = ["status", "updated_at"]
+        if status == S.CANCELLED:
+            appointment.cancellation_reason = reason.strip()
+            update.append("cancellation_reason")
+        appointment.save(update_fields=update)
+        _record(appointment, from_status=previous, by=by, now=timezone.now(), reason=reason.strip())
+    return appointment
+
+
+def appointment_cancel(*, appointment: Appointment, by: Actor, reason: str) -> Appointment:
+    """Cancel an appointment with a reason; its time becomes free again."""
+    return appointment_status_set(appointment=appointment, status=S.CANCELLED, by=by, reason=reason)

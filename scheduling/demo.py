@@ -1,0 +1,124 @@
+"""Demo scheduling: rooms, visit types, working hours, a front-desk group, this week's appointments. Idempotent."""
+
+import contextlib
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
+
+from clinic.models import Patient, Provider
+from scheduling.booking import appointment_book
+from scheduling.calendar import calendar_feed_ensure
+from scheduling.clock import local_datetime
+from scheduling.exceptions import BookingError
+from scheduling.models import Appointment, AppointmentType, Room, Series, WorkingHours
+from scheduling.series import series_commit
+
+ROOMS = ["Room 1", "Room 2", "Massage room"]
+INJECTORS = [Provider.Role.PHYSICIAN, Provider.Role.NP_PA]
+TYPES = [
+    # code, name, minutes, buffer after, roles
+    ("tpi", "TPI procedure", 30, 10, INJECTORS),
+    ("massage", "Post-injection massage", 45, 15, [Provider.Role.MASSAGE_THERAPIST]),
+    ("reassessment", "Reassessment", 20, 5, [*INJECTORS, Provider.Role.NURSE]),
+    ("consult", "New-patient consult", 45, 0, INJECTORS),
+]
+WEEKDAYS = range(5)
+HOURS = {
+    "drlee": [(dt.time(8), dt.time(12)), (dt.time(13), dt.time(17))],
+    "drpatel": [(dt.time(9), dt.time(13)), (dt.time(14), dt.time(18))],
+    "pasi": [(dt.time(9), dt.time(17))],
+}
+# (username, type code, room, patient index, local hour, minute) booked on each of the next working days.
+DAY_PLAN = [
+    ("drlee", "tpi", "Room 1", 0, 9, 0),
+    ("pasi", "massage", "Massage room", 0, 9, 45),
+    ("drlee", "reassessment", "Room 1", 1, 10, 0),
+    ("drpatel", "consult", "Room 2", 2, 9, 30),
+    ("drpatel", "tpi", "Room 2", 3, 14, 0),
+]
+FRONT_DESK_PERMISSIONS = [
+    ("scheduling", "view_appointment"),
+    ("scheduling", "add_appointment"),
+    ("scheduling", "change_appointment"),
+    ("scheduling", "view_room"),
+    ("scheduling", "view_appointmenttype"),
+    ("scheduling", "view_workinghours"),
+    ("scheduling", "view_timeoff"),
+    ("scheduling", "view_series"),
+    ("clinic", "view_patient"),
+]
+
+
+def _front_desk_group() -> None:
+    group, _ = Group.objects.get_or_create(name="front desk")
+    for app_label, codename in FRONT_DESK_PERMISSIONS:
+        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    user = get_user_model().objects.filter(username="frontdesk").first()
+    if user is not None:
+        user.groups.add(group)
+    admin = get_user_model().objects.filter(username="admin").first()
+    if admin is not None:
+        admin.groups.add(Group.objects.get_or_create(name="clinic admin")[0])
+
+
+def seed() -> None:
+    for name in ROOMS:
+        Room.objects.get_or_create(name=name)
+    for code, name, minutes, buffer, roles in TYPES:
+        AppointmentType.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "default_duration_minutes": minutes,
+                "buffer_after_minutes": buffer,
+                "allowed_roles": list(roles),
+            },
+        )
+    providers = {p.user.username: p for p in Provider.objects.select_related("user").filter(user__username__in=HOURS)}
+    for username, intervals in HOURS.items():
+        provider = providers.get(username)
+        if provider is None or provider.working_hours.exists():
+            continue
+        for weekday in WEEKDAYS:
+            for start, end in intervals:
+                WorkingHours.objects.create(provider=provider, weekday=weekday, start_time=start, end_time=end)
+    for provider in providers.values():
+        calendar_feed_ensure(provider=provider)
+    _front_desk_group()
+    patients = list(Patient.objects.order_by("id")[:4])
+    if len(patients) < 4 or len(providers) < len(HOURS):
+        return
+    admin = get_user_model().objects.filter(username="admin").first()
+    today = timezone.localdate()
+    days = [today + dt.timedelta(days=n) for n in range(7) if (today + dt.timedelta(days=n)).weekday() in WEEKDAYS][:3]
+    types = {t.code: t for t in AppointmentType.objects.all()}
+    rooms = {r.name: r for r in Room.objects.all()}
+    for day in days:
+        for username, code, room, patient_index, hour, minute in DAY_PLAN:
+            start = local_datetime(day, dt.time(hour, minute))
+            if Appointment.objects.filter(provider=providers[username], start=start).exists():
+                continue
+            try:
+                appointment_book(
+                    patient=patients[(patient_index + days.index(day)) % len(patients)],
+                    provider=providers[username],
+                    room=rooms[room],
+                    appointment_type=types[code],
+                    start=start,
+                    by=admin,
+                )
+            except BookingError:
+                continue  # the demo never double-books; a clash just leaves that slot out
+    if not Series.objects.exists() and days:
+        with contextlib.suppress(BookingError):  # the demo never double-books
+            series_commit(
+                patient=patients[3],
+                provider=providers["drlee"],
+                room=rooms["Room 1"],
+                appointment_type=types["tpi"],
+                dtstart=local_datetime(days[-1], dt.time(11)),
+                rrule="FREQ=WEEKLY;INTERVAL=4;COUNT=3",
+                by=admin,
+            )

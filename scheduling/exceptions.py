@@ -1,0 +1,68 @@
+"""Errors the booking service raises besides ValidationError; the admin and the API turn them into messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from scheduling.models import Appointment
+
+
+class BookingError(Exception):
+    """Base of the scheduling errors that are not bad input."""
+
+    code = "booking_error"
+    occurrence: dt.datetime | None = None  # set when the refusal concerns one occurrence of a series
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Collision:
+    """One existing appointment a request collides with, and on what (provider, room or patient)."""
+
+    appointment: Appointment
+    on: tuple[str, ...]
+
+    def describe(self) -> str:
+        """Return e.g. 'appointment #7 (TPI procedure, 2026-11-30 10:00-10:30) already holds Morgan Lee, MD'."""
+        a = self.appointment
+        start, end = timezone.localtime(a.start), timezone.localtime(a.end)
+        what = {"provider": str(a.provider), "room": str(a.room), "patient": "the patient"}
+        names = [what[o] for o in self.on]
+        held = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return f"appointment #{a.pk} ({a.appointment_type}, {start:%Y-%m-%d %H:%M}-{end:%H:%M}) already holds {held}"
+
+
+class BookingConflict(BookingError):
+    """The requested time collides with active appointments of the provider, the room or the patient."""
+
+    code = "conflict"
+
+    def __init__(self, collisions: list[Collision]):
+        self.collisions = collisions
+        if collisions:
+            message = "Conflict: " + "; ".join(c.describe() for c in collisions) + "."
+        else:
+            message = "Conflict: the time was taken a moment ago; choose another."
+        super().__init__(message)
+
+    @property
+    def appointments(self) -> list[Appointment]:
+        return [c.appointment for c in self.collisions]
+
+
+class OutsideWorkingHours(BookingError):
+    """The requested time is outside the provider's working hours or during their time off."""
+
+    code = "outside_working_hours"
+
+    def __init__(self, message: str, *, start: dt.datetime):
+        super().__init__(message)
+        self.start = start

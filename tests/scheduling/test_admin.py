@@ -1,0 +1,297 @@
+import re
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+
+from scheduling.booking import appointment_book
+from scheduling.models import Appointment
+from tests.factories import PatientFactory, UserFactory
+from tests.scheduling.conftest import at
+
+BOOK = "/admin/scheduling/appointment/book/"
+SHEET = "/admin/scheduling/appointment/day-sheet/"
+
+
+@pytest.fixture
+def desk(clinic, client):
+    """The front-desk user, logged in, with the scheduling and patient permissions the desk needs."""
+    user = clinic.frontdesk
+    codenames = ["view_appointment", "add_appointment", "change_appointment", "view_patient"]
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    return client
+
+
+def form_data(c, **overrides):
+    return {
+        "patient": c.patient.pk,
+        "provider": c.doctor.pk,
+        "room": c.room.pk,
+        "appointment_type": c.tpi.pk,
+        "start": "2026-11-30T10:00",
+        "notes": "",
+        **overrides,
+    }
+
+
+def test_booking_form_books_and_goes_to_the_day_sheet(clinic, desk):
+    response = desk.post(BOOK, form_data(clinic, notes="right rhomboid"))
+
+    appointment = Appointment.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{SHEET}?date=2026-11-30"
+    assert (appointment.start, appointment.notes, appointment.created_by) == (
+        at(2026, 11, 30, 10),
+        "right rhomboid",
+        clinic.frontdesk,
+    )
+
+
+def test_booking_form_shows_the_conflict_and_suggestions(clinic, desk):
+    first = appointment_book(
+        patient=clinic.patient2,
+        provider=clinic.doctor,
+        room=clinic.room2,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+
+    response = desk.post(BOOK, form_data(clinic))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert (
+        f"Conflict: appointment #{first.pk} (TPI procedure, 2026-11-30 10:00-10:30) already holds Morgan Lee, MD."
+        in body
+    )
+    values = re.findall(r'name="suggestion" value="([^"]+)"', body)
+    # Nearest first: 09:15 ends with its buffer before 10:00; 10:45 follows the blocker's buffer.
+    assert values[:3] == [
+        f"2026-11-30T09:15|{clinic.doctor.pk}|{clinic.room.pk}",
+        f"2026-11-30T10:45|{clinic.doctor.pk}|{clinic.room.pk}",
+        f"2026-11-30T09:00|{clinic.doctor.pk}|{clinic.room.pk}",
+    ]
+    assert len(values) == 8
+    assert Appointment.objects.count() == 1
+
+    # One click on a suggestion books it.
+    response = desk.post(
+        BOOK, {**form_data(clinic), "suggestion": f"2026-11-30T10:45|{clinic.doctor.pk}|{clinic.room.pk}"}
+    )
+    assert response.status_code == 302
+    assert Appointment.objects.get(patient=clinic.patient).start == at(2026, 11, 30, 10, 45)
+
+
+def test_booking_form_outside_hours_and_override_only_for_clinic_admin(clinic, desk, client):
+    response = desk.post(BOOK, form_data(clinic, start="2026-11-30T18:00", override_hours="on"))
+    assert "The time is outside the provider&#x27;s working hours." in response.content.decode()
+    assert 'name="override_hours"' not in response.content.decode()
+
+    manager = UserFactory(username="manager")
+    manager.groups.add(Group.objects.create(name="clinic admin"))
+    manager.user_permissions.add(*Permission.objects.filter(codename__in=["add_appointment", "view_appointment"]))
+    client.force_login(manager)
+    assert 'name="override_hours"' in client.get(BOOK).content.decode()
+    response = client.post(BOOK, form_data(clinic, start="2026-11-30T18:00", override_hours="on"))
+
+    assert response.status_code == 302
+    assert Appointment.objects.get().hours_override_by == manager
+
+
+def test_booking_form_names_bad_fields(clinic, desk):
+    response = desk.post(BOOK, form_data(clinic, provider=clinic.therapist.pk, start="tomorrow"))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"start": ["Enter a valid date/time."]}
+    response = desk.post(BOOK, form_data(clinic, provider=clinic.therapist.pk))
+    assert response.context["form"].errors == {
+        "provider": [f"{clinic.therapist} (Massage therapist) may not take TPI procedure visits."]
+    }
+
+
+def test_add_link_goes_to_the_booking_form_and_needs_permission(clinic, desk, client):
+    assert desk.get("/admin/scheduling/appointment/add/")["Location"] == BOOK
+    assert desk.get(BOOK).status_code == 200
+    client.force_login(UserFactory(username="nobody"))
+    assert client.get(BOOK).status_code == 403
+    assert client.get(SHEET).status_code == 403
+
+
+def test_patient_autocomplete_finds_patients(clinic, desk):
+    PatientFactory(legal_last_name="Zanzibar")
+    response = desk.get(
+        "/admin/autocomplete/",
+        {"app_label": "scheduling", "model_name": "appointment", "field_name": "patient", "term": "zanzi"},
+    )
+    assert [r["text"].split(" (")[0].split()[-1] for r in response.json()["results"]] == ["Zanzibar"]
+
+
+def _fill_day(clinic, count_per_provider):
+    from tests.factories import ProviderFactory, RoomFactory, working_week
+
+    providers = [clinic.doctor] + [working_week(ProviderFactory()) for _ in range(2)]
+    for p_index, provider in enumerate(providers):
+        room = RoomFactory(name=f"Sheet room {p_index}")
+        for i in range(count_per_provider):
+            appointment_book(
+                patient=PatientFactory(),
+                provider=provider,
+                room=room,
+                appointment_type=clinic.tpi,
+                start=at(2026, 11, 30, 8) + i * (at(2026, 11, 30, 8, 40) - at(2026, 11, 30, 8)),
+                by=None,
+            )
+
+
+@pytest.mark.parametrize("per_provider", [1, 12])
+def test_day_sheet_runs_constant_queries(clinic, desk, django_assert_max_num_queries, per_provider):
+    _fill_day(clinic, per_provider)
+    # Other days' appointments must not matter either.
+    appointment_book(
+        patient=clinic.patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 12, 1, 9),
+        by=None,
+    )
+    with django_assert_max_num_queries(9):
+        response = desk.get(SHEET, {"date": "2026-11-30"})
+    with django_assert_max_num_queries(9):
+        rooms = desk.get(SHEET, {"date": "2026-11-30", "view": "room"})
+
+    assert response.status_code == rooms.status_code == 200
+    assert response.content.decode().count('class="appointment status-booked"') == 3 * per_provider
+    assert rooms.content.decode().count('class="appointment status-booked"') == 3 * per_provider
+
+
+def test_day_sheet_shows_columns_navigation_and_actions(clinic, desk):
+    appointment = appointment_book(
+        patient=clinic.patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+
+    body = desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+
+    assert "Morgan Lee, MD" in body
+    assert clinic.patient.display_name in body
+    assert "10:00&ndash;10:30" in body
+    assert 'href="?date=2026-11-29&amp;view=provider"' in body
+    assert 'href="?date=2026-12-01&amp;view=provider"' in body
+    actions = re.findall(
+        rf'action="/admin/scheduling/appointment/{appointment.pk}/status/".*?name="status" value="(\w+)"', body, re.S
+    )
+    assert actions == ["confirmed", "checked_in", "cancelled", "no_show"]
+    assert clinic.patient.display_name not in desk.get(SHEET, {"date": "2026-12-01"}).content.decode()
+
+
+def test_day_sheet_actions_change_status_with_history(clinic, desk):
+    appointment = appointment_book(
+        patient=clinic.patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+    url = reverse("admin:scheduling_appointment_status", args=[appointment.pk])
+
+    response = desk.post(url, {"status": "checked_in", "next": f"{SHEET}?date=2026-11-30"})
+    desk.post(url, {"status": "cancelled", "reason": ""})
+    refused = desk.post(url, {"status": "cancelled", "reason": ""}, follow=True)
+
+    assert response["Location"] == f"{SHEET}?date=2026-11-30"
+    appointment.refresh_from_db()
+    assert appointment.status == "checked_in"
+    assert [str(m) for m in refused.context["messages"]][-1] == "Give a reason for the cancellation."
+    desk.post(url, {"status": "cancelled", "reason": "felt faint"})
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.cancellation_reason) == ("cancelled", "felt faint")
+    assert list(appointment.status_changes.values_list("to_status", "changed_by")) == [
+        ("booked", None),
+        ("checked_in", clinic.frontdesk.pk),
+        ("cancelled", clinic.frontdesk.pk),
+    ]
+    assert desk.get(url).status_code == 405
+
+
+def _changelist_queries(desk, clinic) -> tuple[int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = desk.get(
+            "/admin/scheduling/appointment/",
+            {
+                "status__exact": "booked",
+                "provider__id__exact": clinic.doctor.pk,
+                "appointment_type__id__exact": clinic.tpi.pk,
+            },
+        )
+    assert response.status_code == 200
+    return response.context["cl"].result_count, len(queries)
+
+
+def test_changelist_filters_and_constant_queries(clinic, desk):
+    _fill_day(clinic, 3)
+    three_rows, few_queries = _changelist_queries(desk, clinic)
+    [
+        appointment_book(
+            patient=PatientFactory(),
+            provider=clinic.doctor,
+            room=clinic.room2,
+            appointment_type=clinic.tpi,
+            start=at(2026, 12, day, 9),
+            by=None,
+        )
+        for day in range(1, 28)
+    ]
+    thirty_rows, many_queries = _changelist_queries(desk, clinic)
+
+    assert (three_rows, thirty_rows) == (3, 30)
+    assert many_queries == few_queries
+
+
+def test_move_from_the_admin_with_conflict_and_suggestion(clinic, desk):
+    appointment = appointment_book(
+        patient=clinic.patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+    other = appointment_book(
+        patient=clinic.patient2,
+        provider=clinic.doctor,
+        room=clinic.room2,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 14),
+        by=None,
+    )
+    url = f"/admin/scheduling/appointment/{appointment.pk}/move/"
+    assert 'value="2026-11-30T10:00"' in desk.get(url).content.decode()
+    move = {"start": "2026-11-30T14:15", "provider": clinic.doctor.pk, "room": clinic.room.pk}
+
+    refused = desk.post(url, move)
+
+    body = refused.content.decode()
+    assert (
+        f"Conflict: appointment #{other.pk} (TPI procedure, 2026-11-30 14:00-14:30) already holds Morgan Lee, MD."
+        in body
+    )
+    assert re.findall(r'name="suggestion" value="([^"]+)"', body)[:2] == [
+        f"2026-11-30T14:45|{clinic.doctor.pk}|{clinic.room.pk}",
+        f"2026-11-30T15:00|{clinic.doctor.pk}|{clinic.room.pk}",
+    ]
+    response = desk.post(url, {**move, "suggestion": f"2026-11-30T14:45|{clinic.doctor.pk}|{clinic.room.pk}"})
+
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.start == at(2026, 11, 30, 14, 45)

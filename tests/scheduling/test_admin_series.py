@@ -1,0 +1,134 @@
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from scheduling.booking import appointment_book
+from scheduling.models import Appointment, Series
+from tests.scheduling.conftest import at
+
+URL = "/admin/scheduling/appointment/series/"
+
+
+@pytest.fixture
+def desk(clinic, client):
+    codenames = ["view_appointment", "add_appointment", "change_appointment", "view_patient", "view_series"]
+    clinic.frontdesk.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client.force_login(clinic.frontdesk)
+    return client
+
+
+def plan(c, **overrides):
+    return {
+        "patient": c.patient.pk,
+        "provider": c.doctor.pk,
+        "room": c.room.pk,
+        "appointment_type": c.tpi.pk,
+        "dtstart": "2026-12-07T10:00",
+        "rrule": "FREQ=WEEKLY;INTERVAL=4;COUNT=3",
+        "notes": "",
+        **overrides,
+    }
+
+
+def test_preview_lists_occurrences_and_writes_nothing(clinic, desk):
+    blocker = appointment_book(
+        patient=clinic.patient2,
+        provider=clinic.doctor,
+        room=clinic.room2,
+        appointment_type=clinic.tpi,
+        start=at(2027, 1, 4, 10),
+        by=None,
+    )
+
+    response = desk.post(URL, {**plan(clinic), "step": "preview"})
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert [row["preview"].status for row in response.context["rows"]] == ["free", "conflict", "free"]
+    assert "already holds Morgan Lee, MD" in body
+    # The conflicting occurrence defaults to its nearest alternative; the free ones to "as planned".
+    checked = re.findall(r'name="choice-(\d)" value="([^"]+)" checked', body)
+    assert checked == [("0", "planned"), ("1", "2027-01-04T09:15"), ("2", "planned")]
+    assert list(Appointment.objects.all()) == [blocker]
+
+
+def test_commit_books_the_chosen_alternative_and_skips(clinic, desk):
+    appointment_book(
+        patient=clinic.patient2,
+        provider=clinic.doctor,
+        room=clinic.room2,
+        appointment_type=clinic.tpi,
+        start=at(2027, 1, 4, 10),
+        by=None,
+    )
+
+    response = desk.post(
+        URL,
+        {**plan(clinic), "step": "commit", "choice-0": "planned", "choice-1": "2027-01-04T11:00", "choice-2": "skip"},
+    )
+
+    series = Series.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/scheduling/series/{series.pk}/change/"
+    assert list(series.appointments.order_by("start").values_list("start", flat=True)) == [
+        at(2026, 12, 7, 10),
+        at(2027, 1, 4, 11),
+    ]
+
+
+def test_choices_that_collide_with_each_other_are_refused(clinic, desk):
+    response = desk.post(URL, {**plan(clinic), "step": "commit", "choice-0": "planned", "choice-1": "2026-12-07T10:15"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"__all__": ["2026-12-07 10:00 and 2026-12-07 10:15 overlap each other."]}
+    assert Appointment.objects.count() == 0
+    assert Series.objects.count() == 0
+
+
+def test_bad_rule_is_shown_on_the_field(clinic, desk):
+    response = desk.post(URL, {**plan(clinic, rrule="FREQ=WEEKLY"), "step": "preview"})
+    assert response.context["form"].errors == {"rrule": ["The rule must end: give COUNT or UNTIL."]}
+
+
+def test_day_sheet_cancel_this_and_following(clinic, desk):
+    desk.post(
+        URL, {**plan(clinic), "step": "commit", "choice-0": "planned", "choice-1": "planned", "choice-2": "planned"}
+    )
+    second = Appointment.objects.order_by("start")[1]
+
+    desk.post(
+        f"/admin/scheduling/appointment/{second.pk}/status/",
+        {"status": "cancelled", "reason": "moving away", "scope": "following"},
+    )
+
+    assert list(Appointment.objects.order_by("start").values_list("status", flat=True)) == [
+        "booked",
+        "cancelled",
+        "cancelled",
+    ]
+
+
+def test_commit_that_collides_at_commit_time_books_nothing_and_says_so(clinic, desk):
+    preview = desk.post(URL, {**plan(clinic), "step": "preview"})
+    assert [row["preview"].status for row in preview.context["rows"]] == ["free", "free", "free"]
+    # Someone else takes the last occurrence's slot between the preview and the commit.
+    late = appointment_book(
+        patient=clinic.patient2,
+        provider=clinic.doctor,
+        room=clinic.room2,
+        appointment_type=clinic.tpi,
+        start=at(2027, 2, 1, 10),
+        by=None,
+    )
+
+    response = desk.post(
+        URL, {**plan(clinic), "step": "commit", "choice-0": "planned", "choice-1": "planned", "choice-2": "planned"}
+    )
+
+    assert response.context["form"].non_field_errors() == [
+        f"Nothing was booked. Occurrence 2027-02-01 10:00: Conflict: appointment #{late.pk} "
+        "(TPI procedure, 2027-02-01 10:00-10:30) already holds Morgan Lee, MD."
+    ]
+    assert list(Appointment.objects.all()) == [late]
+    assert [row["preview"].status for row in response.context["rows"]] == ["free", "free", "conflict"]

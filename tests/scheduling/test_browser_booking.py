@@ -1,0 +1,140 @@
+"""A real browser at the front desk: Playwright drives Debian's Chromium against the live server."""
+
+import datetime as dt
+import os
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import connections
+from django.utils import timezone
+
+from scheduling.demo import FRONT_DESK_PERMISSIONS
+from scheduling.models import Appointment
+from tests.factories import (
+    AppointmentTypeFactory,
+    PatientFactory,
+    ProviderFactory,
+    RoomFactory,
+    UserFactory,
+    working_week,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "correct-horse-battery"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def open_page(monkeypatch):
+    """Return a function that opens a page in headless Chromium, called from the test body so that a
+    missing Chromium FAILS the test when REQUIRE_BROWSER=1 (CI) and skips it otherwise."""
+    stack = ExitStack()
+
+    def open_() -> "Page":
+        if not CHROMIUM.exists():
+            if os.environ.get("REQUIRE_BROWSER") == "1":
+                pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)")
+            pytest.skip(f"{CHROMIUM} is not installed")
+        from playwright.sync_api import sync_playwright
+
+        # Playwright's sync API runs an event loop in this thread; the ORM calls made here are synchronous.
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        playwright = stack.enter_context(sync_playwright())
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        stack.callback(browser.close)
+        # While Playwright's loop runs, Django keeps this thread's connection in a context variable
+        # that pytest-django never sees; close it before the browser goes, or it outlives the test database.
+        stack.callback(connections.close_all)
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_
+    stack.close()
+
+
+@pytest.fixture
+def front_desk_clinic(transactional_db, settings):
+    settings.TIME_ZONE = "America/New_York"
+    group = Group.objects.create(name="front desk")
+    for app_label, codename in FRONT_DESK_PERMISSIONS:
+        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    user = UserFactory(username="desk", is_superuser=False)
+    user.groups.add(group)
+    doctor = working_week(ProviderFactory(user__first_name="Morgan", user__last_name="Lee"))
+    return {
+        "doctor": doctor,
+        "room": RoomFactory(name="Room 1"),
+        "type": AppointmentTypeFactory(code="tpi", name="TPI procedure"),
+        "patient": PatientFactory(legal_first_name="Jordan", legal_last_name="Quillfeather", preferred_name=""),
+        "other": PatientFactory(legal_first_name="Sam", legal_last_name="Okonkwo-Brightwater", preferred_name=""),
+    }
+
+
+def _book(page, base_url: str, clinic: dict, *, patient, start: str) -> None:
+    page.goto(f"{base_url}/admin/scheduling/appointment/book/")
+    page.click(".field-patient .select2-selection")
+    page.fill(".select2-search__field", patient.legal_last_name[:6])
+    page.click(f".select2-results__option:has-text('{patient.legal_last_name}')")
+    page.select_option("#id_provider", str(clinic["doctor"].pk))
+    page.select_option("#id_room", str(clinic["room"].pk))
+    page.select_option("#id_appointment_type", str(clinic["type"].pk))
+    page.fill("#id_start", start)
+    page.click("input[name=book]")
+
+
+def test_front_desk_books_sees_day_sheet_and_conflict(front_desk_clinic, live_server, open_page):
+    page, clinic = open_page(), front_desk_clinic
+    day = timezone.localdate() + dt.timedelta(days=7)
+    start = f"{day:%Y-%m-%d}T10:00"
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "desk")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+
+    _book(page, live_server.url, clinic, patient=clinic["patient"], start=start)
+
+    page.wait_for_url(f"**/admin/scheduling/appointment/day-sheet/?date={day:%Y-%m-%d}")
+    column = page.locator(f".daysheet-column[data-column='{clinic['doctor'].pk}']")
+    card = column.locator(".appointment")
+    assert card.count() == 1
+    assert card.locator(".patient").inner_text() == "Jordan Quillfeather"
+    assert card.locator(".time").inner_text() == "10:00\u201310:30"
+    assert card.locator(".status").inner_text() == "Booked"
+    appointment = Appointment.objects.get()
+    assert appointment.patient == clinic["patient"]
+
+    _book(page, live_server.url, clinic, patient=clinic["other"], start=start)
+
+    error = page.locator(".booking-errors")
+    error.wait_for()
+    assert error.inner_text() == (
+        f"Conflict: appointment #{appointment.pk} (TPI procedure, {day:%Y-%m-%d} 10:00-10:30) already holds "
+        f"{clinic['doctor']} and Room 1."
+    )
+    assert page.locator("button[name=suggestion]").count() == 8
+    assert Appointment.objects.count() == 1
+
+    # The day sheet's action works in the browser too.
+    page.goto(f"{live_server.url}/admin/scheduling/appointment/day-sheet/?date={day:%Y-%m-%d}")
+    page.click(f"[data-appointment='{appointment.pk}'] button[value=checked_in]")
+    page.wait_for_selector(f"[data-appointment='{appointment.pk}'].status-checked_in")
+    appointment.refresh_from_db()
+    assert appointment.status == "checked_in"
