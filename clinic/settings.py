@@ -407,3 +407,16 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "OccurrenceStatusEnum": ["free", "conflict", "outside_hours"],
     }
 )
+# --- TPI follow-ups: the sweep that turns due FollowUps into messages, and replies (issue 5) -----
+# Beat wakes the sweep every FOLLOWUP_SWEEP_SECONDS; due times live in the database, never in Celery.
+FOLLOWUP_SWEEP_SECONDS = env.int("FOLLOWUP_SWEEP_SECONDS", default=60)
+FOLLOWUP_SWEEP_BATCH = env.int("FOLLOWUP_SWEEP_BATCH", default=200)
+# A follow-up the sweep reaches later than this after its due time is expired, not sent: a "72-hour"
+# check-in days late is noise; a one-month reassessment is still useful a week late (docs/decisions.md).
+FOLLOWUP_CHECKIN_GRACE = timedelta(hours=env.int("FOLLOWUP_CHECKIN_GRACE_HOURS", default=48))
+FOLLOWUP_REASSESSMENT_GRACE = timedelta(days=env.int("FOLLOWUP_REASSESSMENT_GRACE_DAYS", default=7))
+# A numeric SMS reply counts as the answer to a follow-up sent at most this long ago.
+FOLLOWUP_REPLY_WINDOW = timedelta(days=env.int("FOLLOWUP_REPLY_WINDOW_DAYS", default=7))
+CELERY_BEAT_SCHEDULE["tpi-followups-sweep"] = {"task": "tpi.followups_sweep", "schedule": FOLLOWUP_SWEEP_SECONDS}
+if "tpi.replies.handle" not in MESSAGING_REPLY_HANDLERS:
+    MESSAGING_REPLY_HANDLERS.append("tpi.replies.handle")

@@ -10,6 +10,7 @@ from django.utils.html import format_html_join
 from clinic.admin import PatientAdmin
 from clinic.exceptions import StateConflict
 from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
+from tpi.outcomes import procedure_pain_timeline
 from tpi.procedures import (
     INJECTION_FIELDS,
     MASSAGE_FIELDS,
@@ -37,6 +38,10 @@ class TriggerPointSiteAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "body_region", "snomed_code", "is_active"]
     list_filter = ["body_region", "is_active"]
     search_fields = ["name", "snomed_code"]
+
+
+def _when(at) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else "not answered"
 
 
 def _is_draft(obj) -> bool:
@@ -167,6 +172,7 @@ class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        ("Outcomes", {"fields": ["pain_timeline"]}),
     ]
     status_fields = [
         "status",
@@ -184,8 +190,18 @@ class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if _is_draft(obj):
-            return self.status_fields
-        return [*sorted(PROCEDURE_FIELDS), *self.status_fields]
+            return [*self.status_fields, "pain_timeline"]
+        return [*sorted(PROCEDURE_FIELDS), *self.status_fields, "pain_timeline"]
+
+    @admin.display(description="Pain over time (0-10)")
+    def pain_timeline(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        rows = [
+            (p.label.replace("_", " "), "-" if p.score is None else p.score, _when(p.at))
+            for p in procedure_pain_timeline(obj)
+        ]
+        return format_html_join("", "<p>{}: {} <small>{}</small></p>", rows)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -334,3 +350,5 @@ class PatientProcedureInline(admin.TabularInline):
 
 # tpi depends on clinic, never the reverse: the patient page learns about procedures from here.
 PatientAdmin.inlines = [*PatientAdmin.inlines, PatientProcedureInline]
+
+from tpi import admin_followups  # noqa: E402, F401  (the follow-ups page registers itself)

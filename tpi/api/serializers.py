@@ -1,6 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
+from tpi.outcomes import procedure_pain_timeline
 
 
 class TriggerPointSiteSerializer(serializers.ModelSerializer):
@@ -36,6 +38,12 @@ class FollowUpSerializer(serializers.ModelSerializer):
         model = FollowUp
         fields = ["id", "kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at"]
         read_only_fields = fields
+
+
+class PainPointSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="before, after, check_in or reassessment")
+    score = serializers.IntegerField(allow_null=True, help_text="0-10; null when not (yet) answered")
+    at = serializers.DateTimeField(allow_null=True)
 
 
 class AddendumSerializer(serializers.ModelSerializer):
@@ -82,6 +90,7 @@ class ProcedureSerializer(serializers.ModelSerializer):
     follow_ups = FollowUpSerializer(many=True, read_only=True)
     addenda = AddendumSerializer(many=True, read_only=True)
     massage_notes = MassageNoteSerializer(many=True, read_only=True)
+    pain_timeline = serializers.SerializerMethodField(help_text="Pain scores over time, for charting outcomes")
 
     class Meta:
         model = Procedure
@@ -111,7 +120,12 @@ class ProcedureSerializer(serializers.ModelSerializer):
             "massage_notes",
             "follow_ups",
             "addenda",
+            "pain_timeline",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["status", "signed_at", "voided_at", "void_reason", "created_at", "updated_at"]
+
+    @extend_schema_field(PainPointSerializer(many=True))
+    def get_pain_timeline(self, obj):
+        return PainPointSerializer(procedure_pain_timeline(obj), many=True).data

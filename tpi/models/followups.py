@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -15,6 +16,7 @@ class FollowUp(models.Model):
         EXPIRED = "expired", "Expired"
         CANCELLED = "cancelled", "Cancelled"
         SKIPPED = "skipped", "Skipped"
+        FAILED = "failed", "Failed"  # every message failed (or some failed, the rest skipped)
 
     procedure = models.ForeignKey("tpi.Procedure", on_delete=models.PROTECT, related_name="follow_ups")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -23,6 +25,13 @@ class FollowUp(models.Model):
     status_reason = models.CharField(max_length=200, blank=True)
     answer_pain_score = models.PositiveSmallIntegerField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sweep queued its messages (the reply window starts here)"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True, help_text="When staff marked it handled")
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -43,3 +52,8 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for procedure {self.procedure_id} ({self.status})"
+
+    @property
+    def source_key(self) -> str:
+        """Return the outbox key of this follow-up's messages (one Message per key and channel)."""
+        return f"followup:{self.pk}:{self.kind}"

@@ -1,0 +1,270 @@
+"""Follow-ups after a signed procedure: the sweep that turns due ones into messages, and staff actions.
+
+scheduled -> sent (messages queued in the outbox) -> answered (a pain score came back), or a final
+state with a reason: expired (reached too late), skipped (no consent, inactive, no channel),
+cancelled (voided procedure, staff) or failed (every message failed or could not be composed).
+Exactly once: rows are claimed under lock, every move is a conditional UPDATE that must touch one
+row, and the outbox keeps one Message per (follow-up, channel) by its source key.
+"""
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from clinic.exceptions import StateConflict
+from clinic.messaging.consent import patient_channels, skip_reason
+from clinic.messaging.models import Message
+from clinic.messaging.outbox import NotRetryable, message_queue, message_retry
+from clinic.models import Patient
+from tpi.models import FollowUp, Procedure
+
+logger = logging.getLogger(__name__)
+S = FollowUp.Status
+M = Message.Status
+# Messages that may still reach (or did reach) the patient.
+LIVE_MESSAGE_STATUSES = (M.QUEUED, M.SENDING, M.SENT, M.DELIVERED, M.UNKNOWN)
+
+
+class FollowUpStateConflict(StateConflict):
+    """The follow-up is not in a state that allows this action (e.g. cancelling one already sent)."""
+
+
+def followup_grace(kind: str) -> dt.timedelta:
+    """Return how late after its due time a follow-up of KIND may still be sent."""
+    if kind == FollowUp.Kind.CHECK_IN:
+        return settings.FOLLOWUP_CHECKIN_GRACE
+    return settings.FOLLOWUP_REASSESSMENT_GRACE
+
+
+def reassessment_offers_booking(procedure: Procedure) -> bool:
+    """Return True when the reassessment should offer the next injection (the patient has an active plan).
+
+    The treatment-plan work plugs in here; until then no message offers booking.
+    """
+    return False
+
+
+def followup_messages(queryset: QuerySet | None = None) -> QuerySet:
+    """Return the outbox messages of the follow-up in OuterRef (for Exists / Subquery annotations)."""
+    key = Concat(
+        Value("followup:"), Cast(OuterRef("pk"), output_field=CharField()), Value(":"), OuterRef("kind"),
+        output_field=CharField(),
+    )  # fmt: skip
+    return (queryset if queryset is not None else Message.objects.all()).filter(source_key=key)
+
+
+def _locked(queryset: QuerySet) -> QuerySet:
+    """Lock the follow-up rows for this transaction, skipping rows another sweep holds (PostgreSQL).
+
+    SQLite has no row locks: there every write transaction is BEGIN IMMEDIATE (settings), so two
+    sweeps run one after the other.
+    """
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset.select_for_update()
+
+
+def _move(follow_up: FollowUp, *, from_statuses, to: str, reason: str, now: dt.datetime, **fields: Any) -> bool:
+    """Move FOLLOW_UP from one of FROM_STATUSES to TO; False when another process moved it first."""
+    updated = FollowUp.objects.filter(pk=follow_up.pk, status__in=list(from_statuses)).update(
+        status=to, status_reason=reason[:200], updated_at=now, **fields
+    )
+    if updated == 1:
+        follow_up.status, follow_up.status_reason = to, reason[:200]
+        for name, value in fields.items():
+            setattr(follow_up, name, value)
+    return updated == 1
+
+
+def _humanize(delta: dt.timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24} days {hours % 24} h" if hours >= 24 else f"{hours} h"
+
+
+def _skip_reason(patient: Patient) -> tuple[list[str], list[str]]:
+    """Return (channels we may use now, reasons for the channels we may not) for PATIENT."""
+    if patient.status != Patient.Status.ACTIVE:
+        return [], [f"patient is {patient.get_status_display().lower()}"]
+    channels = patient_channels(patient)
+    if not channels:
+        return [], ["patient wants no automated messages"]
+    allowed, reasons = [], []
+    for channel in channels:
+        reason = skip_reason(patient=patient, channel=channel)
+        if reason:
+            reasons.append(f"{channel}: {reason}")
+        else:
+            allowed.append(channel)
+    return allowed, reasons
+
+
+def _dispatch(follow_up: FollowUp, *, now: dt.datetime) -> str:
+    """Settle one claimed follow-up: expire, skip, cancel or queue its messages; return its new status."""
+    procedure = follow_up.procedure
+    scheduled = [S.SCHEDULED]
+    if procedure.status == Procedure.Status.VOIDED:
+        _move(follow_up, from_statuses=scheduled, to=S.CANCELLED, reason="procedure voided", now=now)
+        return follow_up.status
+    late = now - follow_up.due_at
+    grace = followup_grace(follow_up.kind)
+    if late > grace:
+        reason = f"reached {_humanize(late)} after its due time (grace {_humanize(grace)}): not sent"
+        _move(follow_up, from_statuses=scheduled, to=S.EXPIRED, reason=reason, now=now)
+        return follow_up.status
+    patient = Patient.objects.get(pk=procedure.patient_id)
+    allowed, reasons = _skip_reason(patient)
+    if not allowed:
+        _move(follow_up, from_statuses=scheduled, to=S.SKIPPED, reason="; ".join(reasons), now=now)
+        return follow_up.status
+    context = {}
+    if follow_up.kind == FollowUp.Kind.REASSESSMENT:
+        context["offer_booking"] = reassessment_offers_booking(procedure)
+    reason = "; ".join([f"queued: {', '.join(allowed)}", *(f"not sent by {r}" for r in reasons)])
+    try:
+        with transaction.atomic():
+            if not _move(follow_up, from_statuses=scheduled, to=S.SENT, reason=reason, now=now, sent_at=now):
+                return follow_up.status
+            for channel in allowed:
+                message_queue(
+                    patient=patient, channel=channel, purpose=follow_up.kind, template=follow_up.kind,
+                    context=context, source_key=follow_up.source_key,
+                )  # fmt: skip
+    except ValidationError as exc:
+        # A template the content check refuses (PHI, too long): nothing was queued; staff must look.
+        problem = "; ".join(exc.messages)
+        logger.error("follow-up %s: its message could not be composed", follow_up.pk)
+        follow_up.status = S.SCHEDULED  # the savepoint undid the move to sent
+        _move(follow_up, from_statuses=scheduled, to=S.FAILED, reason=f"message not composed: {problem}", now=now)
+    return follow_up.status
+
+
+def followups_claim_due(*, now: dt.datetime, limit: int) -> list[FollowUp]:
+    """Claim up to LIMIT scheduled follow-ups due by NOW and settle each; return them as settled.
+
+    Runs in one transaction holding the rows' locks, so two sweeps never take the same row; the
+    outbox enqueues delivery after commit. Safe to run twice at once.
+    """
+    with transaction.atomic():
+        due = list(
+            _locked(FollowUp.objects.filter(status=S.SCHEDULED, due_at__lte=now))
+            .select_related("procedure")
+            .order_by("due_at", "id")[:limit]
+        )
+        for follow_up in due:
+            _dispatch(follow_up, now=now)
+    return due
+
+
+def followups_settle(*, now: dt.datetime) -> dict[str, int]:
+    """Give sent follow-ups whose messages all ended failed or skipped that final state (and back).
+
+    All failed or a mix of failed and skipped -> failed; all skipped -> skipped. A failed
+    follow-up whose message staff queued again (retry in the messages admin) is sent again.
+    """
+    counts = {"failed": 0, "skipped": 0, "resent": 0}
+    dead = (
+        FollowUp.objects.filter(status=S.SENT)
+        .filter(Exists(followup_messages()))
+        .exclude(Exists(followup_messages(Message.objects.filter(status__in=LIVE_MESSAGE_STATUSES))))
+    )
+    dead = list(dead.order_by("id")[: settings.FOLLOWUP_SWEEP_BATCH])
+    messages = Message.objects.filter(source_key__in=[f.source_key for f in dead]).order_by("channel")
+    by_key: dict[str, list[Message]] = {}
+    for message in messages.only("source_key", "channel", "status", "reason"):
+        by_key.setdefault(message.source_key, []).append(message)
+    for follow_up in dead:
+        mine = by_key.get(follow_up.source_key, [])
+        failed = any(m.status == M.FAILED for m in mine)
+        to = S.FAILED if failed else S.SKIPPED
+        reason = "; ".join(f"{m.channel} {m.status}: {m.reason}" for m in mine)
+        with transaction.atomic():
+            counts[to] += _move(follow_up, from_statuses=[S.SENT], to=to, reason=reason, now=now, handled_at=None)
+    revived = FollowUp.objects.filter(status=S.FAILED).filter(
+        Exists(followup_messages(Message.objects.filter(status__in=LIVE_MESSAGE_STATUSES)))
+    )
+    for follow_up in revived.order_by("id")[: settings.FOLLOWUP_SWEEP_BATCH]:
+        counts["resent"] += _move(
+            follow_up, from_statuses=[S.FAILED], to=S.SENT, reason="messages queued again", now=now,
+            sent_at=follow_up.sent_at or now,
+        )  # fmt: skip
+    return counts
+
+
+def followups_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Find due follow-ups in the database and settle them, then settle finished deliveries.
+
+    The beat-driven job (every FOLLOWUP_SWEEP_SECONDS); due times live only in the database.
+    """
+    now = now or timezone.now()
+    limit = settings.FOLLOWUP_SWEEP_BATCH
+    counts = {status: 0 for status in S.values if status != S.SCHEDULED}
+    while True:
+        batch = followups_claim_due(now=now, limit=limit)
+        for follow_up in batch:
+            if follow_up.status != S.SCHEDULED:
+                counts[follow_up.status] += 1
+        if len(batch) < limit:
+            break
+    settled = followups_settle(now=now)
+    counts["failed"] += settled["failed"]
+    counts["skipped"] += settled["skipped"]
+    return counts
+
+
+def followup_cancel(*, follow_up: FollowUp, by: Any, reason: str) -> FollowUp:
+    """Cancel a follow-up that is not sent yet (staff), with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for cancelling."})
+    now = timezone.now()
+    who = getattr(by, "get_username", lambda: "")()
+    text = f"cancelled by {who}: {reason}" if who else f"cancelled: {reason}"
+    with transaction.atomic():
+        if not _move(follow_up, from_statuses=[S.SCHEDULED], to=S.CANCELLED, reason=text, now=now):
+            current = FollowUp.objects.get(pk=follow_up.pk).status
+            raise FollowUpStateConflict(
+                f"Only scheduled follow-ups can be cancelled (this one is {current}).", code=f"followup_{current}"
+            )
+    return follow_up
+
+
+def followup_retry(*, follow_up: FollowUp, by: Any) -> int:
+    """Queue the failed (or unknown, checked not sent) messages of a follow-up again; return how many."""
+    now = timezone.now()
+    retried = 0
+    with transaction.atomic():
+        for message in Message.objects.filter(source_key=follow_up.source_key, status__in=[M.FAILED, M.UNKNOWN]):
+            try:
+                message_retry(message=message, by=by)
+            except NotRetryable:  # another retry took it meanwhile
+                continue
+            retried += 1
+        if not retried:
+            raise FollowUpStateConflict("This follow-up has no failed message to retry.", code="followup_no_failed")
+        _move(
+            follow_up, from_statuses=[S.FAILED, S.SENT], to=S.SENT, reason=f"retried {retried} message(s)", now=now,
+            sent_at=follow_up.sent_at or now, handled_at=None, handled_by=None,
+        )  # fmt: skip
+    return retried
+
+
+def followup_mark_handled(*, follow_up: FollowUp, by: Any) -> FollowUp:
+    """Record that staff dealt with a follow-up needing review (it leaves the review list)."""
+    now = timezone.now()
+    FollowUp.objects.filter(pk=follow_up.pk).update(handled_at=now, handled_by=by, updated_at=now)
+    follow_up.handled_at, follow_up.handled_by = now, by
+    return follow_up
+
+
+def followups_needing_review(queryset: QuerySet | None = None) -> QuerySet:
+    """Return follow-ups staff must look at: failed, or with a message that needs review; not handled."""
+    queryset = queryset if queryset is not None else FollowUp.objects.all()
+    troubled = Exists(followup_messages(Message.objects.filter(Q(needs_review=True) | Q(status=M.UNKNOWN))))
+    return queryset.filter(Q(status=S.FAILED) | troubled, handled_at__isnull=True)
