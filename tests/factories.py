@@ -174,3 +174,16 @@ def working_week(provider, *, start=dt.time(8), end=dt.time(17), weekdays=range(
     for weekday in weekdays:
         WorkingHoursFactory(provider=provider, weekday=weekday, start_time=start, end_time=end)
     return provider
+
+
+# --- tpi follow-ups (issue 5) -------------------------------------------------------------------
+def signed_procedure(*, performed_at: dt.datetime, **procedure_fields) -> Procedure:
+    """Return a procedure performed at PERFORMED_AT with one injection, signed by its provider.
+
+    The clock must be at or after PERFORMED_AT (signing refuses a procedure in the future).
+    """
+    from tpi.signing import procedure_sign
+
+    fields = {f"procedure__{name}": value for name, value in procedure_fields.items()}
+    procedure = InjectionFactory(procedure__performed_at=performed_at, **fields).procedure
+    return procedure_sign(procedure=procedure, by=procedure.provider.user)
