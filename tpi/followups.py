@@ -210,8 +210,8 @@ def followups_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         for follow_up in batch:
             if follow_up.status != S.SCHEDULED:
                 counts[follow_up.status] += 1
-        if len(batch) < limit:
-            break
+        if len(batch) < limit or all(f.status == S.SCHEDULED for f in batch):
+            break  # done, or no progress (never spin on rows another process holds)
     settled = followups_settle(now=now)
     counts["failed"] += settled["failed"]
     counts["skipped"] += settled["skipped"]

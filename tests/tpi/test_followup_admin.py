@@ -179,3 +179,7 @@ def test_the_procedure_page_and_api_show_the_pain_timeline(staff, clock):
         {"label": "check_in", "score": 4, "at": "2026-03-12T12:00:00-04:00"},
         {"label": "reassessment", "score": None, "at": None},
     ]
+    assert [(f["kind"], f["sent_at"]) for f in data["follow_ups"]] == [
+        ("check_in", "2026-03-11T16:00:00-04:00"),
+        ("reassessment", None),
+    ]

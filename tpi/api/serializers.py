@@ -36,7 +36,7 @@ class InjectionSerializer(serializers.ModelSerializer):
 class FollowUpSerializer(serializers.ModelSerializer):
     class Meta:
         model = FollowUp
-        fields = ["id", "kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at"]
+        fields = ["id", "kind", "due_at", "status", "status_reason", "sent_at", "answer_pain_score", "answered_at"]
         read_only_fields = fields
 
 
