@@ -334,3 +334,5 @@ class PatientProcedureInline(admin.TabularInline):
 
 # tpi depends on clinic, never the reverse: the patient page learns about procedures from here.
 PatientAdmin.inlines = [*PatientAdmin.inlines, PatientProcedureInline]
+
+from tpi import admin_plans  # noqa: E402, F401  (treatment plans register themselves)
