@@ -180,7 +180,7 @@ def plan_update(*, plan: TreatmentPlan, by: AbstractBaseUser, **fields) -> Treat
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise ValidationError(
-            dict.fromkeys(unknown, "This cannot change once the plan exists; cancel it and make a new one.")
+            dict.fromkeys(unknown, "This cannot change once the plan exists; cancel the plan and make a new one.")
         )
     with transaction.atomic():
         plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
