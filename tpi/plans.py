@@ -338,12 +338,10 @@ def _needs_review(occurrence: PlanOccurrence, reason: str) -> None:
 
 def _complete_if_done(plan: TreatmentPlan, *, today: dt.date) -> None:
     """Complete the plan when nothing is left to book, or its last injection day (plus tolerance) has passed."""
-    open_days = list(
-        plan.occurrences.filter(status__in=PlanOccurrence.OPEN_STATUSES).values_list("target_date", flat=True)
-    )
+    anything_open = plan.occurrences.filter(status__in=PlanOccurrence.OPEN_STATUSES).exists()
     last_day = plan.occurrences.order_by("-sequence").values_list("target_date", flat=True).first()
     tolerance = dt.timedelta(days=settings.PLAN_BOOKING_TOLERANCE_DAYS)
-    if not open_days.exists() or (last_day is not None and today > last_day + tolerance):
+    if not anything_open or (last_day is not None and today > last_day + tolerance):
         plan.status = TreatmentPlan.Status.COMPLETED
         plan.save(update_fields=["status", "updated_at"])
 
