@@ -1,4 +1,4 @@
-"""Fixtures for the treatment-plan tests: a clinic in New York, frozen before the March 2026 DST change."""
+"""Treatment-plan fixtures (registered in tests/tpi/conftest.py): New York, before the March 2026 DST change."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -43,18 +43,18 @@ def plan_settings(settings):
 
 
 @pytest.fixture
-def frozen():
+def plan_frozen():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
 
 
 @pytest.fixture
-def sms_outbox(plan_settings):
+def plan_sms_outbox(plan_settings):
     return locmem.outbox
 
 
 @pytest.fixture
-def clinic(db, plan_settings, frozen):
+def plan_clinic(db, plan_settings, plan_frozen):
     """A physician working 08:00-17:00 every day, one room, the TPI visit type, a patient, a front desk user."""
 
     class Clinic:
