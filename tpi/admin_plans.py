@@ -138,18 +138,21 @@ class TreatmentPlanAdmin(admin.ModelAdmin):
             plan_update(plan=obj, by=request.user, **changed)
 
     def save_related(self, request, form, formsets, change):
-        pass  # occurrences are created and changed by the services only
+        # Occurrences are created and changed by the services only; the change message reads these lists.
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change, **kwargs)
         admin_self = self
 
         class ServiceValidatedForm(form_class):
-            def _post_clean(self):
-                super()._post_clean()
-                if self.errors or self.instance.pk:
-                    return
-                admin_self._dry_run(self)
+            def validate_unique(self):
+                # A new plan is checked by the service (its rules cover the model's constraints).
+                if self.instance.pk:
+                    super().validate_unique()
+                else:
+                    admin_self._dry_run(self)
 
         return ServiceValidatedForm
 
@@ -171,7 +174,8 @@ class TreatmentPlanAdmin(admin.ModelAdmin):
             plan_validate(fields=fields)
         except ValidationError as exc:
             for field, msgs in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, msgs)
+                if field not in form.errors:  # a field that failed its own parsing keeps that error
+                    form.add_error(field if field in form.fields else None, msgs)
 
     @admin.action(description="Book the next injection now")
     def book_now(self, request, queryset):
@@ -201,7 +205,7 @@ class PlanOccurrenceAdmin(admin.ModelAdmin):
 
     list_display = ["plan", "patient", "sequence", "target_date", "status", "reason", "appointment"]
     list_filter = [NeedsReviewFilter, "status"]
-    list_select_related = ["plan__patient", "appointment"]
+    list_select_related = ["plan__patient", "appointment__appointment_type"]
     search_fields = ["plan__patient__mrn", "plan__patient__legal_last_name"]
     fields = ["plan", "sequence", "target_date", "status", "reason", "appointment"]
     readonly_fields = fields
