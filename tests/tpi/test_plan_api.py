@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from scheduling.models import Appointment
@@ -16,8 +17,12 @@ URL = "/api/treatment-plans/"
 
 @pytest.fixture
 def api(plan_clinic):
+    """The provider, holding the model permissions a role would give (in case model permissions apply)."""
+    user = plan_clinic.doctor.user
+    codenames = ["view_treatmentplan", "add_treatmentplan", "change_treatmentplan", "view_planoccurrence"]
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="tpi", codename__in=codenames))
     client = APIClient()
-    client.force_authenticate(plan_clinic.doctor.user)
+    client.force_authenticate(user)
     return client
 
 
