@@ -59,8 +59,16 @@ def plan_dates(
     """Return the target days: every INTERVAL_WEEKS from START_DATE, INJECTIONS of them and none after END_DATE."""
     limit = settings.TPI_PLAN_MAX_OCCURRENCES + 1  # one more than allowed, so callers can tell "too many"
     count = min(injections, limit) if injections is not None else limit
-    days = [start_date + dt.timedelta(weeks=interval_weeks * k) for k in range(count)]
-    return [d for d in days if end_date is None or d <= end_date]
+    days = []
+    for k in range(count):
+        try:
+            day = start_date + dt.timedelta(weeks=interval_weeks * k)
+        except OverflowError:  # past year 9999: no calendar left
+            break
+        if end_date is not None and day > end_date:
+            break
+        days.append(day)
+    return days
 
 
 def default_appointment_type() -> AppointmentType | None:

@@ -204,3 +204,9 @@ def test_plan_dates_never_go_past_the_end_date():
     days = plan_dates(start_date=dt.date(2026, 1, 6), interval_weeks=3, injections=None, end_date=dt.date(2026, 2, 17))
 
     assert days == [dt.date(2026, 1, 6), dt.date(2026, 1, 27), dt.date(2026, 2, 17)]
+
+
+def test_plan_dates_stop_at_the_end_of_the_calendar():
+    days = plan_dates(start_date=dt.date(9999, 11, 1), interval_weeks=4, injections=5, end_date=None)
+
+    assert days == [dt.date(9999, 11, 1), dt.date(9999, 11, 29), dt.date(9999, 12, 27)]
