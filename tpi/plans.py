@@ -431,11 +431,19 @@ def occurrence_book(*, occurrence: PlanOccurrence, now: dt.datetime | None = Non
 
 
 def plans_book_due(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Book every active plan's occurrences due within the horizon (the daily job); return the totals."""
+    """Book every active plan's occurrences due within the horizon (the daily job); return the totals.
+
+    A plan whose booking raises is logged (by id) and counted under "failed"; the others still run.
+    """
     now = now or timezone.now()
     totals = {"plans": 0, "booked": 0, "needs_review": 0}
     for plan in TreatmentPlan.objects.active().order_by("id").only("pk"):
-        counts = plan_book_due(plan=plan, now=now)
+        try:
+            counts = plan_book_due(plan=plan, now=now)
+        except Exception:  # one broken plan must not keep the others from being booked
+            logger.exception("booking treatment plan %s failed; the next run tries again", plan.pk)
+            totals["failed"] = totals.get("failed", 0) + 1
+            continue
         totals["plans"] += 1
         totals["booked"] += counts["booked"]
         totals["needs_review"] += counts["needs_review"]

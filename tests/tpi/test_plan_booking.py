@@ -292,3 +292,19 @@ def test_other_patients_share_the_day_without_double_booking(plan_clinic):
     starts = sorted(p.occurrences.get().appointment.start for p in plans)
     # One doctor, one room: 10:00 for the first, then the nearest free slots around it (ties: earlier).
     assert starts == [at(2026, 3, 3, 8, 30), at(2026, 3, 3, 9, 15), at(2026, 3, 3, 10), at(2026, 3, 3, 10, 45)]
+
+
+def test_a_plan_that_fails_is_rolled_back_and_the_others_still_book(plan_clinic, caplog):
+    # A confirmation that may not go out (here: the clinic phone contains this patient's record
+    # number) raises while booking; that plan's booking is undone and retried by the next run.
+    broken_patient = PatientFactory(mrn="55550100")
+    broken = make_plan(plan_clinic, patient=broken_patient, injections=1)
+    fine = make_plan(plan_clinic, injections=1)
+
+    totals = plans_book_due()
+
+    assert totals == {"plans": 1, "booked": 1, "needs_review": 0, "failed": 1}
+    assert broken.occurrences.get().status == "planned"
+    assert Appointment.objects.filter(patient=broken_patient).count() == 0
+    assert fine.occurrences.get().status == "booked"
+    assert f"booking treatment plan {broken.pk} failed" in caplog.text
