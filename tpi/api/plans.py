@@ -78,6 +78,15 @@ class PlanCancelSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class TreatmentPlanFilter(django_filters.FilterSet):
+    patient = django_filters.NumberFilter(field_name="patient_id")
+    provider = django_filters.NumberFilter(field_name="provider_id")
+
+    class Meta:
+        model = TreatmentPlan
+        fields = ["patient", "provider", "status"]
+
+
 class TreatmentPlanViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -89,7 +98,7 @@ class TreatmentPlanViewSet(
 
     serializer_class = TreatmentPlanSerializer
     pagination_class = PagePagination
-    filterset_fields = ["patient", "provider", "status"]
+    filterset_class = TreatmentPlanFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -130,7 +139,9 @@ class TreatmentPlanViewSet(
 
 
 class PlanOccurrenceFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="plan__patient")
+    # Plain ids: an unknown id finds nothing (200, empty) instead of failing validation.
+    plan = django_filters.NumberFilter(field_name="plan_id")
+    patient = django_filters.NumberFilter(field_name="plan__patient_id")
 
     class Meta:
         model = PlanOccurrence
