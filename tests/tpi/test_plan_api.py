@@ -182,3 +182,11 @@ def test_lists_run_a_constant_number_of_queries(api, plan_clinic, rows, django_a
     with django_assert_max_num_queries(5):
         response = api.get("/api/plan-occurrences/", {"page_size": 200})
     assert response.json()["count"] == rows * 3
+
+
+def test_filters_by_unknown_ids_find_nothing(api, plan_clinic):
+    make_plan(plan_clinic)
+
+    assert api.get("/api/plan-occurrences/", {"plan": 999999}).json()["count"] == 0
+    assert api.get(URL, {"patient": 999999}).json()["count"] == 0
+    assert api.get(URL, {"patient": plan_clinic.patient.pk}).json()["count"] == 1
