@@ -420,3 +420,23 @@ FOLLOWUP_REPLY_WINDOW = timedelta(days=env.int("FOLLOWUP_REPLY_WINDOW_DAYS", def
 CELERY_BEAT_SCHEDULE["tpi-followups-sweep"] = {"task": "tpi.followups_sweep", "schedule": FOLLOWUP_SWEEP_SECONDS}
 if "tpi.replies.handle" not in MESSAGING_REPLY_HANDLERS:
     MESSAGING_REPLY_HANDLERS.append("tpi.replies.handle")
+
+# --- TPI: treatment plans, recurring injection slots (issue 5) --------------------------------
+# Relief may last about a month; recurrent injections may be needed (domain article).
+TPI_PLAN_APPOINTMENT_TYPE_CODE = env.str("TPI_PLAN_APPOINTMENT_TYPE_CODE", default="tpi")
+TPI_PLAN_DEFAULT_INTERVAL_WEEKS = env.int("TPI_PLAN_DEFAULT_INTERVAL_WEEKS", default=4)
+TPI_PLAN_MAX_OCCURRENCES = env.int("TPI_PLAN_MAX_OCCURRENCES", default=26)
+# Book occurrences whose target day lies within this many days from today.
+PLAN_BOOKING_HORIZON_DAYS = env.int("PLAN_BOOKING_HORIZON_DAYS", default=42)
+# An occurrence that cannot take its preferred time takes the nearest free slot within +/- this many days.
+PLAN_BOOKING_TOLERANCE_DAYS = env.int("PLAN_BOOKING_TOLERANCE_DAYS", default=2)
+# The daily booking run, at this hour UTC (beat runs in UTC, see CELERY_TIMEZONE).
+PLAN_BOOKING_RUN_HOUR_UTC = env.int("PLAN_BOOKING_RUN_HOUR_UTC", default=6)
+if "tpi.plan_replies.handle" not in MESSAGING_REPLY_HANDLERS:
+    MESSAGING_REPLY_HANDLERS = [*MESSAGING_REPLY_HANDLERS, "tpi.plan_replies.handle"]
+from celery.schedules import crontab  # noqa: E402  (only the plans block needs it)
+
+CELERY_BEAT_SCHEDULE["tpi-plans-book-due"] = {
+    "task": "tpi.plans_book_due",
+    "schedule": crontab(minute=0, hour=PLAN_BOOKING_RUN_HOUR_UTC),
+}

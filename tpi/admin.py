@@ -351,4 +351,5 @@ class PatientProcedureInline(admin.TabularInline):
 # tpi depends on clinic, never the reverse: the patient page learns about procedures from here.
 PatientAdmin.inlines = [*PatientAdmin.inlines, PatientProcedureInline]
 
-from tpi import admin_followups  # noqa: E402, F401  (the follow-ups page registers itself)
+# The follow-ups page and the treatment plans register themselves.
+from tpi import admin_followups, admin_plans  # noqa: E402, F401

@@ -24,6 +24,7 @@ from clinic.messaging.models import Message
 from clinic.messaging.outbox import NotRetryable, message_queue, message_retry
 from clinic.models import Patient
 from tpi.models import FollowUp, Procedure
+from tpi.plans import patient_has_active_plan
 
 logger = logging.getLogger(__name__)
 S = FollowUp.Status
@@ -44,11 +45,8 @@ def followup_grace(kind: str) -> dt.timedelta:
 
 
 def reassessment_offers_booking(procedure: Procedure) -> bool:
-    """Return True when the reassessment should offer the next injection (the patient has an active plan).
-
-    The treatment-plan work plugs in here; until then no message offers booking.
-    """
-    return False
+    """Return True when the reassessment should offer the next injection (the patient has an active plan)."""
+    return patient_has_active_plan(procedure.patient)
 
 
 def followup_messages(queryset: QuerySet | None = None) -> QuerySet:

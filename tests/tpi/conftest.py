@@ -11,3 +11,7 @@ def frozen():
     """Freeze the clock at NOW (a Tuesday afternoon, UTC) for the whole test."""
     with time_machine.travel(NOW, tick=False):
         yield NOW
+
+
+# Treatment-plan fixtures (issue 5, recurring injection slots).
+from tests.tpi.plan_setup import plan_clinic, plan_frozen, plan_settings, plan_sms_outbox  # noqa: E402, F401

@@ -11,9 +11,10 @@ from clinic.messaging.consent import consent_change
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import message_deliver
 from clinic.models import Patient
-from tests.factories import PatientFactory, signed_procedure
+from tests.factories import AppointmentTypeFactory, PatientFactory, signed_procedure
 from tpi.followups import followup_retry, followups_claim_due, followups_sweep
 from tpi.models import FollowUp, Procedure
+from tpi.plans import plan_create
 from tpi.signing import procedure_void
 from tpi.tasks import followups_sweep_task
 
@@ -322,3 +323,27 @@ def test_the_task_runs_the_sweep(sms_outbox, django_capture_on_commit_callbacks)
         followups_sweep_task.delay()
     assert check_in(procedure).status == "sent"
     assert len(sms_outbox) == 1
+
+
+@pytest.mark.parametrize("with_plan", [True, False])
+def test_the_reassessment_offers_the_next_injection_only_with_an_active_plan(
+    with_plan, sms_outbox, django_capture_on_commit_callbacks
+):
+    procedure = signed(NOON)
+    if with_plan:
+        with time_machine.travel(NOON, tick=False):
+            plan_create(
+                patient=procedure.patient,
+                by=procedure.provider.user,
+                start_date=(NOON + dt.timedelta(days=35)).date(),
+                preferred_time=dt.time(10),
+                interval_weeks=4,
+                injections=3,
+                appointment_type=AppointmentTypeFactory(code="tpi", name="TPI procedure"),
+            )
+
+    sweep(NOON + dt.timedelta(days=30), django_capture_on_commit_callbacks)
+
+    message = Message.objects.get(source_key=f"followup:{reassessment(procedure).pk}:reassessment", channel="sms")
+    assert ("Reply BOOK for your next visit." in message.body) is with_plan
+    assert [m.body for m in sms_outbox] == [message.body]

@@ -1,10 +1,14 @@
 from rest_framework.routers import SimpleRouter
 
+from tpi.api.plans import PlanOccurrenceViewSet, TreatmentPlanViewSet
 from tpi.api.views import MassageNoteViewSet, ProcedureViewSet, TriggerPointSiteViewSet
 
 router = SimpleRouter()
 router.register("sites", TriggerPointSiteViewSet, basename="site")
 router.register("procedures", ProcedureViewSet, basename="procedure")
 router.register("massage-notes", MassageNoteViewSet, basename="massage-note")
+
+router.register("treatment-plans", TreatmentPlanViewSet, basename="treatment-plan")
+router.register("plan-occurrences", PlanOccurrenceViewSet, basename="plan-occurrence")
 
 urlpatterns = router.urls

@@ -1,0 +1,248 @@
+"""Admin for treatment plans and the front desk's queue of injections that could not be booked.
+
+Every write goes through tpi/plans.py; registered by the one import at the end of tpi/admin.py.
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+
+from tpi.models import PlanOccurrence, TreatmentPlan
+from tpi.plans import (
+    PLAN_FIELDS,
+    UPDATABLE_FIELDS,
+    default_appointment_type,
+    occurrence_book,
+    occurrence_skip,
+    plan_book_next,
+    plan_cancel,
+    plan_create,
+    plan_update,
+    plan_validate,
+)
+
+OS = PlanOccurrence.Status
+
+
+def _reasons(exc: ValidationError) -> str:
+    return "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
+
+
+class NeedsReviewFilter(admin.SimpleListFilter):
+    title = "needs review"
+    parameter_name = "needs_review"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Needs review"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        field = "status" if queryset.model is PlanOccurrence else "occurrences__status"
+        if self.value() == "yes":
+            return queryset.filter(**{field: OS.NEEDS_REVIEW}).distinct()
+        if self.value() == "no":
+            return queryset.exclude(**{field: OS.NEEDS_REVIEW})
+        return queryset
+
+
+class PlanOccurrenceInline(admin.TabularInline):
+    model = PlanOccurrence
+    extra = 0
+    fields = ["sequence", "target_date", "status", "appointment", "reason"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("appointment")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TreatmentPlanForm(forms.ModelForm):
+    class Meta:
+        model = TreatmentPlan
+        fields = sorted(PLAN_FIELDS)
+
+
+@admin.register(TreatmentPlan)
+class TreatmentPlanAdmin(admin.ModelAdmin):
+    form = TreatmentPlanForm
+    list_display = [
+        "id",
+        "patient",
+        "provider",
+        "appointment_type",
+        "interval_weeks",
+        "start_date",
+        "preferred_time",
+        "status",
+        "open_count",
+        "review_count",
+    ]
+    list_filter = ["status", NeedsReviewFilter]
+    list_select_related = ["patient", "provider__user", "appointment_type"]
+    search_fields = ["patient__mrn", "patient__legal_last_name", "patient__legal_first_name"]
+    autocomplete_fields = ["patient", "provider"]
+    inlines = [PlanOccurrenceInline]
+    actions = ["book_now", "cancel_plans"]
+    readonly_fields = ["status", "created_by", "created_at", "cancelled_at", "cancelled_by", "cancel_reason"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _open=Count("occurrences", filter=Q(occurrences__status=OS.PLANNED)),
+                _review=Count("occurrences", filter=Q(occurrences__status=OS.NEEDS_REVIEW)),
+            )
+        )
+
+    def get_fields(self, request, obj=None):
+        return [*sorted(PLAN_FIELDS), *self.readonly_fields] if obj else sorted(PLAN_FIELDS)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        locked = [] if obj.is_active else sorted(UPDATABLE_FIELDS)
+        return [*sorted(PLAN_FIELDS - UPDATABLE_FIELDS), *locked, *self.readonly_fields]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # plans are cancelled, never deleted
+
+    @admin.display(description="to book")
+    def open_count(self, obj):
+        return obj._open
+
+    @admin.display(description="needs review")
+    def review_count(self, obj):
+        return obj._review
+
+    def save_model(self, request, obj, form, change):
+        # The form's clean ran first; the service validates again and writes (errors become form errors).
+        if not change:
+            fields = {name: form.cleaned_data.get(name) for name in PLAN_FIELDS}
+            created = plan_create(by=request.user, **fields)
+            obj.pk = created.pk
+            obj._state.adding = False
+            obj.refresh_from_db()
+            return
+        changed = {name: form.cleaned_data[name] for name in form.changed_data if name in UPDATABLE_FIELDS}
+        if changed:
+            plan_update(plan=obj, by=request.user, **changed)
+
+    def save_related(self, request, form, formsets, change):
+        # Occurrences are created and changed by the services only; the change message reads these lists.
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        admin_self = self
+
+        class ServiceValidatedForm(form_class):
+            def validate_unique(self):
+                # A new plan is checked by the service (its rules cover the model's constraints).
+                if self.instance.pk:
+                    super().validate_unique()
+                else:
+                    admin_self._dry_run(self)
+
+        return ServiceValidatedForm
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        provider = getattr(request.user, "provider", None)
+        if provider is not None:
+            initial.setdefault("provider", provider.pk)
+        default_type = default_appointment_type()
+        if default_type is not None:
+            initial.setdefault("appointment_type", default_type.pk)
+        initial.setdefault("interval_weeks", settings.TPI_PLAN_DEFAULT_INTERVAL_WEEKS)
+        return initial
+
+    def _dry_run(self, form) -> None:
+        """Validate a new plan with the service before saving, so its errors show on the form's fields."""
+        fields = {name: form.cleaned_data.get(name) for name in PLAN_FIELDS}
+        try:
+            plan_validate(fields=fields)
+        except ValidationError as exc:
+            for field, msgs in exc.message_dict.items():
+                if field not in form.errors:  # a field that failed its own parsing keeps that error
+                    form.add_error(field if field in form.fields else None, msgs)
+
+    @admin.action(description="Book the next injection now")
+    def book_now(self, request, queryset):
+        for plan in queryset:
+            occurrence = plan_book_next(plan=plan, by=request.user)
+            if occurrence is None:
+                self.message_user(request, f"{plan}: nothing to book.", messages.WARNING)
+            elif occurrence.status == OS.BOOKED:
+                self.message_user(request, f"{plan}: booked {occurrence.appointment}.", messages.SUCCESS)
+            else:
+                self.message_user(request, f"{plan}: {occurrence.reason}", messages.ERROR)
+
+    @admin.action(description="Cancel selected plans")
+    def cancel_plans(self, request, queryset):
+        for plan in queryset:
+            try:
+                plan_cancel(plan=plan, by=request.user, reason=f"cancelled in the admin by {request.user}")
+            except ValidationError as exc:
+                self.message_user(request, f"{plan}: {_reasons(exc)}", messages.ERROR)
+                continue
+            self.message_user(request, f"{plan}: cancelled.", messages.SUCCESS)
+
+
+@admin.register(PlanOccurrence)
+class PlanOccurrenceAdmin(admin.ModelAdmin):
+    """The front desk's review queue: planned injections the job could not place (filter "needs review")."""
+
+    list_display = ["plan", "patient", "sequence", "target_date", "status", "reason", "appointment"]
+    list_filter = [NeedsReviewFilter, "status"]
+    list_select_related = ["plan__patient", "appointment__appointment_type"]
+    search_fields = ["plan__patient__mrn", "plan__patient__legal_last_name"]
+    fields = ["plan", "sequence", "target_date", "status", "reason", "appointment"]
+    readonly_fields = fields
+    actions = ["book_now", "skip"]
+
+    @admin.display(description="patient")
+    def patient(self, obj):
+        return obj.plan.patient
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Try booking again now")
+    def book_now(self, request, queryset):
+        for occurrence in queryset:
+            try:
+                occurrence = occurrence_book(occurrence=occurrence, by=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{occurrence}: {_reasons(exc)}", messages.ERROR)
+                continue
+            if occurrence.status == OS.BOOKED:
+                self.message_user(request, f"{occurrence}: booked {occurrence.appointment}.", messages.SUCCESS)
+            else:
+                self.message_user(request, f"{occurrence}: {occurrence.reason}", messages.ERROR)
+
+    @admin.action(description="Skip (take off the plan; the front desk handles it)")
+    def skip(self, request, queryset):
+        for occurrence in queryset:
+            try:
+                occurrence_skip(occurrence=occurrence, by=request.user, reason="handled by the front desk")
+            except ValidationError as exc:
+                self.message_user(request, f"{occurrence}: {_reasons(exc)}", messages.ERROR)
+                continue
+            self.message_user(request, f"{occurrence}: skipped.", messages.SUCCESS)
