@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.contrib import admin
 
+from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.models import HealthPing, Patient, Provider
 from clinic.patients import PATIENT_UPDATABLE_FIELDS, patient_create, patient_update
 
@@ -18,7 +19,9 @@ def _parse_date(text: str) -> dt.date | None:
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
+    """Every change/view page is a recorded chart read (clinic.audit)."""
+
     list_display = ["mrn", "legal_last_name", "legal_first_name", "date_of_birth", "mobile_phone", "status"]
     list_filter = ["status", "preferred_channel", "sex", "local_anaesthetic_allergy", "on_anticoagulants"]
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]

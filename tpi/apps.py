@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class TpiConfig(AppConfig):
     name = "tpi"
     verbose_name = "Trigger point injections"
+
+    def ready(self) -> None:
+        from clinic.audit.registry import audit_writes
+        from tpi import export_sections  # noqa: F401  (registers tpi's export sections)
+        from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure
+
+        # Sign and void are updates of `status` (and signed_/voided_ fields): the log shows them.
+        for model in (Procedure, Injection, Addendum, FollowUp):
+            audit_writes(model)
+        audit_writes(MassageNote, m2m_fields={"sites"})

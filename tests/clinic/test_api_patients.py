@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from clinic.models import Patient
 from clinic import roles
+from clinic.models import Patient
 from tests.factories import PatientFactory, ProviderFactory, staff_user
 
 pytestmark = pytest.mark.django_db

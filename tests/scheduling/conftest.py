@@ -5,7 +5,6 @@ import pytest
 import time_machine
 
 from clinic import roles
-
 from tests.factories import (
     AppointmentTypeFactory,
     PatientFactory,

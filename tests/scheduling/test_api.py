@@ -2,10 +2,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
+from clinic import roles
 from scheduling.booking import appointment_book
 from scheduling.models import Appointment, Series
-from clinic import roles
-from tests.factories import UserFactory, staff_user
+from tests.factories import staff_user
 from tests.scheduling.conftest import at
 
 

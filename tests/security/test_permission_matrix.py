@@ -22,7 +22,7 @@ EXPECTED = {
     ("admin:clinic_patient_changelist", False): ALL,
     ("admin:clinic_patient_change", True): ALL,  # clinicians see it read-only
     ("admin:clinic_patient_add", False): (FD, CA),
-    ("admin:clinic_patient_delete", True): (CA,),
+    ("admin:clinic_patient_delete", True): (),  # nobody: patients are never deleted (docs/decisions.md)
     ("admin:clinic_provider_changelist", False): ALL,
     ("admin:clinic_provider_add", False): (CA,),
     ("admin:clinic_healthping_changelist", False): (CA,),
