@@ -40,14 +40,14 @@ class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             fields = {n: form.cleaned_data[n] for n in PATIENT_UPDATABLE_FIELDS if n in form.cleaned_data}
-            created = patient_create(**fields)
+            created = patient_create(by=request.user, **fields)
             obj.pk = created.pk
             obj._state.adding = False
             obj.refresh_from_db()
             return
         changed = {n: form.cleaned_data[n] for n in form.changed_data if n in PATIENT_UPDATABLE_FIELDS}
         if changed:
-            patient_update(patient=obj, **changed)
+            patient_update(patient=obj, by=request.user, **changed)
 
 
 @admin.register(Provider)

@@ -34,10 +34,12 @@ class PatientViewSet(
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]
 
     def perform_create(self, serializer):
-        serializer.instance = patient_create(**serializer.validated_data)
+        serializer.instance = patient_create(by=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = patient_update(patient=serializer.instance, **serializer.validated_data)
+        serializer.instance = patient_update(
+            patient=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
 
 class ProviderViewSet(viewsets.ReadOnlyModelViewSet):

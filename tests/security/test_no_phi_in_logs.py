@@ -29,6 +29,9 @@ def add_form() -> dict:
         "status": "active",
         "allergies": "",
         "anticoagulant_details": "",
+        # tpi's read-only procedures inline on the patient page
+        "procedures-TOTAL_FORMS": "0",
+        "procedures-INITIAL_FORMS": "0",
     }
 
 
