@@ -133,6 +133,8 @@ class AppointmentAdmin(admin.ModelAdmin):
         return own + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied  # refused here, not after a redirect
         return HttpResponseRedirect(reverse("admin:scheduling_appointment_book"))
 
     def book_view(self, request: HttpRequest) -> HttpResponse:
