@@ -20,9 +20,24 @@ def mrn_generate() -> str:
     return body + check
 
 
+EARLIEST_CONSENT_YEAR = 1900
+
+
 def _stamp_consent(patient: Patient) -> None:
-    """Consent given without a time was given now (the database insists on a time)."""
+    """Consent given without a time was given now (the database insists on a time); no consent, no time.
+
+    Refuses consent times from before EARLIEST_CONSENT_YEAR (typos; they cannot be written as ISO 8601
+    with their historical UTC offset either).
+    """
     now = timezone.now()
+    for channel in ("sms", "email"):
+        at_field = f"{channel}_consent_at"
+        if not getattr(patient, f"{channel}_consent"):
+            setattr(patient, at_field, None)
+            setattr(patient, f"{channel}_consent_method", "")
+        at = getattr(patient, at_field)
+        if at is not None and at.year < EARLIEST_CONSENT_YEAR:
+            raise ValidationError({at_field: f"Give a time after {EARLIEST_CONSENT_YEAR}."})
     if patient.sms_consent and patient.sms_consent_at is None:
         patient.sms_consent_at = now
     if patient.email_consent and patient.email_consent_at is None:

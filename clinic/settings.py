@@ -404,3 +404,6 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "OccurrenceStatusEnum": ["free", "conflict", "outside_hours"],
     }
 )
+
+# --- Security (issue 6): the schema documents the shared error answers (clinic/api/schema.py) -----
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "clinic.api.schema.ClinicAutoSchema"
