@@ -407,3 +407,6 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 
 # --- Security (issue 6): the schema documents the shared error answers (clinic/api/schema.py) -----
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "clinic.api.schema.ClinicAutoSchema"
+# Signed webhooks (clinic/messaging/views.py) have their own rate per client address, checked after
+# the signature; a busy SMS provider sends far more callbacks than the anonymous API rate allows.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["webhook"] = env.str("WEBHOOK_THROTTLE", default="1200/minute")
