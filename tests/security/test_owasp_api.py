@@ -146,6 +146,7 @@ def test_a_massage_therapist_reads_the_procedure_basics_only(draft):
         "sites": [draft.injections.get().site_id],
     }
     assert therapist.patch(f"/api/procedures/{draft.pk}/", {"indication": "x"}).status_code == 403
+    assert therapist.get(f"/api/procedures/{draft.pk}/warnings/").status_code == 403
 
 
 def test_mass_assignment_of_status_and_signature_on_update_is_ignored(frozen, draft):

@@ -173,7 +173,7 @@ API = {
     ("get", "/api/procedures/{id}/"): CHART,
     ("put", "/api/procedures/{id}/"): CLINICAL,
     ("patch", "/api/procedures/{id}/"): CLINICAL,
-    ("get", "/api/procedures/{id}/warnings/"): CHART,
+    ("get", "/api/procedures/{id}/warnings/"): CLINICAL,  # allergies and medication: not for therapists
     ("post", "/api/procedures/{id}/sign/"): CLINICAL,
     ("post", "/api/procedures/{id}/void/"): CLINICAL,
     ("post", "/api/procedures/{id}/addenda/"): CLINICAL,

@@ -157,7 +157,10 @@ class ProcedureViewSet(
     @action(detail=True, methods=["get"])
     def warnings(self, request, pk=None):
         """The warnings to read before signing (allergy, anticoagulants, repeat site, steroid load)."""
-        found = procedure_sign_warnings(procedure=self.get_object())
+        procedure = self.get_object()
+        if not procedure_shows_clinical_detail(user=request.user):
+            raise PermissionDenied("The sign warnings are clinical detail (allergies, medication).")
+        found = procedure_sign_warnings(procedure=procedure)
         return Response(SignWarningSerializer(found, many=True).data)
 
 
