@@ -269,6 +269,8 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             fields = {name: form.cleaned_data[name] for name in PROCEDURE_FIELDS if name in form.cleaned_data}
+            if not procedure_may_change(user=request.user, procedure=Procedure(provider=fields.get("provider"))):
+                raise PermissionDenied("Document your own procedures (a clinic admin may document for others).")
             created = procedure_create(by=request.user, **fields)
             obj.pk = created.pk
             obj._state.adding = False
