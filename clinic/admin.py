@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.contrib import admin
 
+from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.models import HealthPing, Patient, Provider
 from clinic.patients import PATIENT_UPDATABLE_FIELDS, patient_create, patient_update
 
@@ -18,7 +19,9 @@ def _parse_date(text: str) -> dt.date | None:
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
+    """Every change/view page is a recorded chart read (clinic.audit)."""
+
     list_display = ["mrn", "legal_last_name", "legal_first_name", "date_of_birth", "mobile_phone", "status"]
     list_filter = ["status", "preferred_channel", "sex", "local_anaesthetic_allergy", "on_anticoagulants"]
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]
@@ -37,14 +40,14 @@ class PatientAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             fields = {n: form.cleaned_data[n] for n in PATIENT_UPDATABLE_FIELDS if n in form.cleaned_data}
-            created = patient_create(**fields)
+            created = patient_create(by=request.user, **fields)
             obj.pk = created.pk
             obj._state.adding = False
             obj.refresh_from_db()
             return
         changed = {n: form.cleaned_data[n] for n in form.changed_data if n in PATIENT_UPDATABLE_FIELDS}
         if changed:
-            patient_update(patient=obj, **changed)
+            patient_update(patient=obj, by=request.user, **changed)
 
 
 @admin.register(Provider)

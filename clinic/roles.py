@@ -132,7 +132,11 @@ class ClinicModelPermissions(permissions.DjangoModelPermissions):
     }
 
     def has_permission(self, request, view) -> bool:
-        return otp_satisfied(request) and super().has_permission(request, view)
+        if not (request.user and request.user.is_authenticated and otp_satisfied(request)):
+            return False
+        if request.method.lower() not in view.http_method_names or not hasattr(view, request.method.lower()):
+            return True  # a method the endpoint does not offer: 405 for a signed-in user, not 403
+        return super().has_permission(request, view)
 
     def has_object_permission(self, request, view, obj) -> bool:
         hook = getattr(view, "has_object_access", None)

@@ -382,8 +382,6 @@ TPI_STEROID_MAX_DOSE_MG = env_amounts(
     "TPI_STEROID_MAX_DOSE_MG",
     default={"triamcinolone": 40.0, "methylprednisolone": 80.0, "dexamethasone": 8.0, "betamethasone": 12.0},
 )
-# Users in this Django group may sign any provider's procedure (besides superusers).
-TPI_CLINIC_ADMIN_GROUP = env.str("TPI_CLINIC_ADMIN_GROUP", default="clinic admin")
 # SMS and email consent share one choice set: one enum name in the OpenAPI schema.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ConsentMethodEnum": "clinic.models.patients.Patient.ConsentMethod"}
 
@@ -392,13 +390,12 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # --- Scheduling (scheduling/) ---------------------------------------------------------------
 # Slot finder grid, how many alternatives a series preview offers per problem occurrence, the
-# longest series one commit may book, the Django group whose members may book outside working
-# hours (besides superusers), and the window a provider's iCalendar feed covers.
+# longest series one commit may book, and the window a provider's iCalendar feed covers. Clinic
+# admins (clinic.roles.is_clinic_admin) may book outside working hours.
 SCHEDULING_SLOT_STEP_MINUTES = env.int("SCHEDULING_SLOT_STEP_MINUTES", default=15)
 SCHEDULING_SERIES_ALTERNATIVES = env.int("SCHEDULING_SERIES_ALTERNATIVES", default=3)
 SCHEDULING_SERIES_MAX_OCCURRENCES = env.int("SCHEDULING_SERIES_MAX_OCCURRENCES", default=52)
 SCHEDULING_SERIES_ALTERNATIVE_DAYS = env.int("SCHEDULING_SERIES_ALTERNATIVE_DAYS", default=3)
-SCHEDULING_CLINIC_ADMIN_GROUP = env.str("SCHEDULING_CLINIC_ADMIN_GROUP", default="clinic admin")
 SCHEDULING_FEED_PAST_DAYS = env.int("SCHEDULING_FEED_PAST_DAYS", default=30)
 SCHEDULING_FEED_FUTURE_DAYS = env.int("SCHEDULING_FEED_FUTURE_DAYS", default=180)
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
@@ -440,3 +437,9 @@ CELERY_BEAT_SCHEDULE["tpi-plans-book-due"] = {
     "task": "tpi.plans_book_due",
     "schedule": crontab(minute=0, hour=PLAN_BOOKING_RUN_HOUR_UTC),
 }
+
+# --- Security (issue 6): the schema documents the shared error answers (clinic/api/schema.py) -----
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "clinic.api.schema.ClinicAutoSchema"
+# Signed webhooks (clinic/messaging/views.py) have their own rate per client address, checked after
+# the signature; a busy SMS provider sends far more callbacks than the anonymous API rate allows.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["webhook"] = env.str("WEBHOOK_THROTTLE", default="1200/minute")

@@ -27,3 +27,6 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("webhooks/", include("clinic.messaging.urls")),
 ]
+
+# Security (issue 6): unmatched URLs under /api/ answer the API's JSON 404, not an HTML page.
+handler404 = "clinic.api.not_found.not_found"

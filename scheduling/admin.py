@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from clinic.roles import is_clinic_admin
 from scheduling.admin_series import series_view
 from scheduling.booking import MOVABLE, appointment_book, appointment_move, appointment_status_set
 from scheduling.clock import local_date
@@ -29,7 +30,6 @@ from scheduling.models import (
     TimeOff,
     WorkingHours,
 )
-from scheduling.permissions import user_is_clinic_admin
 from scheduling.series import appointments_cancel_scoped, appointments_move_scoped
 from scheduling.slots import slots_find
 
@@ -133,13 +133,15 @@ class AppointmentAdmin(admin.ModelAdmin):
         return own + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied  # refused here, not after a redirect
         return HttpResponseRedirect(reverse("admin:scheduling_appointment_book"))
 
     def book_view(self, request: HttpRequest) -> HttpResponse:
         """Book one appointment; on a conflict show the message and the slot finder's suggestions."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        allow_override = user_is_clinic_admin(request.user)
+        allow_override = is_clinic_admin(request.user)
         data = None
         if request.method == "POST":
             data = request.POST.copy()
@@ -244,7 +246,7 @@ class AppointmentAdmin(admin.ModelAdmin):
             data,
             initial=initial,
             in_series=appointment.series_id is not None,
-            allow_override=user_is_clinic_admin(request.user),
+            allow_override=is_clinic_admin(request.user),
         )
         suggestions = []
         if data is not None and form.is_valid():

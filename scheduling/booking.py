@@ -15,10 +15,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import Patient, Provider
+from clinic.roles import is_clinic_admin
 from scheduling.exceptions import BookingConflict, Collision, OutsideWorkingHours
 from scheduling.hours import hours_problem
 from scheduling.models import MAX_BLOCKED_SPAN, Appointment, AppointmentStatusChange, AppointmentType, Room, Series
-from scheduling.permissions import user_is_clinic_admin
 
 S = Appointment.Status
 Actor = AbstractBaseUser | None  # who acts (recorded); None for system jobs such as the demo seed
@@ -113,7 +113,7 @@ def _check_hours(*, appointment: Appointment, by: Actor, override_hours: bool, n
         return
     if not override_hours:
         raise OutsideWorkingHours(problem, start=appointment.start)
-    if not user_is_clinic_admin(by):
+    if not is_clinic_admin(by):
         raise PermissionDenied("Only a clinic admin may book outside working hours.")
     appointment.hours_override_by, appointment.hours_override_at = by, now
 

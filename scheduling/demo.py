@@ -4,7 +4,6 @@ import contextlib
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from clinic.models import Patient, Provider
@@ -38,29 +37,6 @@ DAY_PLAN = [
     ("drpatel", "consult", "Room 2", 2, 9, 30),
     ("drpatel", "tpi", "Room 2", 3, 14, 0),
 ]
-FRONT_DESK_PERMISSIONS = [
-    ("scheduling", "view_appointment"),
-    ("scheduling", "add_appointment"),
-    ("scheduling", "change_appointment"),
-    ("scheduling", "view_room"),
-    ("scheduling", "view_appointmenttype"),
-    ("scheduling", "view_workinghours"),
-    ("scheduling", "view_timeoff"),
-    ("scheduling", "view_series"),
-    ("clinic", "view_patient"),
-]
-
-
-def _front_desk_group() -> None:
-    group, _ = Group.objects.get_or_create(name="front desk")
-    for app_label, codename in FRONT_DESK_PERMISSIONS:
-        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-    user = get_user_model().objects.filter(username="frontdesk").first()
-    if user is not None:
-        user.groups.add(group)
-    admin = get_user_model().objects.filter(username="admin").first()
-    if admin is not None:
-        admin.groups.add(Group.objects.get_or_create(name="clinic admin")[0])
 
 
 def seed() -> None:
@@ -86,7 +62,6 @@ def seed() -> None:
                 WorkingHours.objects.create(provider=provider, weekday=weekday, start_time=start, end_time=end)
     for provider in providers.values():
         calendar_feed_ensure(provider=provider)
-    _front_desk_group()
     patients = list(Patient.objects.order_by("id")[:4])
     if len(patients) < 4 or len(providers) < len(HOURS):
         return

@@ -32,10 +32,22 @@ class UserFactory(factory.django.DjangoModelFactory):
 class ProviderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Provider
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     role = Provider.Role.PHYSICIAN
     credentials = "MD"
+
+    @factory.post_generation
+    def role_group(obj, create, extracted, **kwargs):
+        """Put the user in their staff role's group (issue 6): massage therapist, else provider."""
+        if create and extracted is not False:
+            from django.contrib.auth.models import Group
+
+            from clinic import roles
+
+            name = roles.MASSAGE_THERAPIST if obj.role == Provider.Role.MASSAGE_THERAPIST else roles.PROVIDER
+            obj.user.groups.add(Group.objects.get(name=name))
 
 
 class PatientFactory(factory.django.DjangoModelFactory):

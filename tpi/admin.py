@@ -8,7 +8,15 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from clinic.admin import PatientAdmin
+from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.exceptions import StateConflict
+from tpi.access import (
+    massage_note_may_change,
+    procedure_may_change,
+    procedure_may_view,
+    procedure_shows_clinical_detail,
+    procedures_visible,
+)
 from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
 from tpi.outcomes import procedure_pain_timeline
 from tpi.procedures import (
@@ -101,7 +109,12 @@ class AddendumInline(NoDeleteMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("author")
 
     def has_add_permission(self, request, obj=None):
-        return obj is not None and obj.status == Procedure.Status.SIGNED
+        return (
+            obj is not None
+            and obj.status == Procedure.Status.SIGNED
+            and super().has_add_permission(request, obj)
+            and procedure_may_change(user=request.user, procedure=obj)
+        )
 
     def has_change_permission(self, request, obj=None):
         return self.has_add_permission(request, obj)
@@ -140,7 +153,11 @@ class FollowUpInline(admin.TabularInline):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
+class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
+    """Object rules as in the API (tpi.access): the list holds what the user may read; a procedure is
+    changed, signed and voided by its provider or a clinic admin; a massage therapist sees the basics
+    and writes their own massage notes on drafts. Every change/view page is a recorded chart read."""
+
     list_display = ["performed_at", "patient", "provider", "status", "cpt_code", "signed_at"]
     list_filter = ["status", "guidance", "provider"]
     list_select_related = ["patient", "provider__user"]
@@ -150,6 +167,7 @@ class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
     raw_id_fields = ["appointment"]
     inlines = [InjectionInline, MassageNoteInline, AddendumInline, FollowUpInline]
     actions = ["sign_selected", "void_selected"]
+    basics_fieldsets = [(None, {"fields": ["patient", "provider", "appointment", "performed_at", "status"]})]
     fieldsets = [
         (None, {"fields": ["patient", "provider", "appointment", "performed_at"]}),
         ("Indication and pain", {"fields": ["indication", "indication_icd10", "pain_before", "pain_after"]}),
@@ -186,9 +204,33 @@ class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_muscle_count()
+        return procedures_visible(user=request.user, queryset=super().get_queryset(request).with_muscle_count())
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        return allowed and (obj is None or procedure_may_view(user=request.user, procedure=obj))
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and self._writes_massage_notes_only(request, obj):
+            return True  # the page saves; the procedure's own fields stay read-only for them
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or procedure_may_change(user=request.user, procedure=obj))
+
+    def _writes_massage_notes_only(self, request, obj) -> bool:
+        return (
+            obj.is_draft
+            and request.user.has_perm("tpi.change_massagenote")
+            and not procedure_may_change(user=request.user, procedure=obj)
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        if not procedure_shows_clinical_detail(user=request.user):
+            return self.basics_fieldsets
+        return super().get_fieldsets(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not procedure_may_change(user=request.user, procedure=obj):
+            return [*sorted(PROCEDURE_FIELDS), *self.status_fields]
         if _is_draft(obj):
             return [*self.status_fields, "pain_timeline"]
         return [*sorted(PROCEDURE_FIELDS), *self.status_fields, "pain_timeline"]
@@ -202,6 +244,13 @@ class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
             for p in procedure_pain_timeline(obj)
         ]
         return format_html_join("", "<p>{}: {} <small>{}</small></p>", rows)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("tpi.change_procedure"):
+            actions.pop("sign_selected", None)
+            actions.pop("void_selected", None)
+        return actions
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -236,13 +285,15 @@ class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             fields = {name: form.cleaned_data[name] for name in PROCEDURE_FIELDS if name in form.cleaned_data}
+            if not procedure_may_change(user=request.user, procedure=Procedure(provider=fields.get("provider"))):
+                raise PermissionDenied("Document your own procedures (a clinic admin may document for others).")
             created = procedure_create(by=request.user, **fields)
             obj.pk = created.pk
             obj._state.adding = False
             obj.refresh_from_db()
             return
         changed = {name: form.cleaned_data[name] for name in form.changed_data if name in PROCEDURE_FIELDS}
-        if changed:
+        if changed and procedure_may_change(user=request.user, procedure=obj):
             procedure_update(procedure=obj, by=request.user, **changed)
 
     def save_formset(self, request, form, formset, change):
@@ -256,6 +307,8 @@ class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
             instance = inline_form.instance
             saved = None
             if formset.model is Injection:
+                if not procedure_may_change(user=request.user, procedure=procedure):
+                    continue
                 names = inline_form.changed_data if instance.pk else data
                 fields = {n: data[n] for n in names if n in INJECTION_FIELDS}
                 if instance.pk:
@@ -264,6 +317,12 @@ class ProcedureAdmin(NoDeleteMixin, admin.ModelAdmin):
                     saved = injection_add(procedure=procedure, **fields)
             elif formset.model is MassageNote:
                 fields = {n: data[n] for n in data if n in MASSAGE_FIELDS}
+                owners = [MassageNote(therapist=data.get("therapist"))] + ([instance] if instance.pk else [])
+                if not all(massage_note_may_change(user=request.user, note=note) for note in owners):
+                    self.message_user(
+                        request, "Only the note's own therapist or a clinic admin may write it.", messages.ERROR
+                    )
+                    continue
                 if instance.pk:
                     saved = massage_note_update(note=instance, sites=data["sites"], **fields)
                 else:

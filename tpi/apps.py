@@ -7,3 +7,11 @@ class TpiConfig(AppConfig):
 
     def ready(self) -> None:
         from tpi import plan_tasks  # noqa: F401  (registers the plan tasks; autodiscovery only finds tpi.tasks)
+        from clinic.audit.registry import audit_writes
+        from tpi import export_sections  # noqa: F401  (registers tpi's export sections)
+        from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure
+
+        # Sign and void are updates of `status` (and signed_/voided_ fields): the log shows them.
+        for model in (Procedure, Injection, Addendum, FollowUp):
+            audit_writes(model)
+        audit_writes(MassageNote, m2m_fields={"sites"})

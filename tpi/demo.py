@@ -3,9 +3,6 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from clinic.models import Patient, Provider
@@ -17,10 +14,6 @@ DEMO_INDICATION = "Myofascial pain of the left neck and shoulder girdle (demo)"
 
 
 def seed() -> None:
-    User = get_user_model()
-    admin_user = User.objects.filter(username="admin").first()
-    if admin_user is not None:
-        admin_user.groups.add(Group.objects.get_or_create(name=settings.TPI_CLINIC_ADMIN_GROUP)[0])
     drlee = Provider.objects.select_related("user").get(user__username="drlee")
     pasi = Provider.objects.get(user__username="pasi")
     patient = Patient.objects.get(legal_first_name="Jordan", legal_last_name="Rivera")

@@ -11,26 +11,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from tpi.access import procedure_may_change
 from tpi.exceptions import ProcedureActionNotAllowed, ProcedureStateConflict
 from tpi.models import Addendum, FollowUp, Procedure
-
-
-def user_is_clinic_admin(user: Any) -> bool:
-    """Return True for users who may act on any provider's procedures."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.is_superuser or user.groups.filter(name=settings.TPI_CLINIC_ADMIN_GROUP).exists()
 
 
 def procedure_check_permission(*, procedure: Procedure, user: Any, action: str) -> None:
     """Refuse (403) unless USER may perform ACTION ("sign", "void") on PROCEDURE.
 
-    The one place for the object-level rule: the procedure's own provider, or a clinic admin.
+    The rule (tpi.access.procedure_may_change): the procedure's own provider, or a clinic admin
+    (clinic.roles.is_clinic_admin).
     """
-    if user_is_clinic_admin(user):
-        return
-    provider_id = getattr(getattr(user, "provider", None), "pk", None) if user.is_authenticated else None
-    if provider_id is None or provider_id != procedure.provider_id:
+    if not procedure_may_change(user=user, procedure=procedure):
         raise ProcedureActionNotAllowed(f"Only the procedure's own provider or a clinic admin may {action} it.")
 
 

@@ -3,8 +3,10 @@ from rest_framework import filters, mixins, viewsets
 
 from clinic.api.pagination import PagePagination
 from clinic.api.serializers import PatientSerializer, ProviderSerializer
+from clinic.audit.mixins import AccessLoggedRetrieveMixin
 from clinic.models import Patient, Provider
 from clinic.patients import patient_create, patient_update
+from clinic.roles import ClinicModelPermissions
 
 
 class PatientFilter(django_filters.FilterSet):
@@ -14,6 +16,7 @@ class PatientFilter(django_filters.FilterSet):
 
 
 class PatientViewSet(
+    AccessLoggedRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -24,16 +27,19 @@ class PatientViewSet(
 
     queryset = Patient.objects.all()
     serializer_class = PatientSerializer
+    permission_classes = [ClinicModelPermissions]
     pagination_class = PagePagination
     filterset_class = PatientFilter
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]
 
     def perform_create(self, serializer):
-        serializer.instance = patient_create(**serializer.validated_data)
+        serializer.instance = patient_create(by=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = patient_update(patient=serializer.instance, **serializer.validated_data)
+        serializer.instance = patient_update(
+            patient=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
 
 class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
@@ -41,5 +47,6 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Provider.objects.select_related("user")
     serializer_class = ProviderSerializer
+    permission_classes = [ClinicModelPermissions]
     pagination_class = PagePagination
     filterset_fields = ["role", "is_active"]

@@ -7,10 +7,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from rest_framework.throttling import SimpleRateThrottle
 from twilio.request_validator import RequestValidator
 
 from clinic.messaging.inbound import inbound_sms_receive
 from clinic.messaging.outbox import message_status_update
+from clinic.security.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -41,9 +43,36 @@ def twilio_signed(view):
     return wrapper
 
 
+class WebhookThrottle(SimpleRateThrottle):
+    """DRF's rate limiter (rate `webhook` in REST_FRAMEWORK) keyed by client address, for plain views."""
+
+    scope = "webhook"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "unknown"}
+
+
+def webhook_throttled(view):
+    """Answer 429 when one client sends more than the webhook rate; runs after the signature check."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        throttle = WebhookThrottle()
+        if not throttle.allow_request(request, None):
+            logger.warning("throttled a webhook caller")
+            response = HttpResponse("too many requests", status=429)
+            response["Retry-After"] = str(int(throttle.wait() or 1))
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# The only csrf_exempt views: the signature is their authentication, checked before anything else.
 @csrf_exempt
 @require_POST
 @twilio_signed
+@webhook_throttled
 def twilio_sms(request: HttpRequest) -> HttpResponse:
     """Record an inbound SMS once (by MessageSid) and act on it; answers go out through the outbox."""
     sid = request.POST.get("MessageSid") or request.POST.get("SmsSid", "")
@@ -62,6 +91,7 @@ def twilio_sms(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 @twilio_signed
+@webhook_throttled
 def twilio_status(request: HttpRequest) -> HttpResponse:
     """Apply a delivery report (delivered, undelivered, failed) to the message it names."""
     sid = request.POST.get("MessageSid") or request.POST.get("SmsSid", "")

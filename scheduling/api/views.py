@@ -5,11 +5,12 @@ import datetime as dt
 from django.http import Http404, HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.roles import ClinicModelPermissions, otp_satisfied
 from scheduling.api import serializers as s
 from scheduling.booking import appointment_book, appointment_move, appointment_status_set
 from scheduling.calendar import appointment_ics, provider_by_feed_token, provider_feed, provider_feed_appointments
@@ -26,16 +27,19 @@ from scheduling.series import (
 from scheduling.slots import slots_find
 
 
-class SchedulingPermission(permissions.IsAuthenticated):
-    """Reads need a login; booking needs scheduling.add_appointment, other writes scheduling.change_appointment."""
+class SchedulingPermission(ClinicModelPermissions):
+    """Model permissions (reads need view_); the detail actions that change a booked appointment (move,
+    cancel, status) need change_ instead of add_, and a series preview needs add_series like its commit."""
+
+    change_actions = frozenset({"move", "cancel", "status"})
 
     def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
+        if getattr(view, "action", None) not in self.change_actions:
+            return super().has_permission(request, view)
+        if not (request.user and request.user.is_authenticated and otp_satisfied(request)):
             return False
-        if request.method in permissions.SAFE_METHODS or getattr(view, "action", None) == "preview":
-            return True
-        needed = "add" if getattr(view, "action", None) == "create" else "change"
-        return request.user.has_perm(f"scheduling.{needed}_appointment")
+        opts = self._queryset(view).model._meta
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
 
 class BookingErrorsMixin:
@@ -55,18 +59,21 @@ class BookingErrorsMixin:
 class AppointmentTypeViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = AppointmentType.objects.all()
     serializer_class = s.AppointmentTypeSerializer
+    permission_classes = [ClinicModelPermissions]
     filterset_fields = ["is_active"]
 
 
 class RoomViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Room.objects.all()
     serializer_class = s.RoomSerializer
+    permission_classes = [ClinicModelPermissions]
     filterset_fields = ["is_active"]
 
 
 class WorkingHoursViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = WorkingHours.objects.all()
     serializer_class = s.WorkingHoursSerializer
+    permission_classes = [ClinicModelPermissions]
     filterset_fields = ["provider", "weekday"]
 
 
@@ -175,6 +182,9 @@ class SeriesViewSet(BookingErrorsMixin, mixins.RetrieveModelMixin, mixins.ListMo
 
 class FreeSlotsView(APIView):
     """Free slots for a visit type, one provider or any eligible one, over a date range."""
+
+    permission_classes = [ClinicModelPermissions]
+    queryset = Appointment.objects.none()  # the permission: scheduling.view_appointment
 
     @extend_schema(parameters=[s.FreeSlotQuerySerializer], responses={200: s.SlotSerializer(many=True)})
     def get(self, request):

@@ -75,15 +75,15 @@ def test_service_refuses_non_admins_itself():
 def test_other_apps_contribute_sections_through_the_registry(monkeypatch):
     monkeypatch.setattr(export, "_sections", dict(export._sections))
 
-    @export.export_section("procedures")
-    def procedures(patient):
+    @export.export_section("example_app")
+    def example_app(patient):
         return [{"patient": patient.pk, "performed_at": export.plain(START)}]
 
     patient = PatientFactory()
     record = export.patient_record_export(user=staff_user(roles.CLINIC_ADMIN), patient=patient)
-    assert record["sections"]["procedures"] == [{"patient": patient.pk, "performed_at": START.isoformat()}]
+    assert record["sections"]["example_app"] == [{"patient": patient.pk, "performed_at": START.isoformat()}]
     with pytest.raises(ValueError, match="already registered"):
-        export.export_section("procedures")(lambda patient: [])
+        export.export_section("example_app")(lambda patient: [])
 
 
 def test_model_fields_gives_json_ready_values():

@@ -3,8 +3,9 @@
 import pytest
 from rest_framework.test import APIClient
 
+from clinic import roles
 from clinic.models import Patient
-from tests.factories import PatientFactory, ProviderFactory
+from tests.factories import PatientFactory, ProviderFactory, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def api():
     client = APIClient()
-    client.force_authenticate(ProviderFactory(role="nurse").user)
+    client.force_authenticate(staff_user(roles.FRONT_DESK))  # registers and updates patients
     return client
 
 

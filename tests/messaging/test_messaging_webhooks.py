@@ -256,3 +256,33 @@ def test_status_callback_marks_delivered_and_failed(client, patient, sms_outbox)
     one.refresh_from_db()
     assert one.status == "delivered"
     assert list(one.events.values_list("to_status", flat=True)) == ["queued", "sending", "sent", "delivered"]
+
+
+# --- Security (issue 6): the webhooks' own throttle, after the signature ---------------------------
+def test_webhooks_have_their_own_throttle_after_the_signature(client, patient, settings, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"webhook": "2/minute"})
+    assert sms(client, "7", sid="SM" + "a" * 32).status_code == 200
+    assert sms(client, "7", sid="SM" + "b" * 32).status_code == 200
+    refused = sms(client, "7", sid="SM" + "c" * 32)
+    assert refused.status_code == 429
+    assert InboundMessage.objects.count() == 2
+    # An unsigned request is refused for its signature whatever the rate.
+    assert client.post(SMS_URL, {"MessageSid": "SM" + "d" * 32, "From": PHONE}).status_code == 403
+
+
+def test_only_the_signed_webhooks_are_csrf_exempt():
+    from django.urls import get_resolver
+
+    exempt = []
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif getattr(pattern.callback, "csrf_exempt", False) and not hasattr(pattern.callback, "cls"):
+                exempt.append(prefix + str(pattern.pattern))
+
+    walk(get_resolver().url_patterns)
+    assert sorted(exempt) == ["webhooks/twilio/sms/", "webhooks/twilio/status/"]

@@ -4,12 +4,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from clinic import roles
 from tests.factories import (
     AppointmentTypeFactory,
     PatientFactory,
     ProviderFactory,
     RoomFactory,
-    UserFactory,
+    staff_user,
     working_week,
 )
 
@@ -49,6 +50,6 @@ def clinic(db, frozen):
         )
         patient = PatientFactory()
         patient2 = PatientFactory()
-        frontdesk = UserFactory(username="frontdesk")
+        frontdesk = staff_user(roles.FRONT_DESK, username="frontdesk")
 
     return Clinic

@@ -137,7 +137,7 @@ def test_clinic_admin_override_is_recorded_and_others_are_refused(clinic):
         book(clinic, start=at(2026, 11, 30, 18), override_hours=True)
 
     admin_user = UserFactory(username="office-manager")
-    admin_user.groups.add(Group.objects.create(name="clinic admin"))
+    admin_user.groups.add(Group.objects.get(name="clinic admin"))
     appointment = appointment_book(
         patient=clinic.patient,
         provider=clinic.doctor,

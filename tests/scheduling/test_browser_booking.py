@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import connections
 from django.utils import timezone
 
-from scheduling.demo import FRONT_DESK_PERMISSIONS
+from clinic import roles
 from scheduling.models import Appointment
 from tests.factories import (
     AppointmentTypeFactory,
@@ -71,11 +71,8 @@ def open_page(monkeypatch):
 @pytest.fixture
 def front_desk_clinic(transactional_db, settings):
     settings.TIME_ZONE = "America/New_York"
-    group = Group.objects.create(name="front desk")
-    for app_label, codename in FRONT_DESK_PERMISSIONS:
-        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     user = UserFactory(username="desk", is_superuser=False)
-    user.groups.add(group)
+    user.groups.add(Group.objects.get(name=roles.FRONT_DESK))  # the real role (scheduling/roles.py)
     doctor = working_week(ProviderFactory(user__first_name="Morgan", user__last_name="Lee"))
     return {
         "doctor": doctor,

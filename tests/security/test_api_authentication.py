@@ -64,3 +64,11 @@ def test_anonymous_and_user_throttling(monkeypatch):
     url = f"/api/patients/{PatientFactory().pk}/export/"
     assert [client.get(url).status_code for _ in range(4)] == [200, 200, 200, 429]
     assert client.get(url).json()["detail"].startswith("Request was throttled.")
+
+
+def test_an_unmatched_api_url_is_a_json_404_and_other_urls_keep_the_html_page(client):
+    response = client.get("/api/patients/-1/export/")
+    assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

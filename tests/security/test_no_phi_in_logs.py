@@ -1,16 +1,31 @@
+import datetime as dt
 import io
 import logging
 
 import pytest
+import time_machine
 from django.conf import settings
+from django.test import Client
 from rest_framework.test import APIClient
+from twilio.request_validator import RequestValidator
 
 from clinic import roles
+from clinic.messaging.backends import locmem
+from clinic.messaging.models import InboundMessage
+from clinic.messaging.outbox import message_deliver, message_queue
 from clinic.models import Patient
 from clinic.security.logging import PHIScrubFilter, scrub
-from tests.factories import staff_user
+from tests.factories import (
+    AppointmentTypeFactory,
+    ProviderFactory,
+    RoomFactory,
+    site,
+    staff_user,
+    working_week,
+)
 
 FIRST, LAST, PHONE, EMAIL = "Quintessa", "Vanderbilt", "+12025550187", "quintessa.v@patients.example"
+NOON_NY = dt.datetime(2026, 3, 2, 17, 0, tzinfo=dt.UTC)  # inside the patient's send window
 PHI = [FIRST, LAST, PHONE, "2025550187", "(202) 555-0187", EMAIL, "1967-08-29", "08/29/1967", "Aug. 29, 1967"]
 
 
@@ -29,6 +44,13 @@ def add_form() -> dict:
         "status": "active",
         "allergies": "",
         "anticoagulant_details": "",
+        "sms_consent": "on",
+        "sms_consent_method": "written",
+        "sms_consent_at_0": "2026-02-27",
+        "sms_consent_at_1": "10:00:00",
+        # tpi's read-only procedures inline on the patient page
+        "procedures-TOTAL_FORMS": "0",
+        "procedures-INITIAL_FORMS": "0",
     }
 
 
@@ -42,8 +64,74 @@ def everything_logged(caplog) -> str:
     return "\n".join(parts)
 
 
+def clinical_flow(patient: Patient, admin) -> None:
+    """Sign a procedure, book a visit, send an SMS (locmem) and take the patient's signed reply."""
+    with time_machine.travel(NOON_NY, tick=False):
+        doctor = working_week(ProviderFactory())
+        clinician = APIClient()
+        clinician.force_authenticate(doctor.user)
+        injection = {"site": site("Upper trapezius").pk, "laterality": "left", "anaesthetic_agent": "lidocaine"}
+        injection |= {"anaesthetic_concentration_percent": "1.00", "anaesthetic_volume_ml": "2.00", "needle_gauge": 25}
+        documented = clinician.post(
+            "/api/procedures/",
+            {
+                "patient": patient.pk,
+                "provider": doctor.pk,
+                "performed_at": (NOON_NY - dt.timedelta(hours=1)).isoformat(),
+                "indication": f"Trapezius pain; {FIRST} works at a desk",
+                "pain_before": 7,
+                "pain_after": 3,
+                "consent_obtained": True,
+                "consent_obtained_by": doctor.user.pk,
+                "consent_obtained_at": (NOON_NY - dt.timedelta(hours=2)).isoformat(),
+                "injections": [injection | {"lot_number": "LIDO-1"}],
+            },
+            format="json",
+        )
+        assert documented.status_code == 201, documented.json()
+        procedure_id = documented.json()["id"]
+        assert clinician.get(f"/api/procedures/{procedure_id}/").status_code == 200
+        assert clinician.post(f"/api/procedures/{procedure_id}/sign/").status_code == 200
+        desk = APIClient()
+        desk.force_authenticate(admin)
+        booked = desk.post(
+            "/api/appointments/",
+            {
+                "patient": patient.pk,
+                "provider": doctor.pk,
+                "room": RoomFactory().pk,
+                "appointment_type": AppointmentTypeFactory().pk,
+                "start": (NOON_NY + dt.timedelta(days=1)).isoformat(),
+            },
+            format="json",
+        )
+        assert booked.status_code == 201, booked.json()
+        message = message_queue(patient=patient, channel="sms", purpose="check_in", template="check_in", context={})
+        message_deliver(message_id=message.pk)
+        assert [m.to for m in locmem.outbox] == [PHONE]
+        params = {"MessageSid": "SM" + "7" * 32, "From": PHONE, "To": "+15555550199", "Body": "4"}
+        signature = RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(
+            "http://testserver/webhooks/twilio/sms/", params
+        )
+        webhook = Client()
+        reply = webhook.post("/webhooks/twilio/sms/", params, headers={"X-Twilio-Signature": signature})
+        assert reply.status_code == 200
+        assert InboundMessage.objects.get().patient == patient
+
+
+@pytest.fixture
+def _sms_locmem(settings):
+    settings.SMS_BACKEND = "clinic.messaging.backends.locmem.SmsBackend"
+    settings.TWILIO_AUTH_TOKEN = "no-phi-test-token-0123456789"
+    settings.TWILIO_WEBHOOK_BASE_URL = ""
+    locmem.outbox.clear()
+    yield
+    locmem.outbox.clear()
+
+
 @pytest.mark.django_db
 @pytest.mark.urls("tests.security.urls")
+@pytest.mark.usefixtures("_sms_locmem")
 def test_a_full_flow_logs_no_name_phone_email_or_birth_date(client, caplog):
     caplog.set_level(logging.DEBUG)
     admin = staff_user(roles.CLINIC_ADMIN)
@@ -67,6 +155,7 @@ def test_a_full_flow_logs_no_name_phone_email_or_birth_date(client, caplog):
     nobody = APIClient()
     nobody.force_authenticate(staff_user(roles.PROVIDER))
     assert nobody.get(f"/api/patients/{patient.pk}/export/?name={LAST}").status_code == 403
+    clinical_flow(patient, admin)
 
     logged = everything_logged(caplog)
     assert f"/api/patients/{patient.pk}/export/" in logged  # the request log did run

@@ -39,11 +39,11 @@ def test_sync_is_idempotent_and_removes_stale_permissions():
     assert roles.roles_sync() == []
     assert roles.roles_sync() == []
     assert "clinic.delete_patient" not in perms_of(roles.FRONT_DESK)
-    assert front_desk.permissions.count() == len(roles.ROLE_PERMISSIONS[roles.FRONT_DESK])
+    assert front_desk.permissions.count() == len(roles.role_permissions_collect()[roles.FRONT_DESK])
 
 
 def test_sync_collects_each_apps_roles_module_without_the_core_importing_it(monkeypatch):
-    # scheduling has no roles module yet; pretend it declares one the way each app will.
+    # Replace scheduling's roles module with one declaring extra (and unknown) permissions.
     fake = types.ModuleType("scheduling.roles")
     fake.ROLE_PERMISSIONS = {roles.PROVIDER: ["clinic.change_provider"], roles.FRONT_DESK: ["nope.view_nothing"]}
     monkeypatch.setitem(sys.modules, "scheduling.roles", fake)

@@ -72,7 +72,7 @@ def test_a_user_without_provider_profile_may_not_sign(frozen, draft):
 
 def test_a_clinic_admin_may_sign_for_the_provider(frozen, draft):
     admin_user = UserFactory()
-    admin_user.groups.add(Group.objects.create(name="clinic admin"))
+    admin_user.groups.add(Group.objects.get(name="clinic admin"))
 
     procedure_sign(procedure=draft, by=admin_user)
 

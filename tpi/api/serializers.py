@@ -129,3 +129,17 @@ class ProcedureSerializer(serializers.ModelSerializer):
     @extend_schema_field(PainPointSerializer(many=True))
     def get_pain_timeline(self, obj):
         return PainPointSerializer(procedure_pain_timeline(obj), many=True).data
+
+
+class ProcedureBasicsSerializer(serializers.ModelSerializer):
+    """What a massage therapist reads: who, when, the status and the muscles injected; no clinical detail."""
+
+    sites = serializers.SerializerMethodField(help_text="Ids of the trigger point sites injected")
+
+    class Meta:
+        model = Procedure
+        fields = ["id", "patient", "provider", "appointment", "performed_at", "status", "sites"]
+        read_only_fields = fields
+
+    def get_sites(self, procedure: Procedure) -> list[int]:
+        return sorted({injection.site_id for injection in procedure.injections.all()})

@@ -2,14 +2,26 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import filters, mixins, status, viewsets
+from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from clinic.api.pagination import PagePagination
+from clinic.audit.mixins import AccessLoggedRetrieveMixin
+from clinic.roles import ClinicModelPermissions
+from tpi.access import (
+    massage_note_may_change,
+    massage_notes_visible,
+    procedure_may_change,
+    procedure_may_view,
+    procedure_shows_clinical_detail,
+    procedures_visible,
+)
 from tpi.api.serializers import (
     AddendumSerializer,
     MassageNoteSerializer,
+    ProcedureBasicsSerializer,
     ProcedureSerializer,
     SignWarningSerializer,
     TriggerPointSiteSerializer,
@@ -26,6 +38,7 @@ class TriggerPointSiteViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = TriggerPointSite.objects.all()
     serializer_class = TriggerPointSiteSerializer
+    permission_classes = [ClinicModelPermissions]
     pagination_class = PagePagination
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
     filterset_fields = ["body_region", "is_active"]
@@ -46,6 +59,7 @@ class ProcedureFilter(django_filters.FilterSet):
 
 
 class ProcedureViewSet(
+    AccessLoggedRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -57,8 +71,31 @@ class ProcedureViewSet(
     serializer_class = ProcedureSerializer
     pagination_class = PagePagination
     filterset_class = ProcedureFilter
+    permission_classes = [ClinicModelPermissions]
+
+    def get_serializer_class(self):
+        user = getattr(self.request, "user", None)
+        if user is not None and user.is_authenticated and not procedure_shows_clinical_detail(user=user):
+            return ProcedureBasicsSerializer
+        return ProcedureSerializer
+
+    def has_object_access(self, request, obj: Procedure) -> bool:
+        """Reads: see tpi.access; any write (update, sign, void, addenda): its provider or a clinic admin."""
+        if request.method in permissions.SAFE_METHODS:
+            return procedure_may_view(user=request.user, procedure=obj)
+        if not procedure_may_change(user=request.user, procedure=obj):
+            verb = {"sign": "sign", "void": "void", "addenda": "add an addendum to"}.get(self.action, "change")
+            raise PermissionDenied(f"Only the procedure's own provider or a clinic admin may {verb} it.")
+        return True
 
     def get_queryset(self):
+        queryset = self._base_queryset()
+        if self.action == "list":
+            # Lists show only what the user may read; a detail by id answers 403 (has_object_access).
+            queryset = procedures_visible(user=self.request.user, queryset=queryset)
+        return queryset
+
+    def _base_queryset(self):
         return (
             Procedure.objects.with_muscle_count()
             .select_related("patient", "provider__user", "signed_by", "voided_by")
@@ -71,11 +108,14 @@ class ProcedureViewSet(
         )
 
     def _respond(self, procedure: Procedure, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=procedure.pk)).data, status=code)
+        return Response(self.get_serializer(self._base_queryset().get(pk=procedure.pk)).data, status=code)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        provider = serializer.validated_data.get("provider")
+        if not procedure_may_change(user=request.user, procedure=Procedure(provider=provider)):
+            raise PermissionDenied("Document your own procedures (a clinic admin may document for others).")
         procedure = procedure_create(by=request.user, **serializer.validated_data)
         return self._respond(procedure, status.HTTP_201_CREATED)
 
@@ -83,6 +123,9 @@ class ProcedureViewSet(
         partial = kwargs.pop("partial", False)
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
+        provider = serializer.validated_data.get("provider", serializer.instance.provider)
+        if not procedure_may_change(user=request.user, procedure=Procedure(provider=provider)):
+            raise PermissionDenied("A procedure cannot be handed to another provider here.")
         procedure = procedure_update(procedure=serializer.instance, by=request.user, **serializer.validated_data)
         return self._respond(procedure)
 
@@ -114,11 +157,15 @@ class ProcedureViewSet(
     @action(detail=True, methods=["get"])
     def warnings(self, request, pk=None):
         """The warnings to read before signing (allergy, anticoagulants, repeat site, steroid load)."""
-        found = procedure_sign_warnings(procedure=self.get_object())
+        procedure = self.get_object()
+        if not procedure_shows_clinical_detail(user=request.user):
+            raise PermissionDenied("The sign warnings are clinical detail (allergies, medication).")
+        found = procedure_sign_warnings(procedure=procedure)
         return Response(SignWarningSerializer(found, many=True).data)
 
 
 class MassageNoteViewSet(
+    AccessLoggedRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -127,17 +174,40 @@ class MassageNoteViewSet(
 ):
     """Post-injection massage notes; written and corrected while their procedure is a draft."""
 
-    queryset = MassageNote.objects.prefetch_related("sites")
+    queryset = MassageNote.objects.select_related("procedure").prefetch_related("sites")
     serializer_class = MassageNoteSerializer
     pagination_class = PagePagination
     filterset_fields = ["procedure", "therapist"]
+    permission_classes = [ClinicModelPermissions]
+
+    def get_audit_patient(self, obj: MassageNote):
+        return obj.procedure.patient
+
+    def get_queryset(self):
+        if self.action == "list":
+            return massage_notes_visible(user=self.request.user, queryset=self.queryset)
+        return self.queryset
+
+    def has_object_access(self, request, obj: MassageNote) -> bool:
+        """Reads follow the procedure's rules; only the note's own therapist (or a clinic admin) changes it."""
+        if request.method in permissions.SAFE_METHODS:
+            return procedure_may_view(user=request.user, procedure=obj.procedure)
+        if not massage_note_may_change(user=request.user, note=obj):
+            raise PermissionDenied("Only the note's own therapist or a clinic admin may change it.")
+        return True
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
+        if not massage_note_may_change(user=self.request.user, note=MassageNote(therapist=data.get("therapist"))):
+            raise PermissionDenied("Write your own massage notes (a clinic admin may write for others).")
         serializer.instance = massage_note_create(procedure=data.pop("procedure"), **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         if "procedure" in data and data.pop("procedure") != serializer.instance.procedure:
             raise ValidationError({"procedure": "A massage note cannot move to another procedure."})
+        if "therapist" in data and not massage_note_may_change(
+            user=self.request.user, note=MassageNote(therapist=data["therapist"])
+        ):
+            raise PermissionDenied("A massage note cannot be handed to another therapist.")
         serializer.instance = massage_note_update(note=serializer.instance, **data)

@@ -1,0 +1,29 @@
+"""scheduling's share of the staff roles (see clinic.roles): the front desk runs the book.
+
+Clinicians see the schedule (the day sheet, their feeds); only the front desk and clinic admins
+book, move and cancel. Rooms, visit types, working hours and time off are set up by clinic admins.
+"""
+
+from clinic.roles import FRONT_DESK, MASSAGE_THERAPIST, PROVIDER
+
+_SEE_SCHEDULE = [
+    "scheduling.view_appointment",
+    "scheduling.view_appointmentstatuschange",
+    "scheduling.view_series",
+    "scheduling.view_room",
+    "scheduling.view_appointmenttype",
+    "scheduling.view_workinghours",
+    "scheduling.view_timeoff",
+]
+
+ROLE_PERMISSIONS = {
+    FRONT_DESK: [
+        *_SEE_SCHEDULE,
+        "scheduling.add_appointment",
+        "scheduling.change_appointment",
+        "scheduling.add_series",
+        "scheduling.change_series",
+    ],
+    PROVIDER: _SEE_SCHEDULE,
+    MASSAGE_THERAPIST: _SEE_SCHEDULE,
+}

@@ -1,0 +1,73 @@
+"""Who may see and change which procedure and massage note: the object rules, in one place.
+
+Model permissions (tpi/roles.py) say what a role may do at all; these say to which rows:
+- a clinic admin: every procedure and note;
+- a provider: the procedures where they are the provider (and, while a break-glass grant is open,
+  that patient's chart);
+- a massage therapist: reads any procedure's basics and sites (the API shows them no injections or
+  addenda) and writes only their own massage notes.
+"""
+
+from django.db.models import Q, QuerySet
+
+from clinic.accounts.models import BreakGlassGrant
+from clinic.roles import MASSAGE_THERAPIST, has_role, is_clinic_admin
+from tpi.models import MassageNote, Procedure
+
+
+def _provider_id(user) -> int | None:
+    if not (user and user.is_authenticated):
+        return None
+    provider = getattr(user, "provider", None)
+    return provider.pk if provider is not None else None
+
+
+def _grant_patient_ids(user) -> QuerySet:
+    return BreakGlassGrant.objects.active().filter(user=user).values("patient_id")
+
+
+def procedure_is_own(*, user, procedure: Procedure) -> bool:
+    """Return True when USER is PROCEDURE's provider."""
+    provider_id = _provider_id(user)
+    return provider_id is not None and provider_id == procedure.provider_id
+
+
+def procedure_may_change(*, user, procedure: Procedure) -> bool:
+    """Return True when USER may change, sign or void PROCEDURE: its provider or a clinic admin."""
+    return is_clinic_admin(user) or procedure_is_own(user=user, procedure=procedure)
+
+
+def procedure_may_view(*, user, procedure: Procedure) -> bool:
+    """Return True when USER may read PROCEDURE (see the module rules)."""
+    if procedure_may_change(user=user, procedure=procedure) or has_role(user, MASSAGE_THERAPIST):
+        return True
+    return _grant_patient_ids(user).filter(patient_id=procedure.patient_id).exists()
+
+
+def procedures_visible(*, user, queryset: QuerySet) -> QuerySet:
+    """Return QUERYSET (of procedures) cut down to the rows USER may read."""
+    if is_clinic_admin(user) or has_role(user, MASSAGE_THERAPIST):
+        return queryset
+    if not (user and user.is_authenticated):
+        return queryset.none()
+    return queryset.filter(Q(provider__user=user) | Q(patient_id__in=_grant_patient_ids(user)))
+
+
+def procedure_shows_clinical_detail(*, user) -> bool:
+    """Return False for readers who get the procedure basics only (massage therapists)."""
+    return user.has_perm("tpi.view_injection")
+
+
+def massage_note_may_change(*, user, note: MassageNote) -> bool:
+    """Return True when USER wrote NOTE (is its therapist) or is a clinic admin."""
+    provider_id = _provider_id(user)
+    return is_clinic_admin(user) or (provider_id is not None and provider_id == note.therapist_id)
+
+
+def massage_notes_visible(*, user, queryset: QuerySet) -> QuerySet:
+    """Return QUERYSET (of massage notes) cut down to the rows USER may read."""
+    if is_clinic_admin(user) or has_role(user, MASSAGE_THERAPIST):
+        return queryset
+    if not (user and user.is_authenticated):
+        return queryset.none()
+    return queryset.filter(Q(procedure__provider__user=user) | Q(procedure__patient_id__in=_grant_patient_ids(user)))

@@ -1,0 +1,34 @@
+"""tpi's sections of the right-of-access export (clinic.audit.export): the clinical record."""
+
+from django.db.models import Prefetch
+
+from clinic.audit.export import export_section, model_fields
+from clinic.models import Patient
+from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure
+
+
+def _procedures(patient: Patient):
+    return Procedure.objects.filter(patient=patient).order_by("performed_at", "id")
+
+
+@export_section("procedures")
+def procedures(patient: Patient) -> list[dict]:
+    """Every procedure (drafts, signed and voided) with its injections."""
+    rows = _procedures(patient).prefetch_related(Prefetch("injections", queryset=Injection.objects.order_by("id")))
+    return [model_fields(p) | {"injections": [model_fields(i) for i in p.injections.all()]} for p in rows]
+
+
+@export_section("massage_notes")
+def massage_notes(patient: Patient) -> list[dict]:
+    notes = MassageNote.objects.filter(procedure__patient=patient).prefetch_related("sites").order_by("id")
+    return [model_fields(n) | {"sites": sorted(s.pk for s in n.sites.all())} for n in notes]
+
+
+@export_section("addenda")
+def addenda(patient: Patient) -> list[dict]:
+    return [model_fields(a) for a in Addendum.objects.filter(procedure__patient=patient).order_by("id")]
+
+
+@export_section("follow_ups")
+def follow_ups(patient: Patient) -> list[dict]:
+    return [model_fields(f) for f in FollowUp.objects.filter(procedure__patient=patient).order_by("id")]
