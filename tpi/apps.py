@@ -6,9 +6,11 @@ class TpiConfig(AppConfig):
     verbose_name = "Trigger point injections"
 
     def ready(self) -> None:
-        from tpi import plan_tasks  # noqa: F401  (registers the plan tasks; autodiscovery only finds tpi.tasks)
         from clinic.audit.registry import audit_writes
-        from tpi import export_sections  # noqa: F401  (registers tpi's export sections)
+        from tpi import (
+            export_sections,  # noqa: F401  (registers tpi's export sections)
+            plan_tasks,  # noqa: F401  (registers the plan tasks; autodiscovery only finds tpi.tasks)
+        )
         from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure
 
         # Sign and void are updates of `status` (and signed_/voided_ fields): the log shows them.
