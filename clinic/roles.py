@@ -122,7 +122,9 @@ class ClinicModelPermissions(permissions.DjangoModelPermissions):
     """Model permissions for every API viewset (reads need `view_`), plus an object-level hook.
 
     A viewset adds object rules with `def has_object_access(self, request, obj) -> bool`
-    (e.g. "a provider signs only their own procedures"); a False answer is a 403.
+    (e.g. "a provider signs only their own procedures"); a False answer is a 403. POST actions that
+    change an existing row (cancel, move, ...) are named in the viewset's `change_actions` and need
+    `change_` instead of the `add_` a POST otherwise needs.
     """
 
     perms_map = {
@@ -136,6 +138,9 @@ class ClinicModelPermissions(permissions.DjangoModelPermissions):
             return False
         if request.method.lower() not in view.http_method_names or not hasattr(view, request.method.lower()):
             return True  # a method the endpoint does not offer: 405 for a signed-in user, not 403
+        if getattr(view, "action", None) in getattr(view, "change_actions", ()):
+            opts = self._queryset(view).model._meta
+            return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
         return super().has_permission(request, view)
 
     def has_object_permission(self, request, view, obj) -> bool:

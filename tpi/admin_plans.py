@@ -177,7 +177,7 @@ class TreatmentPlanAdmin(admin.ModelAdmin):
                 if field not in form.errors:  # a field that failed its own parsing keeps that error
                     form.add_error(field if field in form.fields else None, msgs)
 
-    @admin.action(description="Book the next injection now")
+    @admin.action(description="Book the next injection now", permissions=["change"])
     def book_now(self, request, queryset):
         for plan in queryset:
             occurrence = plan_book_next(plan=plan, by=request.user)
@@ -188,7 +188,7 @@ class TreatmentPlanAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{plan}: {occurrence.reason}", messages.ERROR)
 
-    @admin.action(description="Cancel selected plans")
+    @admin.action(description="Cancel selected plans", permissions=["change"])
     def cancel_plans(self, request, queryset):
         for plan in queryset:
             try:
@@ -219,12 +219,17 @@ class PlanOccurrenceAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
+        return False  # the rows are read-only; the review actions below change them through the services
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Try booking again now")
+    def has_review_permission(self, request) -> bool:
+        """Return True when the user works the review queue (book again, skip)."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.action(description="Try booking again now", permissions=["review"])
     def book_now(self, request, queryset):
         for occurrence in queryset:
             try:
@@ -237,7 +242,7 @@ class PlanOccurrenceAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{occurrence}: {occurrence.reason}", messages.ERROR)
 
-    @admin.action(description="Skip (take off the plan; the front desk handles it)")
+    @admin.action(description="Skip (take off the plan; the front desk handles it)", permissions=["review"])
     def skip(self, request, queryset):
         for occurrence in queryset:
             try:

@@ -11,9 +11,9 @@ class TpiConfig(AppConfig):
             export_sections,  # noqa: F401  (registers tpi's export sections)
             plan_tasks,  # noqa: F401  (registers the plan tasks; autodiscovery only finds tpi.tasks)
         )
-        from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure
+        from tpi.models import Addendum, FollowUp, Injection, MassageNote, PlanOccurrence, Procedure, TreatmentPlan
 
         # Sign and void are updates of `status` (and signed_/voided_ fields): the log shows them.
-        for model in (Procedure, Injection, Addendum, FollowUp):
+        for model in (Procedure, Injection, Addendum, FollowUp, TreatmentPlan, PlanOccurrence):
             audit_writes(model)
         audit_writes(MassageNote, m2m_fields={"sites"})

@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 
 from clinic.audit.export import export_section, model_fields
 from clinic.models import Patient
-from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure
+from tpi.models import Addendum, FollowUp, Injection, MassageNote, PlanOccurrence, Procedure, TreatmentPlan
 
 
 def _procedures(patient: Patient):
@@ -32,3 +32,11 @@ def addenda(patient: Patient) -> list[dict]:
 @export_section("follow_ups")
 def follow_ups(patient: Patient) -> list[dict]:
     return [model_fields(f) for f in FollowUp.objects.filter(procedure__patient=patient).order_by("id")]
+
+
+@export_section("treatment_plans")
+def treatment_plans(patient: Patient) -> list[dict]:
+    """Every recurring injection plan with its planned occurrences."""
+    plans = TreatmentPlan.objects.filter(patient=patient).order_by("id")
+    plans = plans.prefetch_related(Prefetch("occurrences", queryset=PlanOccurrence.objects.order_by("sequence")))
+    return [model_fields(p) | {"occurrences": [model_fields(o) for o in p.occurrences.all()]} for p in plans]

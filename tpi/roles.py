@@ -9,7 +9,16 @@ procedure basics and sites the note needs, not the injections or addenda.
 from clinic.roles import FRONT_DESK, MASSAGE_THERAPIST, PROVIDER
 
 ROLE_PERMISSIONS = {
-    FRONT_DESK: ["tpi.view_followup", "tpi.change_followup"],
+    # Treatment plans: the front desk books and re-books their visits (who, where, when; "book now") and
+    # works the occurrences needing review; providers create plans.
+    FRONT_DESK: [
+        "tpi.view_followup",
+        "tpi.change_followup",
+        "tpi.view_treatmentplan",
+        "tpi.change_treatmentplan",
+        "tpi.view_planoccurrence",
+        "tpi.change_planoccurrence",
+    ],
     PROVIDER: [
         "tpi.view_procedure",
         "tpi.add_procedure",
@@ -23,6 +32,11 @@ ROLE_PERMISSIONS = {
         "tpi.view_followup",
         "tpi.change_followup",
         "tpi.view_triggerpointsite",
+        "tpi.view_treatmentplan",
+        "tpi.add_treatmentplan",
+        "tpi.change_treatmentplan",
+        "tpi.view_planoccurrence",
+        "tpi.change_planoccurrence",
     ],
     MASSAGE_THERAPIST: [
         "tpi.view_procedure",

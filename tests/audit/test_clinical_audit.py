@@ -126,6 +126,7 @@ def test_the_export_holds_every_apps_sections(frozen):
         "massage_notes",
         "addenda",
         "follow_ups",
+        "treatment_plans",
         "appointments",
         "messages",
         "consent_events",
@@ -134,6 +135,7 @@ def test_the_export_holds_every_apps_sections(frozen):
     assert len(sections["procedures"][0]["injections"]) == 1
     assert sections["massage_notes"][0]["sites"] == sorted(s.pk for s in note.sites.all())
     assert sections["appointments"] == []
+    assert sections["treatment_plans"] == []
     assert AccessLog.objects.get().action == AccessLog.Action.EXPORT
 
 

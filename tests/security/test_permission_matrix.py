@@ -37,9 +37,11 @@ from tests.factories import (
     ProviderFactory,
     RoomFactory,
     UserFactory,
+    signed_procedure,
     staff_user,
     working_week,
 )
+from tpi.plans import plan_create
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +111,15 @@ ADMIN = {
     "tpi_procedure_changelist": CHART,
     "tpi_procedure_add": CLINICAL,
     "tpi_procedure_change": CHART,  # the provider's own; the therapist sees the basics
+    "tpi_followup_changelist": (FD, PR, CA),  # kind, due time, pain answer: the review queue
+    "tpi_followup_add": NOBODY,  # made by signing
+    "tpi_followup_change": (FD, PR, CA),
+    "tpi_treatmentplan_changelist": (FD, PR, CA),
+    "tpi_treatmentplan_add": CLINICAL,  # providers prescribe the plan
+    "tpi_treatmentplan_change": (FD, PR, CA),  # the front desk changes who, where and when
+    "tpi_planoccurrence_changelist": (FD, PR, CA),  # the front desk's review queue
+    "tpi_planoccurrence_add": NOBODY,  # made with the plan
+    "tpi_planoccurrence_change": (FD, PR, CA),
     "authtoken_tokenproxy_changelist": (CA,),
     "authtoken_tokenproxy_add": (CA,),
     "axes_accessattempt_changelist": (CA,),
@@ -182,6 +193,14 @@ API = {
     ("get", "/api/massage-notes/{id}/"): CHART,
     ("put", "/api/massage-notes/{id}/"): (MT, CA),
     ("patch", "/api/massage-notes/{id}/"): (MT, CA),
+    ("get", "/api/treatment-plans/"): (FD, PR, CA),
+    ("post", "/api/treatment-plans/"): CLINICAL,
+    ("get", "/api/treatment-plans/{id}/"): (FD, PR, CA),
+    ("patch", "/api/treatment-plans/{id}/"): (FD, PR, CA),
+    ("post", "/api/treatment-plans/{id}/cancel/"): (FD, PR, CA),
+    ("post", "/api/treatment-plans/{id}/book-next/"): (FD, PR, CA),
+    ("get", "/api/plan-occurrences/"): (FD, PR, CA),
+    ("get", "/api/plan-occurrences/{id}/"): (FD, PR, CA),
 }
 # The calendar feed's secret token is its credential (calendar apps cannot sign in): checked apart.
 API_TOKEN_ONLY = {("get", "/api/calendar/providers/{provider_id}/{token}.ics")}
@@ -218,6 +237,17 @@ def world():
             rrule="FREQ=WEEKLY;COUNT=2",
             by=None,
         )
+        signed = signed_procedure(performed_at=timezone.now() - dt.timedelta(hours=2), provider=doctor)
+        plan = plan_create(
+            patient=patient,
+            by=doctor.user,
+            provider=doctor,
+            appointment_type=visit,
+            start_date=(start + dt.timedelta(days=28)).date(),
+            preferred_time=dt.time(10),
+            interval_weeks=4,
+            injections=2,
+        )
         consent_change(patient=patient, channel="sms", granted=False, source="staff", by=users[CA])
         break_glass_open(user=users[CA], patient=patient, reason="audit of the permission matrix")
         feed = calendar_feed_ensure(provider=doctor)
@@ -235,6 +265,9 @@ def world():
         "appointment-type": visit.pk,
         "site": procedure.injections.get().site_id,
         "working-hours": doctor.working_hours.first().pk,
+        "treatment-plan": plan.pk,
+        "plan-occurrence": plan.occurrences.order_by("sequence").first().pk,
+        "follow-up": signed.follow_ups.first().pk,
     }
     return {"users": users, "ids": ids, "feed": feed, "doctor": doctor}
 

@@ -190,3 +190,11 @@ def test_filters_by_unknown_ids_find_nothing(api, plan_clinic):
     assert api.get("/api/plan-occurrences/", {"plan": 999999}).json()["count"] == 0
     assert api.get(URL, {"patient": 999999}).json()["count"] == 0
     assert api.get(URL, {"patient": plan_clinic.patient.pk}).json()["count"] == 1
+
+
+@pytest.mark.parametrize("value", ["1.5", "-1", "0", "1e400", str(2**63)])
+def test_a_filter_id_that_cannot_name_a_row_is_a_400_naming_the_parameter(api, plan_clinic, value):
+    response = api.get("/api/plan-occurrences/", {"plan": value})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["plan"]

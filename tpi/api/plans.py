@@ -7,8 +7,10 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from clinic.api.filters import IdFilter
 from clinic.api.pagination import PagePagination
 from clinic.models import Patient, Provider
+from clinic.roles import ClinicModelPermissions
 from scheduling.models import AppointmentType, Room
 from tpi.models import PlanOccurrence, TreatmentPlan
 from tpi.plans import plan_book_next, plan_cancel, plan_create, plan_update
@@ -79,8 +81,8 @@ class PlanCancelSerializer(serializers.Serializer):
 
 
 class TreatmentPlanFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
-    provider = django_filters.NumberFilter(field_name="provider_id")
+    patient = IdFilter(field_name="patient_id")
+    provider = IdFilter(field_name="provider_id")
 
     class Meta:
         model = TreatmentPlan
@@ -98,6 +100,8 @@ class TreatmentPlanViewSet(
 
     serializer_class = TreatmentPlanSerializer
     pagination_class = PagePagination
+    permission_classes = [ClinicModelPermissions]
+    change_actions = frozenset({"cancel", "book_next"})  # POSTs on an existing plan need change_
     filterset_class = TreatmentPlanFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -140,8 +144,8 @@ class TreatmentPlanViewSet(
 
 class PlanOccurrenceFilter(django_filters.FilterSet):
     # Plain ids: an unknown id finds nothing (200, empty) instead of failing validation.
-    plan = django_filters.NumberFilter(field_name="plan_id")
-    patient = django_filters.NumberFilter(field_name="plan__patient_id")
+    plan = IdFilter(field_name="plan_id")
+    patient = IdFilter(field_name="plan__patient_id")
 
     class Meta:
         model = PlanOccurrence
@@ -154,4 +158,5 @@ class PlanOccurrenceViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = PlanOccurrence.objects.select_related("appointment").order_by("target_date", "id")
     serializer_class = PlanOccurrenceSerializer
     pagination_class = PagePagination
+    permission_classes = [ClinicModelPermissions]
     filterset_class = PlanOccurrenceFilter

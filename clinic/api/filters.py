@@ -1,0 +1,20 @@
+"""Filters shared by every app's API."""
+
+import django_filters
+from django import forms
+
+MAX_ID = 2**63 - 1  # the largest bigint: anything above cannot name a row
+
+
+class IdFilter(django_filters.NumberFilter):
+    """Filter by a row id: a whole number from 1 to the largest id, else a 400 naming the parameter.
+
+    An unknown but well-formed id simply finds nothing.
+    """
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
