@@ -1,12 +1,13 @@
-"""Demo data for tpi: one signed procedure with three injections and a massage note. Idempotent."""
+"""Demo data for tpi: a signed procedure (three injections, a massage note) and a treatment plan. Idempotent."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
 from clinic.models import Patient, Provider
-from tpi.models import Procedure, TriggerPointSite
+from tpi.models import Procedure, TreatmentPlan, TriggerPointSite
+from tpi.plans import plan_book_due, plan_create
 from tpi.procedures import massage_note_create, procedure_create
 from tpi.signing import procedure_sign
 
@@ -17,8 +18,19 @@ def seed() -> None:
     drlee = Provider.objects.select_related("user").get(user__username="drlee")
     pasi = Provider.objects.get(user__username="pasi")
     patient = Patient.objects.get(legal_first_name="Jordan", legal_last_name="Rivera")
-    if Procedure.objects.filter(patient=patient, indication=DEMO_INDICATION).exists():
-        return
+    if not Procedure.objects.filter(patient=patient, indication=DEMO_INDICATION).exists():
+        _signed_procedure(drlee, pasi, patient)
+    if not TreatmentPlan.objects.filter(patient=patient).exists():
+        # Relief may last about a month: three more injections, every four weeks, at 10:00.
+        start = timezone.localdate() + timedelta(days=27)
+        plan = plan_create(
+            patient=patient, by=drlee.user, provider=drlee, start_date=start, preferred_time=time(10),
+            interval_weeks=4, injections=3,
+        )  # fmt: skip
+        plan_book_due(plan=plan)
+
+
+def _signed_procedure(drlee: Provider, pasi: Provider, patient: Patient) -> None:
     site = {s.name: s for s in TriggerPointSite.objects.all()}
     performed_at = timezone.now() - timedelta(days=1)
     lidocaine = {

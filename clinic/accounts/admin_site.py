@@ -9,6 +9,16 @@ from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 class ClinicAdminSite(OTPAdminSite):
     """Ask for a TOTP token at sign-in and refuse unverified sessions when OTP_REQUIRED is on."""
 
+    index_template = "admin/clinic_index.html"  # the stock index plus the front desk's shortcuts
+
+    @property
+    def site_header(self):
+        return settings.CLINIC_NAME
+
+    @property
+    def site_title(self):
+        return settings.CLINIC_NAME
+
     @property
     def login_form(self):
         return OTPAdminAuthenticationForm if settings.OTP_REQUIRED else AdminAuthenticationForm
