@@ -18,7 +18,7 @@ def test_seed_demo_is_idempotent_and_books_this_week(settings):
         call_command("seed_demo", stdout=io.StringIO())
 
     assert counts == (3, 4, 25)
-    assert appointments == 3 * 5 + 3
+    assert appointments == 3 * 5 + 3 + 1  # this week, the series, the treatment plan's first injection
     assert Appointment.objects.count() == appointments
     assert Series.objects.count() == 1
     assert Appointment.objects.filter(start__date="2026-11-30").count() == 5
