@@ -6,6 +6,7 @@ the rule is expanded on naive clinic wall times and each occurrence is then loca
 
 import datetime as dt
 import itertools
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -70,7 +71,12 @@ def series_occurrences(*, dtstart: dt.datetime, rrule: str) -> list[dt.datetime]
         raise ValidationError({"rrule": "Give one RRULE value, e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3."})
     local_start = dtstart.astimezone(clinic_tz()).replace(tzinfo=None)
     try:
-        rule = rrulestr(text, dtstart=local_start)
+        with warnings.catch_warnings():
+            # dateutil only warns about COUNT with UNTIL (RFC 5545 forbids it); refuse it instead.
+            warnings.simplefilter("error", DeprecationWarning)
+            rule = rrulestr(text, dtstart=local_start)
+    except DeprecationWarning as exc:
+        raise ValidationError({"rrule": "Give COUNT or UNTIL, not both (RFC 5545)."}) from exc
     except (ValueError, TypeError) as exc:
         raise ValidationError({"rrule": f"Not a valid RRULE: {exc}"}) from exc
     if not isinstance(rule, RRule) or (rule._count is None and rule._until is None):
