@@ -21,7 +21,7 @@ from django.utils import timezone
 from clinic.exceptions import StateConflict
 from clinic.messaging.consent import patient_channels, skip_reason
 from clinic.messaging.models import Message
-from clinic.messaging.outbox import NotRetryable, message_queue, message_retry
+from clinic.messaging.outbox import NotRetryable, message_queue, message_retry, messages_withdraw
 from clinic.models import Patient
 from tpi.models import FollowUp, Procedure
 from tpi.plans import patient_has_active_plan
@@ -217,20 +217,42 @@ def followups_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def followup_cancel(*, follow_up: FollowUp, by: Any, reason: str) -> FollowUp:
-    """Cancel a follow-up that is not sent yet (staff), with a reason."""
+    """Cancel a follow-up (staff) with a reason: one still scheduled, or one whose messages all still wait in
+    the outbox (they are withdrawn). One already handed to the SMS or email provider cannot be cancelled."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Give the reason for cancelling."})
-    now = timezone.now()
     who = getattr(by, "get_username", lambda: "")()
     text = f"cancelled by {who}: {reason}" if who else f"cancelled: {reason}"
     with transaction.atomic():
-        if not _move(follow_up, from_statuses=[S.SCHEDULED], to=S.CANCELLED, reason=text, now=now):
-            current = FollowUp.objects.get(pk=follow_up.pk).status
+        locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+        if not _withdraw(locked, reason=text, by=by):
             raise FollowUpStateConflict(
-                f"Only scheduled follow-ups can be cancelled (this one is {current}).", code=f"followup_{current}"
+                f"Only follow-ups not yet sent to the patient can be cancelled (this one is {locked.status}).",
+                code=f"followup_{locked.status}",
             )
+        follow_up.status, follow_up.status_reason = locked.status, locked.status_reason
     return follow_up
+
+
+def followups_cancel_for_void(*, procedure: Procedure, by: Any) -> int:
+    """Cancel the procedure's follow-ups that have not reached the patient (called by procedure_void)."""
+    cancelled = 0
+    for follow_up in procedure.follow_ups.select_for_update().filter(status__in=[S.SCHEDULED, S.SENT]):
+        cancelled += _withdraw(follow_up, reason="procedure voided", by=by)
+    return cancelled
+
+
+def _withdraw(follow_up: FollowUp, *, reason: str, by: Any) -> bool:
+    """Cancel a locked follow-up that is scheduled, or sent with every message still queued; False otherwise."""
+    if follow_up.status == S.SENT:
+        statuses = set(Message.objects.filter(source_key=follow_up.source_key).values_list("status", flat=True))
+        if statuses != {M.QUEUED}:
+            return False  # something already left the outbox: the patient may have it
+        messages_withdraw(source_key=follow_up.source_key, reason=reason, by=by)
+    elif follow_up.status != S.SCHEDULED:
+        return False
+    return _move(follow_up, from_statuses=[follow_up.status], to=S.CANCELLED, reason=reason, now=timezone.now())
 
 
 def followup_retry(*, follow_up: FollowUp, by: Any) -> int:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tpi.access import procedure_may_change
 from tpi.exceptions import ProcedureActionNotAllowed, ProcedureStateConflict
+from tpi.followups import followups_cancel_for_void
 from tpi.models import Addendum, FollowUp, Procedure
 
 
@@ -87,7 +88,7 @@ def addendum_add(*, procedure: Procedure, author: Any, text: str) -> Addendum:
 
 @transaction.atomic
 def procedure_void(*, procedure: Procedure, by: Any, reason: str) -> Procedure:
-    """Void a draft or signed procedure with a reason; cancel its follow-ups that were not sent yet."""
+    """Void a draft or signed procedure with a reason; cancel its follow-ups that have not reached the patient."""
     locked = _lock(procedure)
     procedure_check_permission(procedure=locked, user=by, action="void")
     if locked.status == Procedure.Status.VOIDED:
@@ -100,7 +101,5 @@ def procedure_void(*, procedure: Procedure, by: Any, reason: str) -> Procedure:
     locked.voided_by = by
     locked.void_reason = reason
     locked.save(update_fields=["status", "voided_at", "voided_by", "void_reason", "updated_at"])
-    locked.follow_ups.filter(status=FollowUp.Status.SCHEDULED).update(
-        status=FollowUp.Status.CANCELLED, status_reason="procedure voided", updated_at=locked.voided_at
-    )
+    followups_cancel_for_void(procedure=locked, by=by)
     return locked

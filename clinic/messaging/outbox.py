@@ -394,6 +394,27 @@ def message_retry(*, message: Message, by=None) -> Message:
     return message
 
 
+def messages_withdraw(*, source_key: str, reason: str, by=None) -> tuple[int, int]:
+    """Withdraw the messages of SOURCE_KEY that are still waiting in the outbox (queued: not handed to the
+    provider yet, e.g. waiting for the send window); they end `skipped` with REASON.
+
+    Return (withdrawn, already out): messages being sent or sent cannot be called back.
+    """
+    now = timezone.now()
+    who = f" by {by}" if by else ""
+    withdrawn = out = 0
+    for pk, status in Message.objects.filter(source_key=source_key).values_list("pk", "status"):
+        if status in (S.SKIPPED, S.FAILED):
+            continue
+        if status == S.QUEUED and _transition(
+            pk, from_statuses=[S.QUEUED], to=S.SKIPPED, at=now, detail=f"withdrawn{who}: {reason}", reason=reason
+        ):
+            withdrawn += 1
+        else:
+            out += 1  # sending, sent, delivered, unknown - or a worker claimed it this instant
+    return withdrawn, out
+
+
 def message_mark_sent(*, message: Message, by=None) -> Message:
     """Record that staff confirmed an unknown message did reach the provider."""
     now = timezone.now()

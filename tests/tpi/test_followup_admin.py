@@ -137,7 +137,9 @@ def test_cancel_asks_for_a_reason_then_cancels_scheduled_ones_only(staff, sms_ou
 
     page = done.content.decode()
     assert "Cancelled: 1." in page
-    assert f"Follow-up {sent.pk}: Only scheduled follow-ups can be cancelled (this one is sent)." in page
+    assert (
+        f"Follow-up {sent.pk}: Only follow-ups not yet sent to the patient can be cancelled (this one is sent)." in page
+    )
     scheduled.refresh_from_db()
     assert (scheduled.status, scheduled.status_reason) == ("cancelled", "cancelled by boss: patient moved away")
     assert FollowUp.objects.get(pk=sent.pk).status == "sent"

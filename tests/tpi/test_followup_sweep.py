@@ -9,10 +9,10 @@ from django.conf import settings as django_settings
 from clinic.messaging.backends import SmsSendError, locmem
 from clinic.messaging.consent import consent_change
 from clinic.messaging.models import Message
-from clinic.messaging.outbox import message_deliver
+from clinic.messaging.outbox import message_deliver, messages_sweep
 from clinic.models import Patient
 from tests.factories import AppointmentTypeFactory, PatientFactory, signed_procedure
-from tpi.followups import followup_retry, followups_claim_due, followups_sweep
+from tpi.followups import followup_cancel, followup_retry, followups_claim_due, followups_sweep
 from tpi.models import FollowUp, Procedure
 from tpi.plans import plan_create
 from tpi.signing import procedure_void
@@ -347,3 +347,60 @@ def test_the_reassessment_offers_the_next_injection_only_with_an_active_plan(
     message = Message.objects.get(source_key=f"followup:{reassessment(procedure).pk}:reassessment", channel="sms")
     assert ("Reply BOOK for your next visit." in message.body) is with_plan
     assert [m.body for m in sms_outbox] == [message.body]
+
+
+# 03:00 in New York: the check-in is due inside quiet hours, so its SMS waits in the outbox until 09:00.
+NIGHT = dt.datetime(2026, 3, 12, 7, 0, tzinfo=dt.UTC)
+
+
+def queued_overnight(capture) -> Procedure:
+    procedure = signed(NIGHT - CHECK_IN, time_zone="America/New_York")
+    sweep(NIGHT, capture)
+    assert check_in(procedure).status == "sent"
+    assert Message.objects.get(source_key=check_in(procedure).source_key, channel="sms").status == "queued"
+    return procedure
+
+
+def deliver_at_nine(capture) -> None:
+    with time_machine.travel(NIGHT + dt.timedelta(hours=6, minutes=1), tick=False), capture(execute=True):
+        messages_sweep()
+
+
+def test_voiding_withdraws_a_check_in_still_waiting_for_the_send_window(sms_outbox, django_capture_on_commit_callbacks):
+    procedure = queued_overnight(django_capture_on_commit_callbacks)
+
+    with time_machine.travel(NIGHT + dt.timedelta(hours=1), tick=False):
+        procedure_void(procedure=procedure, by=procedure.provider.user, reason="Documented on the wrong patient")
+    deliver_at_nine(django_capture_on_commit_callbacks)
+
+    assert sms_outbox == []
+    follow_up = check_in(procedure)
+    assert (follow_up.status, follow_up.status_reason) == ("cancelled", "procedure voided")
+    assert set(Message.objects.filter(source_key=follow_up.source_key).values_list("status", "reason")) == {
+        ("skipped", "procedure voided")
+    }
+
+
+def test_voiding_after_the_check_in_went_out_keeps_it_sent(sms_outbox, django_capture_on_commit_callbacks):
+    procedure = queued_overnight(django_capture_on_commit_callbacks)
+    deliver_at_nine(django_capture_on_commit_callbacks)
+
+    procedure_void(procedure=procedure, by=procedure.provider.user, reason="Documented on the wrong patient")
+
+    assert len(sms_outbox) == 1
+    assert check_in(procedure).status == "sent"
+    assert reassessment(procedure).status == "cancelled"
+
+
+def test_staff_cancel_withdraws_the_waiting_messages(sms_outbox, django_capture_on_commit_callbacks):
+    procedure = queued_overnight(django_capture_on_commit_callbacks)
+    staff = procedure.provider.user
+
+    followup_cancel(follow_up=check_in(procedure), by=staff, reason="patient called, doing well")
+    deliver_at_nine(django_capture_on_commit_callbacks)
+
+    assert sms_outbox == []
+    assert check_in(procedure).status_reason == f"cancelled by {staff.username}: patient called, doing well"
+    assert set(Message.objects.filter(source_key=check_in(procedure).source_key).values_list("status", flat=True)) == {
+        "skipped"
+    }
