@@ -7,12 +7,13 @@ holds every permission.
 """
 
 import logging
-from importlib import import_module
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from rest_framework import authentication, permissions
+
+from clinic.app_modules import app_modules
 
 logger = logging.getLogger(__name__)
 
@@ -55,17 +56,10 @@ def is_clinic_admin(user) -> bool:
 def role_permissions_collect() -> dict[str, set[str]]:
     """Return {role: {"app_label.codename", ...}} gathered from every installed app's `roles` module."""
     collected: dict[str, set[str]] = {role: set() for role in ROLES}
-    for app_config in apps.get_app_configs():
-        module_name = f"{app_config.name}.roles"
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
+    for module in app_modules("roles"):
         for role, perms in getattr(module, "ROLE_PERMISSIONS", {}).items():
             if role not in collected:
-                raise ValueError(f"{module_name} names unknown role {role!r}; roles are {ROLES}")
+                raise ValueError(f"{module.__name__} names unknown role {role!r}; roles are {ROLES}")
             collected[role].update(perms)
     return collected
 
