@@ -71,18 +71,7 @@ class DraftOnlyInline(NoDeleteMixin):
 class InjectionInline(DraftOnlyInline, admin.TabularInline):
     model = Injection
     autocomplete_fields = ["site"]
-    fields = [
-        "site",
-        "laterality",
-        "dry_needling",
-        "anaesthetic_agent",
-        "anaesthetic_concentration_percent",
-        "anaesthetic_volume_ml",
-        "steroid_agent",
-        "steroid_dose_mg",
-        "needle_gauge",
-        "lot_number",
-    ]
+    fields = INJECTION_FIELDS
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("site")

@@ -15,43 +15,40 @@ from django.utils import timezone
 from tpi.exceptions import ProcedureStateConflict
 from tpi.models import Injection, MassageNote, Procedure, TriggerPointSite
 
-# Fields callers may set; status, signature and void fields change only through tpi/signing.py.
-PROCEDURE_FIELDS = frozenset(
-    {
-        "patient",
-        "provider",
-        "appointment",
-        "performed_at",
-        "indication",
-        "indication_icd10",
-        "pain_before",
-        "pain_after",
-        "consent_obtained",
-        "consent_obtained_by",
-        "consent_obtained_at",
-        "guidance",
-        "complications",
-    }
+# Fields callers may set, in the order the admin and the API show them; status, signature and void
+# fields change only through tpi/signing.py.
+PROCEDURE_FIELDS = (
+    "patient",
+    "provider",
+    "appointment",
+    "performed_at",
+    "indication",
+    "indication_icd10",
+    "pain_before",
+    "pain_after",
+    "consent_obtained",
+    "consent_obtained_by",
+    "consent_obtained_at",
+    "guidance",
+    "complications",
 )
-INJECTION_FIELDS = frozenset(
-    {
-        "site",
-        "laterality",
-        "dry_needling",
-        "anaesthetic_agent",
-        "anaesthetic_concentration_percent",
-        "anaesthetic_volume_ml",
-        "steroid_agent",
-        "steroid_dose_mg",
-        "needle_gauge",
-        "lot_number",
-    }
+INJECTION_FIELDS = (
+    "site",
+    "laterality",
+    "dry_needling",
+    "anaesthetic_agent",
+    "anaesthetic_concentration_percent",
+    "anaesthetic_volume_ml",
+    "steroid_agent",
+    "steroid_dose_mg",
+    "needle_gauge",
+    "lot_number",
 )
-MASSAGE_FIELDS = frozenset({"therapist", "performed_at", "duration_minutes", "technique", "tolerance", "notes"})
+MASSAGE_FIELDS = ("therapist", "performed_at", "duration_minutes", "technique", "tolerance", "notes")
 
 
-def _refuse_unknown(fields: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    unknown = sorted(set(fields) - allowed)
+def _refuse_unknown(fields: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be set here."))
 

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
 from tpi.outcomes import procedure_pain_timeline
+from tpi.procedures import INJECTION_FIELDS, PROCEDURE_FIELDS
 
 
 class TriggerPointSiteSerializer(serializers.ModelSerializer):
@@ -17,20 +18,7 @@ class InjectionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Injection
-        fields = [
-            "id",
-            "site",
-            "site_name",
-            "laterality",
-            "dry_needling",
-            "anaesthetic_agent",
-            "anaesthetic_concentration_percent",
-            "anaesthetic_volume_ml",
-            "steroid_agent",
-            "steroid_dose_mg",
-            "needle_gauge",
-            "lot_number",
-        ]
+        fields = ["id", "site_name", *INJECTION_FIELDS]
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
@@ -96,19 +84,7 @@ class ProcedureSerializer(serializers.ModelSerializer):
         model = Procedure
         fields = [
             "id",
-            "patient",
-            "provider",
-            "appointment",
-            "performed_at",
-            "indication",
-            "indication_icd10",
-            "pain_before",
-            "pain_after",
-            "consent_obtained",
-            "consent_obtained_by",
-            "consent_obtained_at",
-            "guidance",
-            "complications",
+            *PROCEDURE_FIELDS,
             "injections",
             "cpt_code",
             "status",
