@@ -1,4 +1,4 @@
-"""Demo scheduling: rooms, visit types, working hours, a front-desk group, this week's appointments. Idempotent."""
+"""Demo scheduling: rooms, visit types, working hours, this week's appointments. Idempotent."""
 
 import contextlib
 import datetime as dt
