@@ -19,9 +19,8 @@ def settings_variables(source: str) -> set[str]:
         if not isinstance(node, ast.Call) or not node.args:
             continue
         func = node.func
-        reads = (
-            (isinstance(func, ast.Name) and func.id in READERS | {"env"})
-            or (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "env")
+        reads = (isinstance(func, ast.Name) and func.id in READERS | {"env"}) or (
+            isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "env"
         )
         if reads and isinstance(func, ast.Attribute) and func.attr == "read_env":
             continue  # env.read_env(path) loads the .env file; it reads no variable
