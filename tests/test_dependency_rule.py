@@ -66,9 +66,10 @@ def python_violations(source: str, *, module: str, is_package: bool, above: tupl
     allowed = installed_apps_strings(tree) if module == "clinic.settings" else set()
     pattern = forbidden_pattern(above)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in allowed:
-            if pattern.search(node.value):
-                problems.append(f"line {node.lineno}: names {pattern.search(node.value).group(0)!r} in a string")
+        is_string = isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in allowed
+        match = pattern.search(node.value) if is_string else None
+        if match:
+            problems.append(f"line {node.lineno}: names {match.group(0)!r} in a string")
     return sorted(problems, key=lambda problem: int(problem.split(":")[0].removeprefix("line ")))
 
 
