@@ -2,7 +2,12 @@
 
 With no environment at all the clinic runs in development mode on the embedded default: SQLite,
 Celery over kombu's filesystem transport, console SMS and email. Production sets DEBUG=false and
-must then provide SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and CELERY_BROKER_URL; see .env.example.
+must then provide SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and CELERY_BROKER_URL; see .env.example,
+which lists every environment variable read here, in the same order, with its default.
+
+Grouped by topic; each setting is assigned once. An app's tunables carry the app's prefix
+(SCHEDULING_, TPI_); nothing here names an app's modules except INSTALLED_APPS: beat entries,
+reply handlers, URLs, admin shortcuts and schema names are registered by the apps themselves.
 """
 
 from datetime import timedelta
@@ -32,6 +37,16 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use true or false)")
 
 
+def env_amounts(name: str, default: dict[str, float]) -> dict[str, float]:
+    """Return DEFAULT updated by NAME ("agent=number,agent=number"); refuse anything not a number."""
+    raw = env.dict(name, default={})  # (django-environ's value cast keeps only the first pair)
+    try:
+        return {**default, **{str(key).strip(): float(value) for key, value in raw.items()}}
+    except (TypeError, ValueError) as exc:
+        raise ImproperlyConfigured(f"{name} must look like agent=number,agent=number") from exc
+
+
+# --- Core and security ------------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", True)
 TESTING = env_bool("TESTING", False)
 
@@ -62,17 +77,30 @@ INSTALLED_APPS = [
     "clinic.messaging",
     "scheduling",
     "tpi",
+    "rest_framework.authtoken",
+    "axes",
+    "auditlog",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "clinic.accounts",
+    "clinic.audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Oversized bodies are refused before any view runs; no request body is ever logged.
+    "clinic.security.middleware.RequestSizeLimitMiddleware",
+    "clinic.security.middleware.RequestLogMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # must stay last
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -82,7 +110,7 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
+        "APP_DIRS": True,  # each app's own templates/, e.g. the messages it sends
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
@@ -93,31 +121,59 @@ TEMPLATES = [
     },
 ]
 
-# --- Database -------------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
-if not IS_POSTGRES:
-    # Web, worker and beat share one SQLite file: WAL lets readers run beside the writer, IMMEDIATE
-    # transactions take the write lock up front so two writers queue instead of deadlocking.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-    # A file (not :memory:) so that a real worker process can see the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
-elif not DEBUG:
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Production hardening: cookies, HTTPS and headers.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=int(timedelta(days=365).total_seconds()))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
+# Payload limits: DRF parses JSON from the stream, so clinic.security enforces this for every request.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+
+# Proxies in front of the web processes that append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Throttling needs a cache shared by every web process in production (e.g. redis://.../2).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# --- Database ---------------------------------------------------------------------------------
+_DATABASE = env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+IS_POSTGRES = _DATABASE["ENGINE"].endswith("postgresql")
+if IS_POSTGRES:
+    _DATABASE_EXTRA = {"CONN_HEALTH_CHECKS": True} if not DEBUG else {}
+else:
+    _DATABASE_EXTRA = {
+        # Web, worker and beat share one SQLite file: WAL lets readers run beside the writer, IMMEDIATE
+        # transactions take the write lock up front so two writers queue instead of deadlocking.
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+        # A file (not :memory:) so that a real worker process can see the test database.
+        "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
+    }
+DATABASES = {
+    "default": {
+        **_DATABASE,
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=0),
+        **_DATABASE_EXTRA,
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Locale and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -138,23 +194,88 @@ STORAGES = {
     },
 }
 
+# --- Authentication and sessions ----------------------------------------------------------------
+# Axes first: it refuses locked-out logins before the model backend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "clinic.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:  # a fast hasher: the real one costs about a second per test user
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Sessions end after SESSION_IDLE_MINUTES without a request, and when the browser closes.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=15) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+AXES_CLIENT_IP_CALLABLE = "clinic.security.client_ip.client_ip"
+
+# Two-factor sign-in (TOTP) for staff: on by default in production, off in development and tests.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", not DEBUG and not TESTING)
+
+# Break-glass: how long an emergency grant to one chart lasts.
+BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
+
+# Audit of writes (django-auditlog): the actor comes from clinic.audit.middleware.
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+
 # --- Clinic -----------------------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Riverside Pain Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="+15555550100")
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DB_FORMAT = "E164"
+OTP_TOTP_ISSUER = CLINIC_NAME
 
-# --- Email and SMS --------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{CLINIC_NAME} <no-reply@clinic.example>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
-SMS_BACKEND = env.str("SMS_BACKEND", default="clinic.messaging.backends.console.SmsBackend")
-SMS_FROM_NUMBER = env.str("SMS_FROM_NUMBER", default="+15555550199")
-TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
-TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
-# Only for tests and local stubs: where the Twilio SDK sends its HTTP requests.
-TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+# --- REST API ---------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    # Views that keep the default permissions still need two-factor sign-in for sessions.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "clinic.roles.OTPSatisfied"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    # The schema documents the shared error answers (clinic/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "clinic.api.schema.ClinicAutoSchema",
+    "EXCEPTION_HANDLER": "clinic.api.exceptions.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="30/minute"),
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        # Signed webhooks are anonymous to DRF and have their own rate per client address, checked
+        # after the signature: a busy SMS provider sends far more callbacks than the anonymous rate.
+        "webhook": env.str("WEBHOOK_THROTTLE", default="1200/minute"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "TPI clinic API",
+    "DESCRIPTION": "Patients, trigger point injection procedures, scheduling and follow-ups.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The schema and the API docs are behind sign-in like the rest of /api/.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated", "clinic.roles.OTPSatisfied"],
+    # SMS and email consent share one choice set: one enum name. Apps add theirs (clinic.api.enum_names).
+    "ENUM_NAME_OVERRIDES": {"ConsentMethodEnum": "clinic.models.patients.Patient.ConsentMethod"},
+}
 
 # --- Celery -----------------------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport, no server needed; the web, the worker and beat
@@ -166,17 +287,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 # Redis redelivers an unacknowledged task after the visibility timeout; it must exceed every
 # task's run time, or a slow task would run twice (checked by clinic.checks).
 CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600)
-if BROKER_IS_FILESYSTEM:
-    _broker_dir = VAR_DIR / "broker"
-    _broker_dir.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "control_folder": str(_broker_dir / "control"),
+_BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {
+        "data_folder_in": str(_BROKER_DIR),
+        "data_folder_out": str(_BROKER_DIR),
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+    if BROKER_IS_FILESYSTEM
+    else {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+)
+if BROKER_IS_FILESYSTEM:
+    _BROKER_DIR.mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = env.int("CELERY_BROKER_CONNECTION_TIMEOUT", default=4)
 CELERY_TASK_ACKS_LATE = True
@@ -192,14 +315,28 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Beat's entries are registered by the app that owns each task (clinic.beat); due times of
+# follow-ups and messages live in the database, beat only wakes the sweeps up.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Periodic jobs. Due times of follow-ups live in the database; beat only wakes the sweeps up.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
-# --- Messaging (clinic.messaging) -----------------------------------------------------------
+# --- Email, SMS and messaging (clinic.messaging) ------------------------------------------------
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)  # EMAIL_BACKEND, EMAIL_HOST, ... (django-environ's documented form)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{CLINIC_NAME} <no-reply@clinic.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SMS_BACKEND = env.str("SMS_BACKEND", default="clinic.messaging.backends.console.SmsBackend")
+SMS_FROM_NUMBER = env.str("SMS_FROM_NUMBER", default="+15555550199")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# Only for tests and local stubs: where the Twilio SDK sends its HTTP requests.
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+TWILIO_HTTP_TIMEOUT_SECONDS = env.float("TWILIO_HTTP_TIMEOUT_SECONDS", default=30.0)
+# The public URL Twilio signs (behind a proxy the request's own URL differs), e.g. https://clinic.example
+TWILIO_WEBHOOK_BASE_URL = env.str("TWILIO_WEBHOOK_BASE_URL", default="")
 # Automated messages go out only inside this window, in the patient's own time zone.
-MESSAGING_QUIET_HOURS_END = env.str("MESSAGING_QUIET_HOURS_END", default="20:00")  # window closes
 MESSAGING_QUIET_HOURS_START = env.str("MESSAGING_QUIET_HOURS_START", default="09:00")  # window opens
+MESSAGING_QUIET_HOURS_END = env.str("MESSAGING_QUIET_HOURS_END", default="20:00")  # window closes
 MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=5)
 MESSAGING_RETRY_BASE_SECONDS = env.int("MESSAGING_RETRY_BASE_SECONDS", default=60)  # doubles each attempt
 MESSAGING_RETRY_MAX_SECONDS = env.int("MESSAGING_RETRY_MAX_SECONDS", default=3600)
@@ -207,147 +344,38 @@ MESSAGING_RETRY_MAX_SECONDS = env.int("MESSAGING_RETRY_MAX_SECONDS", default=360
 MESSAGING_SENDING_TIMEOUT_SECONDS = env.int("MESSAGING_SENDING_TIMEOUT_SECONDS", default=300)
 MESSAGING_SWEEP_SECONDS = env.int("MESSAGING_SWEEP_SECONDS", default=60)
 MESSAGING_SWEEP_BATCH = env.int("MESSAGING_SWEEP_BATCH", default=200)
-# Dotted paths of callables handle(inbound) -> bool, asked in order for replies that are no keyword.
-MESSAGING_REPLY_HANDLERS = env.list("MESSAGING_REPLY_HANDLERS", default=[])
-# Words (besides the built-in diagnosis / medication / site list) no message may contain.
+# Words (besides those the apps register, clinic.messaging.content) no message may contain.
 MESSAGING_PHI_EXTRA_WORDS = env.list("MESSAGING_PHI_EXTRA_WORDS", default=[])
-SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
-TWILIO_HTTP_TIMEOUT_SECONDS = env.float("TWILIO_HTTP_TIMEOUT_SECONDS", default=30.0)
-# The public URL Twilio signs (behind a proxy the request's own URL differs), e.g. https://clinic.example
-TWILIO_WEBHOOK_BASE_URL = env.str("TWILIO_WEBHOOK_BASE_URL", default="")
-CELERY_BEAT_SCHEDULE["messaging-sweep"] = {"task": "messaging.messages_sweep", "schedule": MESSAGING_SWEEP_SECONDS}
-
-# --- REST API ---------------------------------------------------------------------------------
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "clinic.api.exceptions.exception_handler",
-    "TEST_REQUEST_DEFAULT_FORMAT": "json",
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "TPI clinic API",
-    "DESCRIPTION": "Patients, trigger point injection procedures, scheduling and follow-ups.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "COMPONENT_SPLIT_REQUEST": True,
-}
 
 # --- Logging ----------------------------------------------------------------------------------
+# No PHI in logs: every handler scrubs emails, phone numbers and PHI-bearing fields (defence in
+# depth; code never logs them). SQL is never logged at DEBUG (parameters hold patient data).
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"scrub_phi": {"()": "clinic.security.logging.PHIScrubFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub_phi"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "clinic.requests": {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")},
+    },
 }
 
-# --- Production hardening (DEBUG off) -------------------------------------------------------
-SESSION_COOKIE_HTTPONLY = True
-SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "DENY"
-SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=int(timedelta(days=365).total_seconds()))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# --- Scheduling (scheduling/) -------------------------------------------------------------------
+# Slot finder grid, how many alternatives a series preview offers per problem occurrence, the
+# longest series one commit may book, and the window a provider's iCalendar feed covers. Clinic
+# admins (clinic.roles.is_clinic_admin) may book outside working hours.
+SCHEDULING_SLOT_STEP_MINUTES = env.int("SCHEDULING_SLOT_STEP_MINUTES", default=15)
+SCHEDULING_SERIES_ALTERNATIVES = env.int("SCHEDULING_SERIES_ALTERNATIVES", default=3)
+SCHEDULING_SERIES_MAX_OCCURRENCES = env.int("SCHEDULING_SERIES_MAX_OCCURRENCES", default=52)
+SCHEDULING_SERIES_ALTERNATIVE_DAYS = env.int("SCHEDULING_SERIES_ALTERNATIVE_DAYS", default=3)
+SCHEDULING_FEED_PAST_DAYS = env.int("SCHEDULING_FEED_PAST_DAYS", default=30)
+SCHEDULING_FEED_FUTURE_DAYS = env.int("SCHEDULING_FEED_FUTURE_DAYS", default=180)
 
-# --- Security, privacy and audit (issue 6) ----------------------------------------------------
-INSTALLED_APPS += [
-    "rest_framework.authtoken",
-    "axes",
-    "auditlog",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
-    "clinic.accounts",
-    "clinic.audit",
-]
-# Oversized bodies are refused before any view runs; no request body is ever logged.
-MIDDLEWARE.insert(1, "clinic.security.middleware.RequestSizeLimitMiddleware")
-MIDDLEWARE.insert(2, "clinic.security.middleware.RequestLogMiddleware")
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "django_otp.middleware.OTPMiddleware",
-)
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "clinic.audit.middleware.AuditActorMiddleware"
-)
-MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # must stay last
-
-# Axes first: it refuses locked-out logins before the model backend checks the password.
-AUTHENTICATION_BACKENDS = [
-    "clinic.accounts.backends.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-AXES_ENABLED = env_bool("AXES_ENABLED", True)
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
-
-# Proxies in front of the web processes that append to X-Forwarded-For (0: use REMOTE_ADDR).
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "clinic.security.client_ip.client_ip"
-
-# Sessions end after SESSION_IDLE_MINUTES without a request, and when the browser closes.
-SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=15) * 60
-SESSION_SAVE_EVERY_REQUEST = True
-SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-
-# Two-factor sign-in (TOTP) for staff: on by default in production, off in development and tests.
-OTP_REQUIRED = env_bool("OTP_REQUIRED", not DEBUG and not TESTING)
-OTP_TOTP_ISSUER = CLINIC_NAME
-
-# Throttling needs a cache shared by every web process in production (e.g. redis://.../2).
-# Signed webhooks are anonymous to DRF: give them their own throttle_classes, not the anon rate.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
-    "rest_framework.throttling.AnonRateThrottle",
-    "rest_framework.throttling.UserRateThrottle",
-]
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
-    "anon": env.str("API_THROTTLE_ANON", default="30/minute"),
-    "user": env.str("API_THROTTLE_USER", default="600/minute"),
-}
-
-# Break-glass: how long an emergency grant to one chart lasts.
-BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
-
-# Payload limits: DRF parses JSON from the stream, so clinic.security enforces this for every request.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
-DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
-CSRF_COOKIE_HTTPONLY = True
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-
-# Audit of writes (django-auditlog): the actor comes from clinic.audit.middleware.
-AUDITLOG_DISABLE_REMOTE_ADDR = False
-
-# No PHI in logs: every handler scrubs emails, phone numbers and PHI-bearing fields (defence in
-# depth; code never logs them). SQL is never logged at DEBUG (parameters hold patient data).
-LOGGING["filters"] = {"scrub_phi": {"()": "clinic.security.logging.PHIScrubFilter"}}
-for _handler in LOGGING["handlers"].values():
-    _handler.setdefault("filters", []).append("scrub_phi")
-LOGGING["loggers"]["clinic.requests"] = {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")}
-
-# The schema and the API docs are behind sign-in like the rest of /api/.
-SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated", "clinic.roles.OTPSatisfied"]
-# Views that keep the default permissions still need two-factor sign-in for sessions.
-REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("clinic.roles.OTPSatisfied")
-# --- TPI: procedures, warnings and follow-ups (issue 3) ----------------------------------------
+# --- TPI (tpi/): procedures, warnings, follow-ups, treatment plans -------------------------------
 # Follow-up due times after `performed_at`: the 72-hour check-in (relief usually starts 24-72 h
 # after the injection) and the reassessment "one month" later, taken as 30 days (docs/decisions.md).
 TPI_CHECKIN_AFTER = timedelta(hours=env.int("TPI_CHECKIN_AFTER_HOURS", default=72))
@@ -359,17 +387,6 @@ TPI_STEROID_WINDOW_DAYS = env.int("TPI_STEROID_WINDOW_DAYS", default=90)
 TPI_STEROID_CUMULATIVE_MAX_MG = env.float("TPI_STEROID_CUMULATIVE_MAX_MG", default=80.0)
 # Per-injection sanity limits per agent (values must be positive and at most these); format
 # "agent=value,agent=value". They catch typing errors; they are not dosing guidance.
-
-
-def env_amounts(name: str, default: dict[str, float]) -> dict[str, float]:
-    """Return DEFAULT updated by NAME ("agent=number,agent=number"); refuse anything not a number."""
-    raw = env.dict(name, default={})  # (django-environ's value cast keeps only the first pair)
-    try:
-        return {**default, **{str(key).strip(): float(value) for key, value in raw.items()}}
-    except (TypeError, ValueError) as exc:
-        raise ImproperlyConfigured(f"{name} must look like agent=number,agent=number") from exc
-
-
 TPI_ANAESTHETIC_MAX_VOLUME_ML = env_amounts(
     "TPI_ANAESTHETIC_MAX_VOLUME_ML",
     default={"lidocaine": 10.0, "bupivacaine": 10.0, "ropivacaine": 10.0, "procaine": 10.0},
@@ -382,64 +399,22 @@ TPI_STEROID_MAX_DOSE_MG = env_amounts(
     "TPI_STEROID_MAX_DOSE_MG",
     default={"triamcinolone": 40.0, "methylprednisolone": 80.0, "dexamethasone": 8.0, "betamethasone": 12.0},
 )
-# SMS and email consent share one choice set: one enum name in the OpenAPI schema.
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ConsentMethodEnum": "clinic.models.patients.Patient.ConsentMethod"}
-
-# --- Tests: a fast password hasher (the real one costs about a second per test user) --------------
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# --- Scheduling (scheduling/) ---------------------------------------------------------------
-# Slot finder grid, how many alternatives a series preview offers per problem occurrence, the
-# longest series one commit may book, and the window a provider's iCalendar feed covers. Clinic
-# admins (clinic.roles.is_clinic_admin) may book outside working hours.
-SCHEDULING_SLOT_STEP_MINUTES = env.int("SCHEDULING_SLOT_STEP_MINUTES", default=15)
-SCHEDULING_SERIES_ALTERNATIVES = env.int("SCHEDULING_SERIES_ALTERNATIVES", default=3)
-SCHEDULING_SERIES_MAX_OCCURRENCES = env.int("SCHEDULING_SERIES_MAX_OCCURRENCES", default=52)
-SCHEDULING_SERIES_ALTERNATIVE_DAYS = env.int("SCHEDULING_SERIES_ALTERNATIVE_DAYS", default=3)
-SCHEDULING_FEED_PAST_DAYS = env.int("SCHEDULING_FEED_PAST_DAYS", default=30)
-SCHEDULING_FEED_FUTURE_DAYS = env.int("SCHEDULING_FEED_FUTURE_DAYS", default=180)
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "AppointmentStatusEnum": "scheduling.models.Appointment.Status",
-        "OccurrenceStatusEnum": ["free", "conflict", "outside_hours"],
-    }
-)
-# --- TPI follow-ups: the sweep that turns due FollowUps into messages, and replies (issue 5) -----
-# Beat wakes the sweep every FOLLOWUP_SWEEP_SECONDS; due times live in the database, never in Celery.
-FOLLOWUP_SWEEP_SECONDS = env.int("FOLLOWUP_SWEEP_SECONDS", default=60)
-FOLLOWUP_SWEEP_BATCH = env.int("FOLLOWUP_SWEEP_BATCH", default=200)
+# The follow-up sweep: beat wakes it every TPI_FOLLOWUP_SWEEP_SECONDS; due times live in the database.
+TPI_FOLLOWUP_SWEEP_SECONDS = env.int("TPI_FOLLOWUP_SWEEP_SECONDS", default=60)
+TPI_FOLLOWUP_SWEEP_BATCH = env.int("TPI_FOLLOWUP_SWEEP_BATCH", default=200)
 # A follow-up the sweep reaches later than this after its due time is expired, not sent: a "72-hour"
 # check-in days late is noise; a one-month reassessment is still useful a week late (docs/decisions.md).
-FOLLOWUP_CHECKIN_GRACE = timedelta(hours=env.int("FOLLOWUP_CHECKIN_GRACE_HOURS", default=48))
-FOLLOWUP_REASSESSMENT_GRACE = timedelta(days=env.int("FOLLOWUP_REASSESSMENT_GRACE_DAYS", default=7))
+TPI_FOLLOWUP_CHECKIN_GRACE = timedelta(hours=env.int("TPI_FOLLOWUP_CHECKIN_GRACE_HOURS", default=48))
+TPI_FOLLOWUP_REASSESSMENT_GRACE = timedelta(days=env.int("TPI_FOLLOWUP_REASSESSMENT_GRACE_DAYS", default=7))
 # A numeric SMS reply counts as the answer to a follow-up sent at most this long ago.
-FOLLOWUP_REPLY_WINDOW = timedelta(days=env.int("FOLLOWUP_REPLY_WINDOW_DAYS", default=7))
-CELERY_BEAT_SCHEDULE["tpi-followups-sweep"] = {"task": "tpi.followups_sweep", "schedule": FOLLOWUP_SWEEP_SECONDS}
-if "tpi.replies.handle" not in MESSAGING_REPLY_HANDLERS:
-    MESSAGING_REPLY_HANDLERS.append("tpi.replies.handle")
-
-# --- TPI: treatment plans, recurring injection slots (issue 5) --------------------------------
-# Relief may last about a month; recurrent injections may be needed (domain article).
+TPI_FOLLOWUP_REPLY_WINDOW = timedelta(days=env.int("TPI_FOLLOWUP_REPLY_WINDOW_DAYS", default=7))
+# Treatment plans: relief may last about a month; recurrent injections may be needed (domain article).
 TPI_PLAN_APPOINTMENT_TYPE_CODE = env.str("TPI_PLAN_APPOINTMENT_TYPE_CODE", default="tpi")
 TPI_PLAN_DEFAULT_INTERVAL_WEEKS = env.int("TPI_PLAN_DEFAULT_INTERVAL_WEEKS", default=4)
 TPI_PLAN_MAX_OCCURRENCES = env.int("TPI_PLAN_MAX_OCCURRENCES", default=26)
 # Book occurrences whose target day lies within this many days from today.
-PLAN_BOOKING_HORIZON_DAYS = env.int("PLAN_BOOKING_HORIZON_DAYS", default=42)
+TPI_PLAN_BOOKING_HORIZON_DAYS = env.int("TPI_PLAN_BOOKING_HORIZON_DAYS", default=42)
 # An occurrence that cannot take its preferred time takes the nearest free slot within +/- this many days.
-PLAN_BOOKING_TOLERANCE_DAYS = env.int("PLAN_BOOKING_TOLERANCE_DAYS", default=2)
+TPI_PLAN_BOOKING_TOLERANCE_DAYS = env.int("TPI_PLAN_BOOKING_TOLERANCE_DAYS", default=2)
 # The daily booking run, at this hour UTC (beat runs in UTC, see CELERY_TIMEZONE).
-PLAN_BOOKING_RUN_HOUR_UTC = env.int("PLAN_BOOKING_RUN_HOUR_UTC", default=6)
-if "tpi.plan_replies.handle" not in MESSAGING_REPLY_HANDLERS:
-    MESSAGING_REPLY_HANDLERS = [*MESSAGING_REPLY_HANDLERS, "tpi.plan_replies.handle"]
-from celery.schedules import crontab  # noqa: E402  (only the plans block needs it)
-
-CELERY_BEAT_SCHEDULE["tpi-plans-book-due"] = {
-    "task": "tpi.plans_book_due",
-    "schedule": crontab(minute=0, hour=PLAN_BOOKING_RUN_HOUR_UTC),
-}
-
-# --- Security (issue 6): the schema documents the shared error answers (clinic/api/schema.py) -----
-REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "clinic.api.schema.ClinicAutoSchema"
-# Signed webhooks (clinic/messaging/views.py) have their own rate per client address, checked after
-# the signature; a busy SMS provider sends far more callbacks than the anonymous API rate allows.
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["webhook"] = env.str("WEBHOOK_THROTTLE", default="1200/minute")
+TPI_PLAN_BOOKING_RUN_HOUR_UTC = env.int("TPI_PLAN_BOOKING_RUN_HOUR_UTC", default=6)

@@ -1,23 +1,23 @@
-"""URL wiring: the one place that names every app's routes."""
+"""URL wiring: the core's routes, plus each installed app's own `api/urls.py` under /api/.
+
+An app contributes API routes by having an `api.urls` module (found with clinic.app_modules, in
+INSTALLED_APPS order); this file names no app above the core.
+"""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from clinic.api.export import PatientExportView
+from clinic.app_modules import app_modules
 from clinic.views import healthz
 
 api_patterns = [
-    path("", include("clinic.api.urls")),
-    path("", include("scheduling.api.urls")),
-    path("", include("tpi.api.urls")),
+    *(path("", include(module)) for module in app_modules("api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
-]
-
-# Security and audit (issue 6): right-of-access export, kept apart from the patients viewset.
-api_patterns += [
+    # Security and audit (issue 6): right-of-access export, kept apart from the patients viewset.
     path("patients/<int:pk>/export/", PatientExportView.as_view(), name="patient-export"),
 ]
 

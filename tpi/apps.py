@@ -6,14 +6,45 @@ class TpiConfig(AppConfig):
     verbose_name = "Trigger point injections"
 
     def ready(self) -> None:
+        from celery.schedules import crontab
+        from django.conf import settings
+
+        from clinic.admin_index import admin_shortcut_register
         from clinic.audit.registry import audit_writes
+        from clinic.beat import beat_entry_register
+        from clinic.messaging.content import phi_words_register
+        from clinic.messaging.signals import reply_received
         from tpi import (
             export_sections,  # noqa: F401  (registers tpi's export sections)
+            plan_replies,
             plan_tasks,  # noqa: F401  (registers the plan tasks; autodiscovery only finds tpi.tasks)
+            replies,
         )
         from tpi.models import Addendum, FollowUp, Injection, MassageNote, PlanOccurrence, Procedure, TreatmentPlan
+        from tpi.phi_words import PHI_WORDS
 
         # Sign and void are updates of `status` (and signed_/voided_ fields): the log shows them.
         for model in (Procedure, Injection, Addendum, FollowUp, TreatmentPlan, PlanOccurrence):
             audit_writes(model)
         audit_writes(MassageNote, m2m_fields={"sites"})
+
+        # Pain scores and BOOK requests: each receiver takes only its own kind of reply.
+        reply_received.connect(replies.handle, dispatch_uid="tpi.replies")
+        reply_received.connect(plan_replies.handle, dispatch_uid="tpi.plan_replies")
+        phi_words_register(*PHI_WORDS)
+        beat_entry_register(
+            name="tpi-followups-sweep", task="tpi.followups_sweep", schedule=settings.TPI_FOLLOWUP_SWEEP_SECONDS
+        )
+        beat_entry_register(
+            name="tpi-plans-book-due",
+            task="tpi.plans_book_due",
+            schedule=crontab(minute=0, hour=settings.TPI_PLAN_BOOKING_RUN_HOUR_UTC),
+        )
+        admin_shortcut_register(
+            section="Today",
+            label="Follow-ups",
+            url_name="admin:tpi_followup_changelist",
+            permission="tpi.view_followup",
+            description="due today, answered, failed, needing review",
+            position=30,
+        )

@@ -40,8 +40,8 @@ class FollowUpStateConflict(StateConflict):
 def followup_grace(kind: str) -> dt.timedelta:
     """Return how late after its due time a follow-up of KIND may still be sent."""
     if kind == FollowUp.Kind.CHECK_IN:
-        return settings.FOLLOWUP_CHECKIN_GRACE
-    return settings.FOLLOWUP_REASSESSMENT_GRACE
+        return settings.TPI_FOLLOWUP_CHECKIN_GRACE
+    return settings.TPI_FOLLOWUP_REASSESSMENT_GRACE
 
 
 def reassessment_offers_booking(procedure: Procedure) -> bool:
@@ -172,7 +172,7 @@ def followups_settle(*, now: dt.datetime) -> dict[str, int]:
         .filter(Exists(followup_messages()))
         .exclude(Exists(followup_messages(Message.objects.filter(status__in=LIVE_MESSAGE_STATUSES))))
     )
-    dead = list(dead.order_by("id")[: settings.FOLLOWUP_SWEEP_BATCH])
+    dead = list(dead.order_by("id")[: settings.TPI_FOLLOWUP_SWEEP_BATCH])
     messages = Message.objects.filter(source_key__in=[f.source_key for f in dead]).order_by("channel")
     by_key: dict[str, list[Message]] = {}
     for message in messages.only("source_key", "channel", "status", "reason"):
@@ -187,7 +187,7 @@ def followups_settle(*, now: dt.datetime) -> dict[str, int]:
     revived = FollowUp.objects.filter(status=S.FAILED).filter(
         Exists(followup_messages(Message.objects.filter(status__in=LIVE_MESSAGE_STATUSES)))
     )
-    for follow_up in revived.order_by("id")[: settings.FOLLOWUP_SWEEP_BATCH]:
+    for follow_up in revived.order_by("id")[: settings.TPI_FOLLOWUP_SWEEP_BATCH]:
         counts["resent"] += _move(
             follow_up, from_statuses=[S.FAILED], to=S.SENT, reason="messages queued again", now=now,
             sent_at=follow_up.sent_at or now,
@@ -198,10 +198,10 @@ def followups_settle(*, now: dt.datetime) -> dict[str, int]:
 def followups_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Find due follow-ups in the database and settle them, then settle finished deliveries.
 
-    The beat-driven job (every FOLLOWUP_SWEEP_SECONDS); due times live only in the database.
+    The beat-driven job (every TPI_FOLLOWUP_SWEEP_SECONDS); due times live only in the database.
     """
     now = now or timezone.now()
-    limit = settings.FOLLOWUP_SWEEP_BATCH
+    limit = settings.TPI_FOLLOWUP_SWEEP_BATCH
     counts = {status: 0 for status in S.values if status != S.SCHEDULED}
     while True:
         batch = followups_claim_due(now=now, limit=limit)

@@ -1,7 +1,9 @@
 """The BOOK reply: a patient with an active treatment plan asks for the next injection by SMS.
 
-Listed in settings.MESSAGING_REPLY_HANDLERS. Messaging answers STOP / START / HELP before any
-handler is asked, so those keep their meaning; CANCEL is an opt-out word and never means anything here.
+`handle` receives clinic.messaging's reply_received signal (connected in TpiConfig.ready); it takes
+only BOOK / CITA, never a number, so it and tpi.replies never claim the same reply. Messaging answers
+STOP / START / HELP before any receiver is asked, so those keep their meaning; CANCEL is an opt-out
+word and never means anything here.
 """
 
 import logging
@@ -35,7 +37,7 @@ def _book_next(plan_id: int) -> None:
             plans.plan_book_next(plan=plan)
 
 
-def handle(inbound: InboundMessage) -> bool:
+def handle(sender, *, inbound: InboundMessage, **kwargs) -> bool:
     """Take a BOOK / CITA reply from a patient with an active plan: book the next injection after commit.
 
     Return False (the reply goes to the staff review queue) for anything else, and for a BOOK from

@@ -292,7 +292,7 @@ def _book_at(plan: TreatmentPlan, start: dt.datetime, *, by: Actor) -> Appointme
 
 def _book_nearest(plan: TreatmentPlan, target: dt.date, preferred: dt.datetime, *, now: dt.datetime, by: Actor):
     """Book the free slot nearest PREFERRED within the tolerance around TARGET; None if there is none."""
-    tolerance = dt.timedelta(days=settings.PLAN_BOOKING_TOLERANCE_DAYS)
+    tolerance = dt.timedelta(days=settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS)
     first_day = max(target - tolerance, local_date(now))
     last_day = target + tolerance
     if last_day < first_day:
@@ -330,7 +330,7 @@ def _occurrence_book(occurrence: PlanOccurrence, plan: TreatmentPlan, *, now: dt
         _needs_review(
             occurrence,
             f"No free slot at {local:%H:%M} on {occurrence.target_date} nor within "
-            f"{settings.PLAN_BOOKING_TOLERANCE_DAYS} days of it.",
+            f"{settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS} days of it.",
         )
         return False
     occurrence.appointment, occurrence.status, occurrence.reason = appointment, OS.BOOKED, ""
@@ -348,7 +348,7 @@ def _complete_if_done(plan: TreatmentPlan, *, today: dt.date) -> None:
     """Complete the plan when nothing is left to book, or its last injection day (plus tolerance) has passed."""
     anything_open = plan.occurrences.filter(status__in=PlanOccurrence.OPEN_STATUSES).exists()
     last_day = plan.occurrences.order_by("-sequence").values_list("target_date", flat=True).first()
-    tolerance = dt.timedelta(days=settings.PLAN_BOOKING_TOLERANCE_DAYS)
+    tolerance = dt.timedelta(days=settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS)
     if not anything_open or (last_day is not None and today > last_day + tolerance):
         plan.status = TreatmentPlan.Status.COMPLETED
         plan.save(update_fields=["status", "updated_at"])
@@ -367,8 +367,8 @@ def plan_book_due(*, plan: TreatmentPlan, now: dt.datetime | None = None, by: Ac
     """Book the plan's planned occurrences due within the horizon; return {"booked": n, "needs_review": m}."""
     now = now or timezone.now()
     today = local_date(now)
-    horizon = today + dt.timedelta(days=settings.PLAN_BOOKING_HORIZON_DAYS)
-    tolerance = dt.timedelta(days=settings.PLAN_BOOKING_TOLERANCE_DAYS)
+    horizon = today + dt.timedelta(days=settings.TPI_PLAN_BOOKING_HORIZON_DAYS)
+    tolerance = dt.timedelta(days=settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS)
     counts = {"booked": 0, "needs_review": 0}
     with transaction.atomic():
         plan = _locked_active(plan.pk)
@@ -395,7 +395,7 @@ def plan_book_next(*, plan: TreatmentPlan, now: dt.datetime | None = None, by: A
     """
     now = now or timezone.now()
     today = local_date(now)
-    tolerance = dt.timedelta(days=settings.PLAN_BOOKING_TOLERANCE_DAYS)
+    tolerance = dt.timedelta(days=settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS)
     with transaction.atomic():
         plan = _locked_active(plan.pk)
         if plan is None:

@@ -1,8 +1,8 @@
 """Patients' SMS answers to follow-ups: a 0-10 number is the pain score of their latest open follow-up.
 
-Registered in MESSAGING_REPLY_HANDLERS (settings). Anything else returns False, so the messaging
-layer offers it to the next handler and then to the staff review queue. No thank-you is sent: the
-patient gets no message they did not ask for.
+`handle` receives clinic.messaging's reply_received signal (connected in TpiConfig.ready). Anything
+else returns False; if no receiver takes a reply, the messaging layer puts it on the staff review
+queue. No thank-you is sent: the patient gets no message they did not ask for.
 """
 
 import datetime as dt
@@ -22,7 +22,7 @@ def followup_open_for(*, patient_id: int, at: dt.datetime) -> FollowUp | None:
             procedure__patient_id=patient_id,
             status=FollowUp.Status.SENT,
             sent_at__lte=at,
-            sent_at__gte=at - settings.FOLLOWUP_REPLY_WINDOW,
+            sent_at__gte=at - settings.TPI_FOLLOWUP_REPLY_WINDOW,
         )
         .order_by("-sent_at", "-id")
         .first()
@@ -41,7 +41,7 @@ def followup_answer(*, follow_up: FollowUp, pain_score: int, at: dt.datetime) ->
     return updated == 1
 
 
-def handle(inbound: InboundMessage) -> bool:
+def handle(sender, *, inbound: InboundMessage, **kwargs) -> bool:
     """Take a numeric reply as the pain score of the sender's open follow-up; False for anything else."""
     if inbound.patient_id is None:
         return False

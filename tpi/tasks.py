@@ -7,5 +7,5 @@ from tpi import followups
 
 @shared_task(name="tpi.followups_sweep")
 def followups_sweep_task() -> None:
-    """Beat, every FOLLOWUP_SWEEP_SECONDS: send due follow-ups, settle finished deliveries."""
+    """Beat, every TPI_FOLLOWUP_SWEEP_SECONDS: send due follow-ups, settle finished deliveries."""
     followups.followups_sweep()

@@ -5,11 +5,17 @@ from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
+from clinic.admin_index import admin_sections_for
+
 
 class ClinicAdminSite(OTPAdminSite):
     """Ask for a TOTP token at sign-in and refuse unverified sessions when OTP_REQUIRED is on."""
 
-    index_template = "admin/clinic_index.html"  # the stock index plus the front desk's shortcuts
+    index_template = "admin/clinic_index.html"  # the stock index plus the shortcuts apps register
+
+    def index(self, request, extra_context=None):
+        context = {"clinic_sections": admin_sections_for(request.user), **(extra_context or {})}
+        return super().index(request, extra_context=context)
 
     @property
     def site_header(self):

@@ -8,7 +8,11 @@ class MessagingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.conf import settings
+
+        from clinic.admin_index import admin_shortcut_register
         from clinic.audit.registry import audit_writes
+        from clinic.beat import beat_entry_register
         from clinic.messaging import export_sections  # noqa: F401  (registers the messaging export sections)
         from clinic.messaging.models import ConsentEvent, InboundMessage
 
@@ -17,3 +21,14 @@ class MessagingConfig(AppConfig):
         # Consent changes and the review of patients' replies; the outbox keeps its own MessageEvent trail.
         audit_writes(ConsentEvent)
         audit_writes(InboundMessage)
+        beat_entry_register(
+            name="messaging-sweep", task="messaging.messages_sweep", schedule=settings.MESSAGING_SWEEP_SECONDS
+        )
+        admin_shortcut_register(
+            section="Today",
+            label="Replies to review",
+            url_name="admin:messaging_replytoreview_changelist",
+            permission="messaging.view_replytoreview",
+            description="patient messages that need a person",
+            position=90,
+        )

@@ -17,17 +17,11 @@ GSM7_BASIC = frozenset(
     "¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
-# Words that would disclose a diagnosis, a medication or a treated site. Extend with
-# MESSAGING_PHI_EXTRA_WORDS; matching is by whole word, case-insensitive.
-PHI_WORDS = (
-    "trigger point", "myofascial", "fibromyalgia", "radiculopathy", "sciatica", "neuropathy", "migraine",
-    "tendinitis", "bursitis", "arthritis", "diagnosis", "diagnosed",
-    "lidocaine", "bupivacaine", "ropivacaine", "procaine", "anaesthetic", "anesthetic", "steroid", "corticosteroid",
-    "triamcinolone", "kenalog", "dexamethasone", "methylprednisolone", "depo-medrol", "cortisone", "botox",
-    "trapezius", "rhomboid", "levator scapulae", "infraspinatus", "supraspinatus", "gluteus", "gluteal",
-    "piriformis", "quadratus lumborum", "sternocleidomastoid", "scalene", "lumbar", "cervical", "thoracic",
-    "neck", "shoulder", "lower back",
-)  # fmt: skip
+# Words that would disclose a diagnosis, a medication or a treated site. The core knows only the
+# generic ones; each app registers its own vocabulary (phi_words_register, from its AppConfig.ready),
+# and MESSAGING_PHI_EXTRA_WORDS extends the list per clinic. Matching is by whole word, case-insensitive.
+PHI_WORDS = ("diagnosis", "diagnosed")
+_registered_phi_words: dict[str, None] = {}  # insertion-ordered set
 # CANCEL is an opt-out keyword: no message may ask patients to reply with it for anything else.
 FORBIDDEN_WORDS = ("cancel", "cancelar")
 
@@ -37,6 +31,16 @@ class Rendered:
     subject: str
     body: str
     language: str
+
+
+def phi_words_register(*words: str) -> None:
+    """Refuse WORDS (diagnoses, medications, treated sites an app knows) in every message body."""
+    _registered_phi_words.update(dict.fromkeys(word.lower() for word in words))
+
+
+def phi_words() -> tuple[str, ...]:
+    """Return every word no message may contain: the core's, the apps', then the clinic's extras."""
+    return (*PHI_WORDS, *_registered_phi_words, *settings.MESSAGING_PHI_EXTRA_WORDS)
 
 
 def gsm7_septets(text: str) -> int | None:
@@ -76,8 +80,7 @@ def _date_forms(patient: Patient) -> list[str]:
 def content_problems(body: str, patient: Patient | None = None) -> list[str]:
     """Return what is wrong with a message BODY for any channel: PHI words and forbidden words."""
     problems = []
-    extra = tuple(settings.MESSAGING_PHI_EXTRA_WORDS)
-    found = sorted({m.group(0).lower() for m in _word_pattern(PHI_WORDS + extra).finditer(body)})
+    found = sorted({m.group(0).lower() for m in _word_pattern(phi_words()).finditer(body)})
     if found:
         problems.append(f"names a diagnosis, medication or treated site: {', '.join(found)}")
     forbidden = sorted({m.group(0).lower() for m in _word_pattern(FORBIDDEN_WORDS).finditer(body)})
@@ -134,7 +137,8 @@ def message_render(*, patient: Patient, channel: str, template: str, context: di
     """Render TEMPLATE for CHANNEL in the patient's language (falling back to English).
 
     Templates live at messaging/<channel>/<template>.<lang>.txt, email subjects at
-    messaging/email/<template>.<lang>.subject.txt. Rendered text is checked before it is stored.
+    messaging/email/<template>.<lang>.subject.txt, in the templates/ folder of the app that sends
+    them (Django's app directories loader finds them). Rendered text is checked before it is stored.
     """
     language = _language(patient)
     full_context = {

@@ -1,12 +1,10 @@
-"""Inbound SMS: record each once, act on keywords, hand other replies to pluggable handlers."""
+"""Inbound SMS: record each once, act on keywords, hand other replies to the apps' signal receivers."""
 
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from clinic.messaging.consent import consent_change
 from clinic.messaging.keywords import Keyword, keyword_is_weak, keyword_parse
@@ -107,16 +105,17 @@ def _confirm(inbound: InboundMessage, patient: Patient, template: str) -> None:
 
 
 def _hand_over(inbound: InboundMessage) -> None:
-    """Offer a plain reply to the configured handlers, then to signal receivers; else staff review."""
-    for path in settings.MESSAGING_REPLY_HANDLERS:
-        if import_string(path)(inbound):
-            inbound.handled_by = path
-            break
-    else:
-        for receiver, handled in reply_received.send(sender=InboundMessage, inbound=inbound):
-            if handled is True:
-                inbound.handled_by = f"{receiver.__module__}.{receiver.__qualname__}"
-                break
+    """Offer a plain reply to every reply_received receiver; nobody taking it sends it to staff review.
+
+    Receivers are not ranked: each takes only the replies it recognises (tpi: a 0-10 number, BOOK),
+    so the outcome does not depend on the order apps connected in. Two receivers taking one reply is
+    a bug in one of them: both are recorded and an error is logged.
+    """
+    responses = reply_received.send(sender=InboundMessage, inbound=inbound)
+    takers = [f"{receiver.__module__}.{receiver.__qualname__}" for receiver, handled in responses if handled is True]
+    if len(takers) > 1:
+        logger.error("inbound %s was taken by more than one reply receiver: %s", inbound.pk, ", ".join(takers))
+    inbound.handled_by = ", ".join(takers)[: InboundMessage._meta.get_field("handled_by").max_length]
     inbound.kind = InboundMessage.Kind.REPLY
     inbound.needs_review = not inbound.handled_by
     inbound.save(update_fields=["kind", "handled_by", "needs_review"])

@@ -3,7 +3,7 @@
 import pytest
 from django.test import override_settings
 
-from clinic import roles
+from clinic import admin_index, roles
 from tests.factories import ProviderFactory, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +40,20 @@ def test_a_massage_therapist_gets_the_day_sheet_only(client):
     therapist = ProviderFactory(role="massage_therapist", credentials="LMT").user
 
     assert shortcuts_seen(client, therapist) == {"Day sheet"}
+
+
+def test_a_registered_shortcut_shows_under_its_section_to_holders_of_its_permission(client, monkeypatch):
+    monkeypatch.setattr(admin_index, "_shortcuts", {})
+    admin_index.admin_shortcut_register(
+        section="Records", label="Patients", url_name="admin:clinic_patient_changelist",
+        permission="clinic.add_patient", description="the register", position=1,
+    )  # fmt: skip
+    client.force_login(staff_user(roles.FRONT_DESK))
+
+    page = client.get("/admin/").content.decode()
+
+    assert "<caption>Records</caption>" in page
+    assert '<a href="/admin/clinic/patient/">Patients</a></th><td>the register</td>' in page
+    assert "<caption>Today</caption>" not in page
+    client.force_login(ProviderFactory(role="massage_therapist", credentials="LMT").user)
+    assert "clinic-shortcuts" not in client.get("/admin/").content.decode()

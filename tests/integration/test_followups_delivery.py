@@ -58,7 +58,7 @@ def all_final(follow_ups) -> bool:
 def test_two_sweeps_and_two_beats_at_once_send_each_follow_up_once(stub, workers, tmp_path, settings):  # noqa: F811
     stub.default_delay = 0.3
     env = worker_env(
-        stub, FOLLOWUP_SWEEP_SECONDS="1", MESSAGING_SWEEP_SECONDS="1", CELERY_BROKER_URL=settings.CELERY_BROKER_URL
+        stub, TPI_FOLLOWUP_SWEEP_SECONDS="1", MESSAGING_SWEEP_SECONDS="1", CELERY_BROKER_URL=settings.CELERY_BROKER_URL
     )
     workers(concurrency=2, env=env)
     follow_ups = [due_check_in() for _ in range(3)]

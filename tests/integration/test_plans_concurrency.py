@@ -29,8 +29,8 @@ def setup(transactional_db, settings):
     settings.TIME_ZONE = "America/New_York"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SMS_BACKEND = "clinic.messaging.backends.locmem.SmsBackend"
-    settings.PLAN_BOOKING_HORIZON_DAYS = 42
-    settings.PLAN_BOOKING_TOLERANCE_DAYS = 2
+    settings.TPI_PLAN_BOOKING_HORIZON_DAYS = 42
+    settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS = 2
     assert connection.vendor == "postgresql"
     with time_machine.travel(NOW, tick=False):
         doctor = working_week(ProviderFactory())

@@ -1,8 +1,8 @@
 import datetime as dt
 
 import pytest
-from django.conf import settings as django_settings
 
+from clinic.celery import app as celery_app
 from clinic.messaging.backends import SmsSendError, locmem
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import message_deliver, message_queue, message_reconcile, messages_sweep
@@ -21,7 +21,7 @@ def queued(**kwargs):
 
 
 def test_beat_runs_the_sweep_every_minute():
-    entry = django_settings.CELERY_BEAT_SCHEDULE["messaging-sweep"]
+    entry = celery_app.conf.beat_schedule["messaging-sweep"]
     assert entry == {"task": "messaging.messages_sweep", "schedule": 60}
 
 

@@ -190,18 +190,21 @@ def test_keyword_from_an_unknown_number_goes_to_review(client, noon, sms_outbox)
     assert sms_outbox == []
 
 
-def accept_numbers(inbound):
-    """A reply handler as tpi will provide one: takes pain scores."""
+def accept_numbers(sender, inbound, **kwargs):
+    """A reply receiver as tpi provides one: takes pain scores."""
     if inbound.body.strip().isdigit():
         handled_by_test.append(inbound.pk)
         return True
     return False
 
 
-def test_replies_go_to_configured_handlers_then_to_staff_review(client, patient, settings):
-    settings.MESSAGING_REPLY_HANDLERS = ["tests.messaging.test_messaging_webhooks.accept_numbers"]
-    sms(client, "4", sid="SM" + "h" * 32)
-    sms(client, "when is my next visit?", sid="SM" + "i" * 32)
+def test_replies_go_to_signal_receivers_then_to_staff_review(client, patient):
+    reply_received.connect(accept_numbers)
+    try:
+        sms(client, "4", sid="SM" + "h" * 32)
+        sms(client, "when is my next visit?", sid="SM" + "i" * 32)
+    finally:
+        reply_received.disconnect(accept_numbers)
     taken, review = InboundMessage.objects.order_by("id")
     assert (taken.handled_by, taken.needs_review) == ("tests.messaging.test_messaging_webhooks.accept_numbers", False)
     assert handled_by_test == [taken.pk]

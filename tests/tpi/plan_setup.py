@@ -32,8 +32,8 @@ def plan_settings(settings):
     settings.TIME_ZONE = "America/New_York"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SMS_BACKEND = "clinic.messaging.backends.locmem.SmsBackend"
-    settings.PLAN_BOOKING_HORIZON_DAYS = 42
-    settings.PLAN_BOOKING_TOLERANCE_DAYS = 2
+    settings.TPI_PLAN_BOOKING_HORIZON_DAYS = 42
+    settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS = 2
     settings.TPI_PLAN_MAX_OCCURRENCES = 26
     settings.TPI_PLAN_DEFAULT_INTERVAL_WEEKS = 4
     locmem.outbox.clear()

@@ -77,7 +77,7 @@ def test_a_number_after_the_reply_window_goes_to_review(patient, settings):
 
     assert inbound.needs_review
     assert procedure.follow_ups.get(kind="check_in").answer_pain_score is None
-    settings.FOLLOWUP_REPLY_WINDOW = dt.timedelta(days=8)
+    settings.TPI_FOLLOWUP_REPLY_WINDOW = dt.timedelta(days=8)
     assert not receive("4").needs_review
 
 

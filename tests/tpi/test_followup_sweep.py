@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.conf import settings as django_settings
 
+from clinic.celery import app as celery_app
 from clinic.messaging.backends import SmsSendError, locmem
 from clinic.messaging.consent import consent_change
 from clinic.messaging.models import Message
@@ -54,7 +54,7 @@ def sweep(at: dt.datetime, capture) -> dict[str, int]:
 
 
 def test_beat_runs_the_follow_up_sweep_every_minute():
-    assert django_settings.CELERY_BEAT_SCHEDULE["tpi-followups-sweep"] == {
+    assert celery_app.conf.beat_schedule["tpi-followups-sweep"] == {
         "task": "tpi.followups_sweep",
         "schedule": 60,
     }
@@ -122,7 +122,7 @@ def test_claim_due_takes_at_most_limit_rows_oldest_first(sms_outbox):
 
 
 def test_the_sweep_works_through_more_than_one_batch(sms_outbox, settings, django_capture_on_commit_callbacks):
-    settings.FOLLOWUP_SWEEP_BATCH = 2
+    settings.TPI_FOLLOWUP_SWEEP_BATCH = 2
     procedures = [signed(NOON - CHECK_IN - dt.timedelta(minutes=m)) for m in range(5)]
 
     counts = sweep(NOON, django_capture_on_commit_callbacks)
@@ -164,7 +164,7 @@ def test_a_reassessment_has_a_week_of_grace(late_days, status, sms_outbox, djang
 
 
 def test_grace_is_a_setting(sms_outbox, settings, django_capture_on_commit_callbacks):
-    settings.FOLLOWUP_CHECKIN_GRACE = dt.timedelta(hours=1)
+    settings.TPI_FOLLOWUP_CHECKIN_GRACE = dt.timedelta(hours=1)
     procedure = signed(NOON - CHECK_IN - dt.timedelta(hours=2))
 
     sweep(NOON, django_capture_on_commit_callbacks)

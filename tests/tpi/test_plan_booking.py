@@ -75,7 +75,7 @@ def test_only_occurrences_within_the_horizon_are_booked(plan_clinic, plan_settin
     assert plans_book_due()["booked"] == 2
     assert list(plan.occurrences.values_list("status", flat=True)) == ["booked", "booked", "planned"]
 
-    plan_settings.PLAN_BOOKING_HORIZON_DAYS = 60
+    plan_settings.TPI_PLAN_BOOKING_HORIZON_DAYS = 60
     assert plans_book_due()["booked"] == 1
     plan.refresh_from_db()
     assert plan.status == TreatmentPlan.Status.COMPLETED

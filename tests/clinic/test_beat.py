@@ -1,0 +1,52 @@
+"""Beat's entries come from the apps that own the tasks (clinic.beat), at the configured intervals."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from celery.schedules import crontab
+
+from clinic.beat import beat_entry_register
+from clinic.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_app_registers_its_periodic_jobs_at_the_default_intervals():
+    schedule = celery_app.conf.beat_schedule
+    assert schedule == {
+        "messaging-sweep": {"task": "messaging.messages_sweep", "schedule": 60},
+        "tpi-followups-sweep": {"task": "tpi.followups_sweep", "schedule": 60},
+        "tpi-plans-book-due": {"task": "tpi.plans_book_due", "schedule": crontab(minute=0, hour=6)},
+    }
+
+
+def test_the_intervals_come_from_the_settings():
+    code = (
+        "import django, json; django.setup(); from clinic.celery import app; "
+        "print(json.dumps({name: str(entry['schedule']) for name, entry in app.conf.beat_schedule.items()}))"
+    )
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "MESSAGING_SWEEP_SECONDS": "17",
+        "TPI_FOLLOWUP_SWEEP_SECONDS": "23",
+        "TPI_PLAN_BOOKING_RUN_HOUR_UTC": "4",
+    }
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "messaging-sweep": "17",
+        "tpi-followups-sweep": "23",
+        "tpi-plans-book-due": str(crontab(minute=0, hour=4)),
+    }
+
+
+def test_registering_adds_an_entry_without_touching_the_others():
+    before = celery_app.conf.beat_schedule
+    try:
+        beat_entry_register(name="test-entry", task="tests.nothing", schedule=5)
+        assert celery_app.conf.beat_schedule == {**before, "test-entry": {"task": "tests.nothing", "schedule": 5}}
+        assert "test-entry" not in before
+    finally:
+        celery_app.conf.beat_schedule = before
