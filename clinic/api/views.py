@@ -1,4 +1,5 @@
 import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins, viewsets
 
 from clinic.api.pagination import PagePagination
@@ -30,7 +31,7 @@ class PatientViewSet(
     permission_classes = [ClinicModelPermissions]
     pagination_class = PagePagination
     filterset_class = PatientFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]
 
     def perform_create(self, serializer):
