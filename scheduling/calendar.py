@@ -11,7 +11,7 @@ from clinic.models import Provider
 from scheduling.models import Appointment, CalendarFeed
 
 PRODID = "-//TPI clinic//scheduling//EN"
-STATUS = {
+STATUS: dict[str, str] = {
     Appointment.Status.CANCELLED: "CANCELLED",
     Appointment.Status.NO_SHOW: "CANCELLED",
 }

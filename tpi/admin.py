@@ -128,8 +128,7 @@ class AddendumInline(NoDeleteMixin, admin.TabularInline):
 class FollowUpInline(admin.TabularInline):
     model = FollowUp
     extra = 0
-    fields = ["kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -375,8 +374,7 @@ class PatientProcedureInline(admin.TabularInline):
     model = Procedure
     extra = 0
     show_change_link = True
-    fields = ["performed_at", "provider", "status", "cpt_code"]
-    readonly_fields = fields
+    fields = readonly_fields = ("performed_at", "provider", "status", "cpt_code")
     verbose_name_plural = "procedures"
 
     def get_queryset(self, request):

@@ -49,8 +49,7 @@ class NeedsReviewFilter(admin.SimpleListFilter):
 class PlanOccurrenceInline(admin.TabularInline):
     model = PlanOccurrence
     extra = 0
-    fields = ["sequence", "target_date", "status", "appointment", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("sequence", "target_date", "status", "appointment", "reason")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("appointment")
@@ -207,8 +206,7 @@ class PlanOccurrenceAdmin(admin.ModelAdmin):
     list_filter = [NeedsReviewFilter, "status"]
     list_select_related = ["plan__patient", "appointment__appointment_type"]
     search_fields = ["plan__patient__mrn", "plan__patient__legal_last_name"]
-    fields = ["plan", "sequence", "target_date", "status", "reason", "appointment"]
-    readonly_fields = fields
+    fields = readonly_fields = ("plan", "sequence", "target_date", "status", "reason", "appointment")
     actions = ["book_now", "skip"]
 
     @admin.display(description="patient")
