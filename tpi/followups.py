@@ -167,14 +167,14 @@ def followups_settle(*, now: dt.datetime) -> dict[str, int]:
     follow-up whose message staff queued again (retry in the messages admin) is sent again.
     """
     counts = {"failed": 0, "skipped": 0, "resent": 0}
-    dead = (
+    dead = list(
         FollowUp.objects.filter(status=S.SENT)
         .filter(Exists(followup_messages()))
         .exclude(Exists(followup_messages(Message.objects.filter(status__in=LIVE_MESSAGE_STATUSES))))
+        .order_by("id")[: settings.FOLLOWUP_SWEEP_BATCH]
     )
-    dead = list(dead.order_by("id")[: settings.FOLLOWUP_SWEEP_BATCH])
     messages = Message.objects.filter(source_key__in=[f.source_key for f in dead]).order_by("channel")
-    by_key: dict[str, list[Message]] = {}
+    by_key: dict[str | None, list[Message]] = {}
     for message in messages.only("source_key", "channel", "status", "reason"):
         by_key.setdefault(message.source_key, []).append(message)
     for follow_up in dead:
