@@ -1,13 +1,13 @@
 """URL wiring: the one place that names every app's routes."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from clinic.api.export import PatientExportView
 from clinic.views import healthz
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("clinic.api.urls")),
     path("", include("scheduling.api.urls")),
     path("", include("tpi.api.urls")),

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -113,7 +114,9 @@ def _hand_over(inbound: InboundMessage) -> None:
             inbound.handled_by = path
             break
     else:
-        for receiver, handled in reply_received.send(sender=InboundMessage, inbound=inbound):
+        # The stubs type a receiver's answer as str | None; a reply handler answers True when it took the reply.
+        answers = cast(list[tuple[Any, object]], reply_received.send(sender=InboundMessage, inbound=inbound))
+        for receiver, handled in answers:
             if handled is True:
                 inbound.handled_by = f"{receiver.__module__}.{receiver.__qualname__}"
                 break

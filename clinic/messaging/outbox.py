@@ -6,9 +6,11 @@ UPDATE that must touch exactly one row, recorded as a MessageEvent in the same t
 """
 
 import datetime as dt
+import functools
 import logging
 import smtplib
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -41,8 +43,8 @@ def _transition(
     to: str,
     detail: str = "",
     at: dt.datetime | None = None,
-    where: dict | None = None,
-    **fields,
+    where: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> bool:
     """Move the message from one of FROM_STATUSES to TO and record it; False if it was not there.
 
@@ -138,7 +140,7 @@ def message_queue(
         if source_key is None:
             raise
         return Message.objects.get(source_key=source_key, channel=channel)
-    if message.status == S.QUEUED and message.next_attempt_at <= now:
+    if message.status == S.QUEUED and message.next_attempt_at is not None and message.next_attempt_at <= now:
         transaction.on_commit(lambda: _enqueue_delivery(message.pk))
     return message
 
@@ -178,7 +180,13 @@ def message_deliver(*, message_id: int) -> Message | None:
     """
     now = timezone.now()
     message = Message.objects.select_related("patient").filter(pk=message_id).first()
-    if message is None or message.status != S.QUEUED or message.next_attempt_at > now:
+    # A queued message always has its next attempt time (a check constraint).
+    if (
+        message is None
+        or message.status != S.QUEUED
+        or message.next_attempt_at is None
+        or message.next_attempt_at > now
+    ):
         return message
     patient = message.patient
     reason = skip_reason(patient=patient, channel=message.channel, automated=message.automated)
@@ -209,7 +217,7 @@ def message_deliver(*, message_id: int) -> Message | None:
     message.refresh_from_db()
     attempt = message.attempts
     # Only this claim's outcome is recorded: the sweep may have declared it unknown meanwhile.
-    mine = {"from_statuses": [S.SENDING, S.UNKNOWN], "where": {"attempts": attempt}}
+    mine: dict[str, Any] = {"from_statuses": [S.SENDING, S.UNKNOWN], "where": {"attempts": attempt}}
     try:
         result = _send(message)
     except SmsSendError as exc:
@@ -237,7 +245,12 @@ def message_deliver(*, message_id: int) -> Message | None:
 def _record_failure(message: Message, exc: SmsSendError, *, attempt: int) -> None:
     now = timezone.now()
     text = str(exc)[:2000]
-    base = {"from_statuses": [S.SENDING, S.UNKNOWN], "where": {"attempts": attempt}, "at": now, "reason": text}
+    base: dict[str, Any] = {
+        "from_statuses": [S.SENDING, S.UNKNOWN],
+        "where": {"attempts": attempt},
+        "at": now,
+        "reason": text,
+    }
     if exc.outcome_unknown:
         # Not resent blindly: the sweep reconciles it with the provider once the request is over.
         _transition(message.pk, to=S.UNKNOWN, detail=text, **base)
@@ -282,7 +295,7 @@ def message_reconcile(*, message_id: int) -> Message | None:
         else:
             Message.objects.filter(pk=message_id, status=S.UNKNOWN).update(reason=f"reconcile failed: {exc}"[:2000])
         return Message.objects.get(pk=message_id)
-    guard = {"from_statuses": [S.UNKNOWN], "where": {"attempts": message.attempts}, "at": now}
+    guard: dict[str, Any] = {"from_statuses": [S.UNKNOWN], "where": {"attempts": message.attempts}, "at": now}
     if found is not None:
         status = {"delivered": S.DELIVERED, "failed": S.FAILED}.get(found.status, S.SENT)
         _transition(
@@ -367,7 +380,7 @@ def messages_sweep(*, limit: int | None = None) -> dict[str, int]:
         due_rows = _locked(Message.objects.due(now=now)).order_by("next_attempt_at")
         due = list(due_rows.values_list("pk", flat=True)[:limit])
         for pk in due:
-            transaction.on_commit(lambda pk=pk: _enqueue_delivery(pk))
+            transaction.on_commit(functools.partial(_enqueue_delivery, pk))
         counts["due"] = len(due)
     return counts
 
@@ -438,7 +451,9 @@ def message_status_update(*, provider_message_id: str, provider_status: str, err
     if message is None or to is None:
         return message
     now = timezone.now()
-    fields = {"delivered_at": now} if to == S.DELIVERED else {"needs_review": True}
+    fields: dict[str, Any] = (
+        {"delivered_at": now, "sent_at": message.sent_at or now} if to == S.DELIVERED else {"needs_review": True}
+    )
     reason = (
         ""
         if to == S.DELIVERED
@@ -452,7 +467,6 @@ def message_status_update(*, provider_message_id: str, provider_status: str, err
         detail=f"status callback: {provider_status}",
         reason=reason,
         **fields,
-        **({"sent_at": message.sent_at or now} if to == S.DELIVERED else {}),
     )
     message.refresh_from_db()
     return message
