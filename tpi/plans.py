@@ -7,6 +7,7 @@ twice; the one-to-one PlanOccurrence.appointment and the (plan, sequence) unique
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -183,7 +184,7 @@ def plan_create(
     return plan
 
 
-def plan_update(*, plan: TreatmentPlan, by: User, **fields) -> TreatmentPlan:
+def plan_update(*, plan: TreatmentPlan, by: User, **fields: Any) -> TreatmentPlan:
     """Change who, where or at what time the plan's future injections are booked (not its schedule)."""
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
@@ -290,7 +291,9 @@ def _book_at(plan: TreatmentPlan, start: dt.datetime, *, by: Actor) -> Appointme
     return None
 
 
-def _book_nearest(plan: TreatmentPlan, target: dt.date, preferred: dt.datetime, *, now: dt.datetime, by: Actor):
+def _book_nearest(
+    plan: TreatmentPlan, target: dt.date, preferred: dt.datetime, *, now: dt.datetime, by: Actor
+) -> Appointment | None:
     """Book the free slot nearest PREFERRED within the tolerance around TARGET; None if there is none."""
     tolerance = dt.timedelta(days=settings.PLAN_BOOKING_TOLERANCE_DAYS)
     first_day = max(target - tolerance, local_date(now))

@@ -4,13 +4,19 @@ Services take `by: Actor` and store it in their `..._by` foreign keys; the admin
 only signed-in staff, and `request_user` says so to the type checker (and refuses anyone else).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from rest_framework.request import Request
 
 Actor = User | None  # None for system jobs: the sweeps, the daily plan booking, the demo seed
 AnyUser = User | AnonymousUser  # whoever sent a request, signed in or not: what permission checks read
+
+if TYPE_CHECKING:  # DRF's modules import the settings' permission classes, which import this one
+    from rest_framework.request import Request
 
 
 def request_user(request: HttpRequest | Request) -> User:

@@ -2,6 +2,7 @@ import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins, viewsets
 
+from clinic.accounts.actors import request_user
 from clinic.api.pagination import PagePagination
 from clinic.api.serializers import PatientSerializer, ProviderSerializer
 from clinic.audit.mixins import AccessLoggedRetrieveMixin
@@ -35,11 +36,11 @@ class PatientViewSet(
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]
 
     def perform_create(self, serializer):
-        serializer.instance = patient_create(by=self.request.user, **serializer.validated_data)
+        serializer.instance = patient_create(by=request_user(self.request), **serializer.validated_data)
 
     def perform_update(self, serializer):
         serializer.instance = patient_update(
-            patient=serializer.instance, by=self.request.user, **serializer.validated_data
+            patient=serializer.instance, by=request_user(self.request), **serializer.validated_data
         )
 
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from clinic.accounts.actors import request_user
 from clinic.audit.access import access_record
 from clinic.audit.models import AccessLog
 from clinic.models import Patient
@@ -51,7 +52,7 @@ class AccessLoggedAdminMixin(_AuditPatientMixin, _AdminBase):
     ) -> HttpResponse:
         if request.method == "GET" and obj is not None and not add:
             access_record(
-                user=request.user,
+                user=request_user(request),
                 patient=self.get_audit_patient(obj),
                 obj=obj,
                 action=AccessLog.Action.VIEW,
@@ -67,7 +68,7 @@ class AccessLoggedRetrieveMixin(_AuditPatientMixin, _ApiBase):
         instance = self.get_object()
         serializer = self.get_serializer(instance)
         access_record(
-            user=request.user,
+            user=request_user(request),
             patient=self.get_audit_patient(instance),
             obj=instance,
             action=AccessLog.Action.VIEW,

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from clinic.accounts.actors import Actor
 from clinic.messaging.consent import consent_change
 from clinic.messaging.keywords import Keyword, keyword_is_weak, keyword_parse
 from clinic.messaging.models import Channel, ConsentEvent, InboundMessage, Message
@@ -125,7 +126,7 @@ def _hand_over(inbound: InboundMessage) -> None:
     inbound.save(update_fields=["kind", "handled_by", "needs_review"])
 
 
-def inbound_mark_handled(*, inbound: InboundMessage, by=None) -> InboundMessage:
+def inbound_mark_handled(*, inbound: InboundMessage, by: Actor = None) -> InboundMessage:
     """Take a reply off the staff review queue."""
     now = timezone.now()
     InboundMessage.objects.filter(pk=inbound.pk, needs_review=True).update(

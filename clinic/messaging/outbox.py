@@ -17,9 +17,10 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from clinic.accounts.actors import Actor
 from clinic.messaging.backends import SmsSendError, SmsSent, get_sms_backend
 from clinic.messaging.backends.base import LookupNotSupported
 from clinic.messaging.consent import recipient_for, skip_reason
@@ -328,7 +329,7 @@ def _hand_to_staff(message: Message, now: dt.datetime, why: str) -> None:
     )
 
 
-def _locked(queryset):
+def _locked(queryset: QuerySet[Message]) -> QuerySet[Message]:
     """Lock the rows for this transaction, skipping rows another sweep holds (PostgreSQL)."""
     if connection.features.has_select_for_update_skip_locked:
         return queryset.select_for_update(skip_locked=True)
@@ -385,7 +386,7 @@ def messages_sweep(*, limit: int | None = None) -> dict[str, int]:
     return counts
 
 
-def message_retry(*, message: Message, by=None) -> Message:
+def message_retry(*, message: Message, by: Actor = None) -> Message:
     """Queue a failed message again (staff action), or an unknown one staff checked was not sent."""
     now = timezone.now()
     who = f" by {by}" if by else ""
@@ -407,7 +408,7 @@ def message_retry(*, message: Message, by=None) -> Message:
     return message
 
 
-def messages_withdraw(*, source_key: str, reason: str, by=None) -> tuple[int, int]:
+def messages_withdraw(*, source_key: str, reason: str, by: Actor = None) -> tuple[int, int]:
     """Withdraw the messages of SOURCE_KEY that are still waiting in the outbox (queued: not handed to the
     provider yet, e.g. waiting for the send window); they end `skipped` with REASON.
 
@@ -428,7 +429,7 @@ def messages_withdraw(*, source_key: str, reason: str, by=None) -> tuple[int, in
     return withdrawn, out
 
 
-def message_mark_sent(*, message: Message, by=None) -> Message:
+def message_mark_sent(*, message: Message, by: Actor = None) -> Message:
     """Record that staff confirmed an unknown message did reach the provider."""
     now = timezone.now()
     who = f" by {by}" if by else ""
