@@ -2,8 +2,10 @@
 
 import os
 import uuid
+from typing import Any
 
 from celery import Celery, Task
+from celery.result import AsyncResult
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
@@ -24,16 +26,18 @@ def _is_id(value: object) -> bool:
     return False
 
 
-class IdsOnlyTask(Task):
+class IdsOnlyTask(Task[Any, Any]):
     """Base task that refuses to publish anything but ids (ints or UUID strings) as arguments."""
 
-    def apply_async(self, args=None, kwargs=None, **options):
+    def apply_async(
+        self, args: tuple[Any, ...] | None = None, kwargs: dict[str, Any] | None = None, *more: Any, **options: Any
+    ) -> AsyncResult[Any]:
         for value in [*(args or ()), *(kwargs or {}).values()]:
             if not _is_id(value):
                 raise PhiInTaskArgumentsError(
                     f"task {self.name} may only take ids as arguments, got {type(value).__name__}"
                 )
-        return super().apply_async(args, kwargs, **options)
+        return super().apply_async(args, kwargs, *more, **options)
 
 
 app = Celery("clinic", task_cls=IdsOnlyTask)

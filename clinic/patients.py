@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.accounts.actors import Actor
 from clinic.models import Patient
 from clinic.validators import luhn_is_valid
 
@@ -60,7 +61,7 @@ def _set_consent(patient: Patient, channel: str, values: tuple[bool, Any, str]) 
         setattr(patient, f"{channel}_consent{suffix}", value)
 
 
-def _consent_apply(*, patient: Patient, wanted: dict[str, tuple[bool, Any, str]], by: Any, source: str) -> None:
+def _consent_apply(*, patient: Patient, wanted: dict[str, tuple[bool, Any, str]], by: Actor, source: str) -> None:
     """Grant or revoke through clinic.messaging.consent_change, so every change leaves a ConsentEvent."""
     from clinic.messaging.consent import consent_change  # inside the core; imported late (app loading)
 
@@ -76,7 +77,7 @@ def _consent_apply(*, patient: Patient, wanted: dict[str, tuple[bool, Any, str]]
         )
 
 
-def patient_create(*, by: Any = None, consent_source: str = "staff", **fields: Any) -> Patient:
+def patient_create(*, by: Actor = None, consent_source: str = "staff", **fields: Any) -> Patient:
     """Create a patient with a freshly generated, unique MRN; validates every field first.
 
     Consent given at registration is recorded through consent_change (source "staff" or "form"),
@@ -114,7 +115,7 @@ PATIENT_UPDATABLE_FIELDS = frozenset(f.name for f in Patient._meta.concrete_fiel
 
 
 @transaction.atomic
-def patient_update(*, patient: Patient, by: Any = None, consent_source: str = "staff", **fields: Any) -> Patient:
+def patient_update(*, patient: Patient, by: Actor = None, consent_source: str = "staff", **fields: Any) -> Patient:
     """Change a patient's record; validates every field, and the MRN stays as generated.
 
     A consent granted or revoked here goes through consent_change (a ConsentEvent with BY and

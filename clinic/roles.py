@@ -6,14 +6,23 @@ each group hold exactly them, so the core never imports the apps above it. The c
 holds every permission.
 """
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.http import HttpRequest
 from rest_framework import authentication, permissions
+from rest_framework.request import Request
 
+from clinic.accounts.actors import AnyUser
 from clinic.app_modules import app_modules
+
+if TYPE_CHECKING:  # rest_framework.views imports DEFAULT_PERMISSION_CLASSES, which name this module
+    from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +42,7 @@ ROLE_PERMISSIONS = {
 }
 
 
-def has_role(user, name: str) -> bool:
+def has_role(user: AnyUser | None, name: str) -> bool:
     """Return True when the user is active, signed in and a member of the role's group."""
     if name not in ROLES:
         raise ValueError(f"unknown role {name!r}")
@@ -42,11 +51,12 @@ def has_role(user, name: str) -> bool:
     cache = getattr(user, "_clinic_role_names", None)
     if cache is None:
         cache = set(user.groups.values_list("name", flat=True))
-        user._clinic_role_names = cache
+        # Cached on the user object for the request, as Django caches permissions in user._perm_cache.
+        user._clinic_role_names = cache  # type: ignore[attr-defined]
     return name in cache
 
 
-def is_clinic_admin(user) -> bool:
+def is_clinic_admin(user: AnyUser | None) -> bool:
     """Return True for a clinic admin (or a superuser, who is one by definition)."""
     if user and user.is_authenticated and user.is_active and user.is_superuser:
         return True
@@ -82,14 +92,14 @@ def roles_sync(*, using: str = "default") -> list[str]:
     return missing
 
 
-def roles_sync_after_migrate(sender, using="default", **kwargs) -> None:
+def roles_sync_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
     """post_migrate receiver: sync once, after the last app's permissions exist."""
     last = [c for c in apps.get_app_configs() if c.models_module is not None][-1]
     if sender.label == last.label:
         roles_sync(using=using)
 
 
-def otp_satisfied(request) -> bool:
+def otp_satisfied(request: Request | HttpRequest) -> bool:
     """Return False when two-factor sign-in is required and a session user has not passed it.
 
     Token-authenticated integrations are not interactive and carry no OTP; sessions come from the
@@ -108,7 +118,7 @@ class OTPSatisfied(permissions.BasePermission):
 
     message = "Sign in with your authenticator code first."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return otp_satisfied(request)
 
 
@@ -127,17 +137,18 @@ class ClinicModelPermissions(permissions.DjangoModelPermissions):
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         if not (request.user and request.user.is_authenticated and otp_satisfied(request)):
             return False
-        if request.method.lower() not in view.http_method_names or not hasattr(view, request.method.lower()):
+        method = (request.method or "").lower()
+        if method not in view.http_method_names or not hasattr(view, method):
             return True  # a method the endpoint does not offer: 405 for a signed-in user, not 403
         if getattr(view, "action", None) in getattr(view, "change_actions", ()):
             opts = self._queryset(view).model._meta
             return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
         return super().has_permission(request, view)
 
-    def has_object_permission(self, request, view, obj) -> bool:
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         hook = getattr(view, "has_object_access", None)
         return hook(request, obj) if hook is not None else True
 
@@ -147,5 +158,5 @@ class IsClinicAdmin(permissions.BasePermission):
 
     message = "Only a clinic admin may do this."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return is_clinic_admin(request.user) and otp_satisfied(request)

@@ -12,6 +12,7 @@ reply handlers, URLs, admin shortcuts and schema names are registered by the app
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -152,7 +153,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 _DATABASE = env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 IS_POSTGRES = _DATABASE["ENGINE"].endswith("postgresql")
 if IS_POSTGRES:
-    _DATABASE_EXTRA = {"CONN_HEALTH_CHECKS": True} if not DEBUG else {}
+    _DATABASE_EXTRA: dict[str, Any] = {"CONN_HEALTH_CHECKS": True} if not DEBUG else {}
 else:
     _DATABASE_EXTRA = {
         # Web, worker and beat share one SQLite file: WAL lets readers run beside the writer, IMMEDIATE
@@ -239,7 +240,7 @@ PHONENUMBER_DB_FORMAT = "E164"
 OTP_TOTP_ISSUER = CLINIC_NAME
 
 # --- REST API ---------------------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
@@ -265,7 +266,7 @@ REST_FRAMEWORK = {
         "webhook": env.str("WEBHOOK_THROTTLE", default="1200/minute"),
     },
 }
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "TPI clinic API",
     "DESCRIPTION": "Patients, trigger point injection procedures, scheduling and follow-ups.",
     "VERSION": "1.0.0",
@@ -351,7 +352,7 @@ MESSAGING_PHI_EXTRA_WORDS = env.list("MESSAGING_PHI_EXTRA_WORDS", default=[])
 # No PHI in logs: every handler scrubs emails, phone numbers and PHI-bearing fields (defence in
 # depth; code never logs them). SQL is never logged at DEBUG (parameters hold patient data).
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"scrub_phi": {"()": "clinic.security.logging.PHIScrubFilter"}},

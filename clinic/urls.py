@@ -5,14 +5,14 @@ INSTALLED_APPS order); this file names no app above the core.
 """
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from clinic.api.export import PatientExportView
 from clinic.app_modules import app_modules
 from clinic.views import healthz
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     *(path("", include(module)) for module in app_modules("api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -13,11 +13,12 @@ from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from clinic.accounts.actors import request_user
 from clinic.roles import is_clinic_admin
 from scheduling.admin_series import series_view
 from scheduling.booking import MOVABLE, appointment_book, appointment_move, appointment_status_set
 from scheduling.clock import local_date
-from scheduling.daysheet import day_sheet
+from scheduling.daysheet import View, day_sheet
 from scheduling.exceptions import BookingConflict, OutsideWorkingHours
 from scheduling.forms import AppointmentTypeForm, BookingForm, MoveForm
 from scheduling.models import (
@@ -67,8 +68,7 @@ class TimeOffAdmin(admin.ModelAdmin):
 
 class StatusChangeInline(admin.TabularInline):
     model = AppointmentStatusChange
-    fields = ["changed_at", "from_status", "to_status", "changed_by", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
     extra = 0
     can_delete = False
 
@@ -87,7 +87,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["patient"]
     date_hierarchy = "start"
     inlines = [StatusChangeInline]
-    fields = [
+    fields = (
         "patient",
         "provider",
         "room",
@@ -103,7 +103,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
         "notes",
-    ]
+    )
     readonly_fields = [f for f in fields if f != "notes"]
     change_list_template = "admin/scheduling/appointment/change_list.html"
 
@@ -161,7 +161,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                     start=cd["start"],
                     notes=cd["notes"],
                     override_hours=cd.get("override_hours", False),
-                    by=request.user,
+                    by=request_user(request),
                 )
             except (BookingConflict, OutsideWorkingHours) as exc:
                 form.add_error(None, exc.message)
@@ -209,7 +209,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         day = parse_date(request.GET.get("date") or "") or timezone.localdate()
-        view = "room" if request.GET.get("view") == "room" else "provider"
+        view: View = "room" if request.GET.get("view") == "room" else "provider"
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -258,7 +258,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                         scope="following",
                         start=cd["start"],
                         override_hours=cd.get("override_hours", False),
-                        by=request.user,
+                        by=request_user(request),
                     )
                 else:
                     moved = [
@@ -268,7 +268,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                             provider=cd["provider"],
                             room=cd["room"],
                             override_hours=cd.get("override_hours", False),
-                            by=request.user,
+                            by=request_user(request),
                         )
                     ]
             except (BookingConflict, OutsideWorkingHours) as exc:
@@ -307,11 +307,13 @@ class AppointmentAdmin(admin.ModelAdmin):
         try:
             if status == Appointment.Status.CANCELLED and request.POST.get("scope") == "following":
                 changed = appointments_cancel_scoped(
-                    appointment=appointment, scope="following", reason=reason, by=request.user
+                    appointment=appointment, scope="following", reason=reason, by=request_user(request)
                 )
             else:
                 changed = [
-                    appointment_status_set(appointment=appointment, status=status, reason=reason, by=request.user)
+                    appointment_status_set(
+                        appointment=appointment, status=status, reason=reason, by=request_user(request)
+                    )
                 ]
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -328,8 +330,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 class SeriesAppointmentInline(admin.TabularInline):
     model = Appointment
-    fields = ["start", "series_occurrence", "status", "room"]
-    readonly_fields = fields
+    fields = readonly_fields = ("start", "series_occurrence", "status", "room")
     extra = 0
     can_delete = False
     show_change_link = True

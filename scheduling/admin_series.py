@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.accounts.actors import request_user
 from scheduling.clock import localize
 from scheduling.exceptions import BookingError
 from scheduling.forms import SeriesForm
@@ -54,7 +55,10 @@ def series_view(model_admin, request: HttpRequest) -> HttpResponse:
             previews = series_preview(**plan)
             if request.POST.get("step") == "commit":
                 series = series_commit(
-                    **plan, choices=_choices(request, previews), notes=form.cleaned_data["notes"], by=request.user
+                    **plan,
+                    choices=_choices(request, previews),
+                    notes=form.cleaned_data["notes"],
+                    by=request_user(request),
                 )
                 count = series.appointments.count()
                 messages.success(request, f"Booked a series of {count} appointment{'s' * (count != 1)}.")

@@ -8,12 +8,12 @@ Either way the caller gets a BookingConflict naming what the request collides wi
 
 import datetime as dt
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic.accounts.actors import Actor
 from clinic.models import Patient, Provider
 from clinic.roles import is_clinic_admin
 from scheduling.exceptions import BookingConflict, Collision, OutsideWorkingHours
@@ -21,7 +21,6 @@ from scheduling.hours import hours_problem
 from scheduling.models import MAX_BLOCKED_SPAN, Appointment, AppointmentStatusChange, AppointmentType, Room, Series
 
 S = Appointment.Status
-Actor = AbstractBaseUser | None  # who acts (recorded); None for system jobs such as the demo seed
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.BOOKED: frozenset({S.CONFIRMED, S.CHECKED_IN, S.CANCELLED, S.NO_SHOW}),
     S.CONFIRMED: frozenset({S.CHECKED_IN, S.CANCELLED, S.NO_SHOW}),
@@ -80,7 +79,7 @@ def booking_validate(
     room: Room,
     appointment_type: AppointmentType,
     start: dt.datetime,
-    end: dt.datetime,
+    end: dt.datetime | None,
 ) -> None:
     """Raise ValidationError (keyed by field) when this visit may not be booked whatever the calendar says."""
     errors: dict[str, str] = {}
@@ -168,6 +167,7 @@ def appointment_book(
     booking_validate(
         patient=patient, provider=provider, room=room, appointment_type=appointment_type, start=start, end=end
     )
+    assert end is not None  # booking_validate refuses a missing end; this tells the type checker
     now = timezone.now()
     appointment = Appointment(
         patient=patient,
@@ -226,6 +226,7 @@ def appointment_move(
             start=start,
             end=end,
         )
+        assert end is not None  # booking_validate refuses a missing end; this tells the type checker
         appointment.provider, appointment.room, appointment.start, appointment.end = provider, room, start, end
         appointment.blocked_end = end + dt.timedelta(minutes=appointment.appointment_type.buffer_after_minutes)
         _check_hours(appointment=appointment, by=by, override_hours=override_hours, now=timezone.now())

@@ -4,6 +4,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from icalendar import Calendar, Event
 
@@ -11,7 +12,7 @@ from clinic.models import Provider
 from scheduling.models import Appointment, CalendarFeed
 
 PRODID = "-//TPI clinic//scheduling//EN"
-STATUS = {
+STATUS: dict[str, str] = {
     Appointment.Status.CANCELLED: "CANCELLED",
     Appointment.Status.NO_SHOW: "CANCELLED",
 }
@@ -56,7 +57,7 @@ def provider_feed(*, provider: Provider, appointments: Iterable[Appointment]) ->
     return calendar.to_ical()
 
 
-def provider_feed_appointments(*, provider: Provider):
+def provider_feed_appointments(*, provider: Provider) -> QuerySet[Appointment]:
     """Return the appointments a provider's feed shows: a window around today, cancelled ones included."""
     now = timezone.now()
     return (

@@ -49,6 +49,9 @@ def day_sheet(*, day: dt.date, view: View = "provider") -> list[Column]:
         if key not in columns:  # an inactive provider or room that still has visits this day
             columns[key] = Column(key=key, title=str(getattr(appointment, owner)))
         allowed = TRANSITIONS[appointment.status]
-        appointment.actions = [(status, label) for status, label in ACTION_LABELS.items() if status in allowed]
+        # A per-row attribute the day-sheet template reads; not a model field.
+        appointment.actions = [  # type: ignore[attr-defined]
+            (status, label) for status, label in ACTION_LABELS.items() if status in allowed
+        ]
         columns[key].appointments.append(appointment)
     return list(columns.values())

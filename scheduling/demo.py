@@ -58,8 +58,10 @@ def seed() -> None:
         if provider is None or provider.working_hours.exists():
             continue
         for weekday in WEEKDAYS:
-            for start, end in intervals:
-                WorkingHours.objects.create(provider=provider, weekday=weekday, start_time=start, end_time=end)
+            for start_time, end_time in intervals:
+                WorkingHours.objects.create(
+                    provider=provider, weekday=weekday, start_time=start_time, end_time=end_time
+                )
     for provider in providers.values():
         calendar_feed_ensure(provider=provider)
     patients = list(Patient.objects.order_by("id")[:4])

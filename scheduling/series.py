@@ -79,7 +79,8 @@ def series_occurrences(*, dtstart: dt.datetime, rrule: str) -> list[dt.datetime]
         raise ValidationError({"rrule": "Give COUNT or UNTIL, not both (RFC 5545)."}) from exc
     except (ValueError, TypeError) as exc:
         raise ValidationError({"rrule": f"Not a valid RRULE: {exc}"}) from exc
-    if not isinstance(rule, RRule) or (rule._count is None and rule._until is None):
+    # dateutil keeps COUNT and UNTIL only in private attributes, which its stubs leave out.
+    if not isinstance(rule, RRule) or (rule._count is None and rule._until is None):  # type: ignore[attr-defined]
         raise ValidationError({"rrule": "The rule must end: give COUNT or UNTIL."})
     limit = settings.SCHEDULING_SERIES_MAX_OCCURRENCES
     wall_times = list(itertools.islice(rule, limit + 1))

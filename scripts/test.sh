@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it:
-#   lint and format, migrations up to date, production deploy check,
+#   lint and format, type check, migrations up to date, production deploy check,
 #   pytest on the embedded default (SQLite + filesystem broker),
 #   pytest on PostgreSQL + Redis with real Celery worker processes (tests/integration).
 # With CI=true every server-backed part is required: an unreachable server fails the run.
@@ -18,6 +18,9 @@ step() { printf '\n== %s\n' "$*"; }
 step "ruff check and format"
 $PY -m ruff check .
 $PY -m ruff format --check .
+
+step "mypy (clinic/, scheduling/, tpi/ with the Django and DRF stubs; config in pyproject.toml)"
+$PY -m mypy
 
 step "migrations are committed"
 env -u DATABASE_URL $PY manage.py makemigrations --check --dry-run

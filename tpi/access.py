@@ -8,43 +8,46 @@ Model permissions (tpi/roles.py) say what a role may do at all; these say to whi
   addenda) and writes only their own massage notes.
 """
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
+from clinic.accounts.actors import AnyUser
 from clinic.accounts.models import BreakGlassGrant
 from clinic.roles import MASSAGE_THERAPIST, has_role, is_clinic_admin
 from tpi.models import MassageNote, Procedure
 
 
-def _provider_id(user) -> int | None:
+def _provider_id(user: AnyUser | None) -> int | None:
     if not (user and user.is_authenticated):
         return None
     provider = getattr(user, "provider", None)
     return provider.pk if provider is not None else None
 
 
-def _grant_patient_ids(user) -> QuerySet:
+def _grant_patient_ids(user: AnyUser | None) -> QuerySet[BreakGlassGrant, dict[str, Any]]:
     return BreakGlassGrant.objects.active().filter(user=user).values("patient_id")
 
 
-def procedure_is_own(*, user, procedure: Procedure) -> bool:
+def procedure_is_own(*, user: AnyUser | None, procedure: Procedure) -> bool:
     """Return True when USER is PROCEDURE's provider."""
     provider_id = _provider_id(user)
     return provider_id is not None and provider_id == procedure.provider_id
 
 
-def procedure_may_change(*, user, procedure: Procedure) -> bool:
+def procedure_may_change(*, user: AnyUser | None, procedure: Procedure) -> bool:
     """Return True when USER may change, sign or void PROCEDURE: its provider or a clinic admin."""
     return is_clinic_admin(user) or procedure_is_own(user=user, procedure=procedure)
 
 
-def procedure_may_view(*, user, procedure: Procedure) -> bool:
+def procedure_may_view(*, user: AnyUser | None, procedure: Procedure) -> bool:
     """Return True when USER may read PROCEDURE (see the module rules)."""
     if procedure_may_change(user=user, procedure=procedure) or has_role(user, MASSAGE_THERAPIST):
         return True
     return _grant_patient_ids(user).filter(patient_id=procedure.patient_id).exists()
 
 
-def procedures_visible(*, user, queryset: QuerySet) -> QuerySet:
+def procedures_visible(*, user: AnyUser | None, queryset: QuerySet[Any]) -> QuerySet[Any]:
     """Return QUERYSET (of procedures) cut down to the rows USER may read."""
     if is_clinic_admin(user) or has_role(user, MASSAGE_THERAPIST):
         return queryset
@@ -53,18 +56,18 @@ def procedures_visible(*, user, queryset: QuerySet) -> QuerySet:
     return queryset.filter(Q(provider__user=user) | Q(patient_id__in=_grant_patient_ids(user)))
 
 
-def procedure_shows_clinical_detail(*, user) -> bool:
+def procedure_shows_clinical_detail(*, user: AnyUser | None) -> bool:
     """Return False for readers who get the procedure basics only (massage therapists)."""
-    return user.has_perm("tpi.view_injection")
+    return user is not None and user.has_perm("tpi.view_injection")
 
 
-def massage_note_may_change(*, user, note: MassageNote) -> bool:
+def massage_note_may_change(*, user: AnyUser | None, note: MassageNote) -> bool:
     """Return True when USER wrote NOTE (is its therapist) or is a clinic admin."""
     provider_id = _provider_id(user)
     return is_clinic_admin(user) or (provider_id is not None and provider_id == note.therapist_id)
 
 
-def massage_notes_visible(*, user, queryset: QuerySet) -> QuerySet:
+def massage_notes_visible(*, user: AnyUser | None, queryset: QuerySet[Any]) -> QuerySet[Any]:
     """Return QUERYSET (of massage notes) cut down to the rows USER may read."""
     if is_clinic_admin(user) or has_role(user, MASSAGE_THERAPIST):
         return queryset

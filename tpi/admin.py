@@ -1,7 +1,10 @@
 """Admin for the catalogue and procedures; every write goes through tpi/procedures.py and tpi/signing.py."""
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -18,6 +21,7 @@ from tpi.access import (
     procedures_visible,
 )
 from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
+from tpi.models.procedures import ProcedureQuerySet
 from tpi.outcomes import procedure_pain_timeline
 from tpi.procedures import (
     INJECTION_FIELDS,
@@ -32,6 +36,13 @@ from tpi.procedures import (
 )
 from tpi.sign_warnings import procedure_sign_warnings
 from tpi.signing import addendum_add, procedure_sign, procedure_void
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import InlineModelAdmin
+
+    _InlineBase = InlineModelAdmin[Any, Any]  # what DraftOnlyInline is mixed into
+else:
+    _InlineBase = object
 
 
 class NoDeleteMixin:
@@ -56,7 +67,7 @@ def _is_draft(obj) -> bool:
     return obj is None or obj.status == Procedure.Status.DRAFT
 
 
-class DraftOnlyInline(NoDeleteMixin):
+class DraftOnlyInline(NoDeleteMixin, _InlineBase):
     """Editable while the procedure is a draft, read-only afterwards."""
 
     extra = 0
@@ -128,8 +139,7 @@ class AddendumInline(NoDeleteMixin, admin.TabularInline):
 class FollowUpInline(admin.TabularInline):
     model = FollowUp
     extra = 0
-    fields = ["kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -193,7 +203,9 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return procedures_visible(user=request.user, queryset=super().get_queryset(request).with_muscle_count())
+        # The stubs type the admin's queryset as a plain QuerySet; the model's manager makes it a ProcedureQuerySet.
+        queryset = cast(ProcedureQuerySet, super().get_queryset(request))
+        return procedures_visible(user=request.user, queryset=queryset.with_muscle_count())
 
     def has_view_permission(self, request, obj=None):
         allowed = super().has_view_permission(request, obj)
@@ -242,7 +254,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
         return actions
 
     def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
+        initial: dict[str, Any] = super().get_changeform_initial_data(request)
         provider = getattr(request.user, "provider", None)
         if provider is not None:
             initial.setdefault("provider", provider.pk)
@@ -294,7 +306,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
                 continue
             data = inline_form.cleaned_data
             instance = inline_form.instance
-            saved = None
+            saved: Model | None = None
             if formset.model is Injection:
                 if not procedure_may_change(user=request.user, procedure=procedure):
                     continue
@@ -375,12 +387,12 @@ class PatientProcedureInline(admin.TabularInline):
     model = Procedure
     extra = 0
     show_change_link = True
-    fields = ["performed_at", "provider", "status", "cpt_code"]
-    readonly_fields = fields
+    fields = readonly_fields = ("performed_at", "provider", "status", "cpt_code")
     verbose_name_plural = "procedures"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_muscle_count().select_related("provider__user")
+        queryset = cast(ProcedureQuerySet, super().get_queryset(request))  # as in ProcedureAdmin.get_queryset
+        return queryset.with_muscle_count().select_related("provider__user")
 
     @admin.display(description="CPT")
     def cpt_code(self, obj):

@@ -3,6 +3,8 @@
 Every write goes through tpi/plans.py; registered by the one import at the end of tpi/admin.py.
 """
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -49,8 +51,7 @@ class NeedsReviewFilter(admin.SimpleListFilter):
 class PlanOccurrenceInline(admin.TabularInline):
     model = PlanOccurrence
     extra = 0
-    fields = ["sequence", "target_date", "status", "appointment", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("sequence", "target_date", "status", "appointment", "reason")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("appointment")
@@ -146,7 +147,8 @@ class TreatmentPlanAdmin(admin.ModelAdmin):
         form_class = super().get_form(request, obj, change, **kwargs)
         admin_self = self
 
-        class ServiceValidatedForm(form_class):
+        # A subclass of whatever form the admin built; mypy cannot take a variable as a base class.
+        class ServiceValidatedForm(form_class):  # type: ignore[misc,valid-type]
             def validate_unique(self):
                 # A new plan is checked by the service (its rules cover the model's constraints).
                 if self.instance.pk:
@@ -157,7 +159,7 @@ class TreatmentPlanAdmin(admin.ModelAdmin):
         return ServiceValidatedForm
 
     def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
+        initial: dict[str, Any] = super().get_changeform_initial_data(request)
         provider = getattr(request.user, "provider", None)
         if provider is not None:
             initial.setdefault("provider", provider.pk)
@@ -207,8 +209,7 @@ class PlanOccurrenceAdmin(admin.ModelAdmin):
     list_filter = [NeedsReviewFilter, "status"]
     list_select_related = ["plan__patient", "appointment__appointment_type"]
     search_fields = ["plan__patient__mrn", "plan__patient__legal_last_name"]
-    fields = ["plan", "sequence", "target_date", "status", "reason", "appointment"]
-    readonly_fields = fields
+    fields = readonly_fields = ("plan", "sequence", "target_date", "status", "reason", "appointment")
     actions = ["book_now", "skip"]
 
     @admin.display(description="patient")

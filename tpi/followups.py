@@ -9,6 +9,7 @@ row, and the outbox keeps one Message per (follow-up, channel) by its source key
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from clinic.accounts.actors import Actor
 from clinic.exceptions import StateConflict
 from clinic.messaging.consent import patient_channels, skip_reason
 from clinic.messaging.models import Message
@@ -69,7 +71,9 @@ def _locked(queryset: QuerySet) -> QuerySet:
     return queryset.select_for_update()
 
 
-def _move(follow_up: FollowUp, *, from_statuses, to: str, reason: str, now: dt.datetime, **fields: Any) -> bool:
+def _move(
+    follow_up: FollowUp, *, from_statuses: Iterable[str], to: str, reason: str, now: dt.datetime, **fields: Any
+) -> bool:
     """Move FOLLOW_UP from one of FROM_STATUSES to TO; False when another process moved it first."""
     updated = FollowUp.objects.filter(pk=follow_up.pk, status__in=list(from_statuses)).update(
         status=to, status_reason=reason[:200], updated_at=now, **fields
@@ -167,14 +171,14 @@ def followups_settle(*, now: dt.datetime) -> dict[str, int]:
     follow-up whose message staff queued again (retry in the messages admin) is sent again.
     """
     counts = {"failed": 0, "skipped": 0, "resent": 0}
-    dead = (
+    dead = list(
         FollowUp.objects.filter(status=S.SENT)
         .filter(Exists(followup_messages()))
         .exclude(Exists(followup_messages(Message.objects.filter(status__in=LIVE_MESSAGE_STATUSES))))
+        .order_by("id")[: settings.TPI_FOLLOWUP_SWEEP_BATCH]
     )
-    dead = list(dead.order_by("id")[: settings.TPI_FOLLOWUP_SWEEP_BATCH])
     messages = Message.objects.filter(source_key__in=[f.source_key for f in dead]).order_by("channel")
-    by_key: dict[str, list[Message]] = {}
+    by_key: dict[str | None, list[Message]] = {}
     for message in messages.only("source_key", "channel", "status", "reason"):
         by_key.setdefault(message.source_key, []).append(message)
     for follow_up in dead:
@@ -216,7 +220,7 @@ def followups_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     return counts
 
 
-def followup_cancel(*, follow_up: FollowUp, by: Any, reason: str) -> FollowUp:
+def followup_cancel(*, follow_up: FollowUp, by: Actor, reason: str) -> FollowUp:
     """Cancel a follow-up (staff) with a reason: one still scheduled, or one whose messages all still wait in
     the outbox (they are withdrawn). One already handed to the SMS or email provider cannot be cancelled."""
     reason = (reason or "").strip()
@@ -235,7 +239,7 @@ def followup_cancel(*, follow_up: FollowUp, by: Any, reason: str) -> FollowUp:
     return follow_up
 
 
-def followups_cancel_for_void(*, procedure: Procedure, by: Any) -> int:
+def followups_cancel_for_void(*, procedure: Procedure, by: Actor) -> int:
     """Cancel the procedure's follow-ups that have not reached the patient (called by procedure_void)."""
     cancelled = 0
     for follow_up in procedure.follow_ups.select_for_update().filter(status__in=[S.SCHEDULED, S.SENT]):
@@ -243,7 +247,7 @@ def followups_cancel_for_void(*, procedure: Procedure, by: Any) -> int:
     return cancelled
 
 
-def _withdraw(follow_up: FollowUp, *, reason: str, by: Any) -> bool:
+def _withdraw(follow_up: FollowUp, *, reason: str, by: Actor) -> bool:
     """Cancel a locked follow-up that is scheduled, or sent with every message still queued; False otherwise."""
     if follow_up.status == S.SENT:
         statuses = set(Message.objects.filter(source_key=follow_up.source_key).values_list("status", flat=True))
@@ -255,7 +259,7 @@ def _withdraw(follow_up: FollowUp, *, reason: str, by: Any) -> bool:
     return _move(follow_up, from_statuses=[follow_up.status], to=S.CANCELLED, reason=reason, now=timezone.now())
 
 
-def followup_retry(*, follow_up: FollowUp, by: Any) -> int:
+def followup_retry(*, follow_up: FollowUp, by: Actor) -> int:
     """Queue the failed (or unknown, checked not sent) messages of a follow-up again; return how many."""
     now = timezone.now()
     retried = 0
@@ -275,7 +279,7 @@ def followup_retry(*, follow_up: FollowUp, by: Any) -> int:
     return retried
 
 
-def followup_mark_handled(*, follow_up: FollowUp, by: Any) -> FollowUp:
+def followup_mark_handled(*, follow_up: FollowUp, by: Actor) -> FollowUp:
     """Record that staff dealt with a follow-up needing review (it leaves the review list)."""
     now = timezone.now()
     FollowUp.objects.filter(pk=follow_up.pk).update(handled_at=now, handled_by=by, updated_at=now)

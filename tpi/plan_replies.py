@@ -37,16 +37,20 @@ def _book_next(plan_id: int) -> None:
             plans.plan_book_next(plan=plan)
 
 
-def handle(sender, *, inbound: InboundMessage, **kwargs) -> bool:
+def handle(sender: object, *, inbound: InboundMessage, **kwargs: object) -> bool:
     """Take a BOOK / CITA reply from a patient with an active plan: book the next injection after commit.
 
     Return False (the reply goes to the staff review queue) for anything else, and for a BOOK from
     someone without an active plan with an injection left to book: a person decides what they want.
     """
-    if inbound.patient_id is None or not is_book_request(inbound.body):
+    patient = inbound.patient
+    if patient is None or not is_book_request(inbound.body):
         return False
-    if not plans.patient_has_active_plan(inbound.patient):
+    if not plans.patient_has_active_plan(patient):
         return False
-    plan = plans.active_plan_for(inbound.patient)
-    transaction.on_commit(lambda: _book_next(plan.pk))
+    plan = plans.active_plan_for(patient)
+    if plan is None:  # cancelled between the two reads
+        return False
+    plan_id = plan.pk
+    transaction.on_commit(lambda: _book_next(plan_id))
     return True

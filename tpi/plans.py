@@ -7,13 +7,15 @@ twice; the one-to-one PlanOccurrence.appointment and the (plan, sequence) unique
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.accounts.actors import Actor
 from clinic.messaging.models import Channel
 from clinic.messaging.outbox import message_queue
 from clinic.models import Patient, Provider
@@ -26,7 +28,6 @@ from tpi.models import PlanOccurrence, TreatmentPlan
 
 logger = logging.getLogger(__name__)
 OS = PlanOccurrence.Status
-Actor = AbstractBaseUser | None  # None for the daily job and patient replies
 
 PLAN_FIELDS = frozenset(
     {
@@ -42,7 +43,7 @@ PLAN_FIELDS = frozenset(
     }
 )
 UPDATABLE_FIELDS = frozenset({"provider", "room", "preferred_time"})
-CONFIRMATION_CHANNELS = {
+CONFIRMATION_CHANNELS: dict[str, list[str]] = {
     Patient.Channel.SMS: [Channel.SMS],
     Patient.Channel.EMAIL: [Channel.EMAIL],
     Patient.Channel.BOTH: [Channel.SMS, Channel.EMAIL],
@@ -131,7 +132,7 @@ def _validate_schedule(fields: dict, *, today: dt.date, errors: dict[str, str]) 
         errors["injections"] = f"A plan has at most {settings.TPI_PLAN_MAX_OCCURRENCES} injections."
     if end is not None and isinstance(start, dt.date) and end < start:
         errors["end_date"] = "The end date cannot be before the start date."
-    if errors:
+    if errors or not isinstance(start, dt.date) or not isinstance(interval, int):  # the checks above, for mypy
         return
     days = plan_dates(start_date=start, interval_weeks=interval, injections=injections, end_date=end)
     if len(days) > settings.TPI_PLAN_MAX_OCCURRENCES:
@@ -143,7 +144,7 @@ def _validate_schedule(fields: dict, *, today: dt.date, errors: dict[str, str]) 
 def plan_create(
     *,
     patient: Patient,
-    by: AbstractBaseUser,
+    by: User,
     start_date: dt.date,
     preferred_time: dt.time,
     interval_weeks: int | None = None,
@@ -183,7 +184,7 @@ def plan_create(
     return plan
 
 
-def plan_update(*, plan: TreatmentPlan, by: AbstractBaseUser, **fields) -> TreatmentPlan:
+def plan_update(*, plan: TreatmentPlan, by: User, **fields: Any) -> TreatmentPlan:
     """Change who, where or at what time the plan's future injections are booked (not its schedule)."""
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
@@ -202,7 +203,7 @@ def plan_update(*, plan: TreatmentPlan, by: AbstractBaseUser, **fields) -> Treat
     return plan
 
 
-def plan_cancel(*, plan: TreatmentPlan, by: AbstractBaseUser, reason: str) -> TreatmentPlan:
+def plan_cancel(*, plan: TreatmentPlan, by: User, reason: str) -> TreatmentPlan:
     """Cancel an active plan: its open occurrences are cancelled; booked appointments stay (cancel them apart)."""
     if not reason.strip():
         raise ValidationError({"reason": "Give a reason for the cancellation."})
@@ -290,7 +291,9 @@ def _book_at(plan: TreatmentPlan, start: dt.datetime, *, by: Actor) -> Appointme
     return None
 
 
-def _book_nearest(plan: TreatmentPlan, target: dt.date, preferred: dt.datetime, *, now: dt.datetime, by: Actor):
+def _book_nearest(
+    plan: TreatmentPlan, target: dt.date, preferred: dt.datetime, *, now: dt.datetime, by: Actor
+) -> Appointment | None:
     """Book the free slot nearest PREFERRED within the tolerance around TARGET; None if there is none."""
     tolerance = dt.timedelta(days=settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS)
     first_day = max(target - tolerance, local_date(now))
@@ -371,9 +374,10 @@ def plan_book_due(*, plan: TreatmentPlan, now: dt.datetime | None = None, by: Ac
     tolerance = dt.timedelta(days=settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS)
     counts = {"booked": 0, "needs_review": 0}
     with transaction.atomic():
-        plan = _locked_active(plan.pk)
-        if plan is None:
+        locked = _locked_active(plan.pk)
+        if locked is None:
             return counts
+        plan = locked
         due = list(plan.occurrences.filter(status=OS.PLANNED, target_date__lte=horizon).order_by("sequence"))
         for occurrence in due:
             if occurrence.target_date + tolerance < today:
@@ -397,9 +401,10 @@ def plan_book_next(*, plan: TreatmentPlan, now: dt.datetime | None = None, by: A
     today = local_date(now)
     tolerance = dt.timedelta(days=settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS)
     with transaction.atomic():
-        plan = _locked_active(plan.pk)
-        if plan is None:
+        locked = _locked_active(plan.pk)
+        if locked is None:
             return None
+        plan = locked
         occurrence = (
             plan.occurrences.filter(status__in=PlanOccurrence.OPEN_STATUSES, target_date__gte=today - tolerance)
             .order_by("sequence")
@@ -450,7 +455,7 @@ def plans_book_due(*, now: dt.datetime | None = None) -> dict[str, int]:
     return totals
 
 
-def occurrence_skip(*, occurrence: PlanOccurrence, by: AbstractBaseUser, reason: str) -> PlanOccurrence:
+def occurrence_skip(*, occurrence: PlanOccurrence, by: User, reason: str) -> PlanOccurrence:
     """Take an open occurrence off the plan (the front desk's answer to one it cannot place)."""
     if not reason.strip():
         raise ValidationError({"reason": "Give a reason."})

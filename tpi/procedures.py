@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.accounts.actors import Actor
 from tpi.exceptions import ProcedureStateConflict
 from tpi.models import Injection, MassageNote, Procedure, TriggerPointSite
 
@@ -64,7 +65,7 @@ def _lock_draft(procedure: Procedure) -> Procedure:
     return locked
 
 
-def _validate_procedure(procedure: Procedure, by: Any | None) -> None:
+def _validate_procedure(procedure: Procedure, by: Actor) -> None:
     if procedure.consent_obtained:
         # Recording consent in the same request: who defaults to the user, when to now.
         if procedure.consent_obtained_by_id is None and by is not None:
@@ -116,7 +117,7 @@ def _save_injections(procedure: Procedure, injections: Sequence[Mapping[str, Any
 
 
 @transaction.atomic
-def procedure_create(*, by: Any, injections: Sequence[Mapping[str, Any]] = (), **fields: Any) -> Procedure:
+def procedure_create(*, by: Actor, injections: Sequence[Mapping[str, Any]] = (), **fields: Any) -> Procedure:
     """Create a draft procedure with its injections (one per site); validates everything first."""
     _refuse_unknown(fields, PROCEDURE_FIELDS)
     procedure = Procedure(**fields)
@@ -128,7 +129,7 @@ def procedure_create(*, by: Any, injections: Sequence[Mapping[str, Any]] = (), *
 
 @transaction.atomic
 def procedure_update(
-    *, procedure: Procedure, by: Any, injections: Sequence[Mapping[str, Any]] | None = None, **fields: Any
+    *, procedure: Procedure, by: Actor, injections: Sequence[Mapping[str, Any]] | None = None, **fields: Any
 ) -> Procedure:
     """Change a draft procedure (and, when given, its injections); a signed or voided one is refused."""
     _refuse_unknown(fields, PROCEDURE_FIELDS)

@@ -41,7 +41,7 @@ def followup_answer(*, follow_up: FollowUp, pain_score: int, at: dt.datetime) ->
     return updated == 1
 
 
-def handle(sender, *, inbound: InboundMessage, **kwargs) -> bool:
+def handle(sender: object, *, inbound: InboundMessage, **kwargs: object) -> bool:
     """Take a numeric reply as the pain score of the sender's open follow-up; False for anything else."""
     if inbound.patient_id is None:
         return False

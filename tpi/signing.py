@@ -4,6 +4,7 @@ draft -> signed -> (addendum)*, or draft/signed -> voided with a reason. Signing
 in the same transaction, creates its follow-ups; voiding cancels the follow-ups not yet sent.
 """
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -11,13 +12,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.accounts.actors import Actor, AnyUser
 from tpi.access import procedure_may_change
 from tpi.exceptions import ProcedureActionNotAllowed, ProcedureStateConflict
 from tpi.followups import followups_cancel_for_void
 from tpi.models import Addendum, FollowUp, Procedure
 
 
-def procedure_check_permission(*, procedure: Procedure, user: Any, action: str) -> None:
+def procedure_check_permission(*, procedure: Procedure, user: AnyUser | None, action: str) -> None:
     """Refuse (403) unless USER may perform ACTION ("sign", "void") on PROCEDURE.
 
     The rule (tpi.access.procedure_may_change): the procedure's own provider, or a clinic admin
@@ -31,7 +33,7 @@ def _lock(procedure: Procedure) -> Procedure:
     return Procedure.objects.select_for_update().get(pk=procedure.pk)
 
 
-def follow_up_due_times(*, performed_at) -> dict[str, Any]:
+def follow_up_due_times(*, performed_at: dt.datetime) -> dict[str, dt.datetime]:
     """Return the due time of each follow-up kind for a procedure performed at PERFORMED_AT."""
     return {
         FollowUp.Kind.CHECK_IN: performed_at + settings.TPI_CHECKIN_AFTER,
@@ -40,7 +42,7 @@ def follow_up_due_times(*, performed_at) -> dict[str, Any]:
 
 
 @transaction.atomic
-def procedure_sign(*, procedure: Procedure, by: Any) -> Procedure:
+def procedure_sign(*, procedure: Procedure, by: Actor) -> Procedure:
     """Sign a draft: check who and completeness, lock it, record who and when, create its follow-ups."""
     locked = _lock(procedure)
     procedure_check_permission(procedure=locked, user=by, action="sign")
@@ -87,7 +89,7 @@ def addendum_add(*, procedure: Procedure, author: Any, text: str) -> Addendum:
 
 
 @transaction.atomic
-def procedure_void(*, procedure: Procedure, by: Any, reason: str) -> Procedure:
+def procedure_void(*, procedure: Procedure, by: Actor, reason: str) -> Procedure:
     """Void a draft or signed procedure with a reason; cancel its follow-ups that have not reached the patient."""
     locked = _lock(procedure)
     procedure_check_permission(procedure=locked, user=by, action="void")

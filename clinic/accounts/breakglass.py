@@ -3,17 +3,20 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.accounts.actors import AnyUser
 from clinic.accounts.models import BreakGlassGrant
+from clinic.models import Patient
 from clinic.roles import is_clinic_admin
 
 MIN_REASON_LENGTH = 10
 
 
-def break_glass_open(*, user, patient, reason: str) -> BreakGlassGrant:
+def break_glass_open(*, user: User, patient: Patient, reason: str) -> BreakGlassGrant:
     """Open emergency access for USER to PATIENT's chart for BREAK_GLASS_MINUTES; the reason is required."""
     if not is_clinic_admin(user):
         raise PermissionDenied("Only a clinic admin may open break-glass access.")
@@ -33,7 +36,7 @@ def break_glass_open(*, user, patient, reason: str) -> BreakGlassGrant:
         )
 
 
-def break_glass_active(*, user, patient) -> bool:
+def break_glass_active(*, user: AnyUser | None, patient: Patient) -> bool:
     """Return True while USER holds an unexpired break-glass grant on PATIENT."""
     if not (user and user.is_authenticated and user.is_active):
         return False

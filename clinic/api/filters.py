@@ -1,5 +1,7 @@
 """Filters shared by every app's API."""
 
+from typing import Any
+
 import django_filters
 from django import forms
 
@@ -12,9 +14,10 @@ class IdFilter(django_filters.NumberFilter):
     An unknown but well-formed id simply finds nothing.
     """
 
-    field_class = forms.IntegerField
+    # The stubs pin NumberFilter.field_class to DecimalField; an IntegerField is what an id takes.
+    field_class = forms.IntegerField  # type: ignore[assignment]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)

@@ -1,6 +1,8 @@
 import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins, viewsets
 
+from clinic.accounts.actors import request_user
 from clinic.api.pagination import PagePagination
 from clinic.api.serializers import PatientSerializer, ProviderSerializer
 from clinic.audit.mixins import AccessLoggedRetrieveMixin
@@ -30,15 +32,15 @@ class PatientViewSet(
     permission_classes = [ClinicModelPermissions]
     pagination_class = PagePagination
     filterset_class = PatientFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]
 
     def perform_create(self, serializer):
-        serializer.instance = patient_create(by=self.request.user, **serializer.validated_data)
+        serializer.instance = patient_create(by=request_user(self.request), **serializer.validated_data)
 
     def perform_update(self, serializer):
         serializer.instance = patient_update(
-            patient=serializer.instance, by=self.request.user, **serializer.validated_data
+            patient=serializer.instance, by=request_user(self.request), **serializer.validated_data
         )
 
 

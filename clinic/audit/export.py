@@ -17,9 +17,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.request import Request
 
 from clinic.audit.access import access_record
 from clinic.audit.models import AccessLog
@@ -31,7 +34,7 @@ EXPORT_FORMAT = "tpi-clinic.patient-record/1"
 _sections: dict[str, Callable[[Patient], Any]] = {}
 
 
-def export_section(name: str):
+def export_section(name: str) -> Callable[[Callable[[Patient], Any]], Callable[[Patient], Any]]:
     """Register the decorated `fn(patient) -> JSON-ready data` as section NAME of the export."""
 
     def register(fn: Callable[[Patient], Any]) -> Callable[[Patient], Any]:
@@ -72,7 +75,9 @@ def model_fields(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict[st
     }
 
 
-def patient_record_export(*, user, patient: Patient, request=None) -> dict[str, Any]:
+def patient_record_export(
+    *, user: User, patient: Patient, request: HttpRequest | Request | None = None
+) -> dict[str, Any]:
     """Return PATIENT's complete record for a right-of-access request; clinic admins only; audited."""
     if not is_clinic_admin(user):
         raise PermissionDenied("Only a clinic admin may export a patient's record.")

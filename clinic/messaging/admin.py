@@ -31,8 +31,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class MessageEventInline(admin.TabularInline):
     model = MessageEvent
     extra = 0
-    fields = ["at", "from_status", "to_status", "detail"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "from_status", "to_status", "detail")
     can_delete = False
 
     def has_add_permission(self, request, obj=None):

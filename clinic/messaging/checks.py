@@ -1,15 +1,15 @@
 """System checks for messaging settings whose wrong values would send twice or never."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from clinic.messaging.quiet_hours import send_window
 
 
 @register(Tags.compatibility)
-def messaging_settings(app_configs, **kwargs):
+def messaging_settings(app_configs: object, **kwargs: object) -> list[CheckMessage]:
     """Refuse a sending timeout the provider call can outlast, and a malformed send window."""
-    errors = []
+    errors: list[CheckMessage] = []
     if settings.MESSAGING_SENDING_TIMEOUT_SECONDS <= settings.TWILIO_HTTP_TIMEOUT_SECONDS:
         errors.append(
             Error(

@@ -2,15 +2,15 @@
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.accounts.actors import Actor
 from clinic.messaging.models import Channel, ConsentEvent, InboundMessage
 from clinic.models import Patient
 
-_METHOD_FOR_SOURCE = {
+_METHOD_FOR_SOURCE: dict[str, str] = {
     ConsentEvent.Source.REPLY: Patient.ConsentMethod.REPLY,
     ConsentEvent.Source.FORM: Patient.ConsentMethod.WEB_FORM,
     ConsentEvent.Source.STAFF: Patient.ConsentMethod.VERBAL,
@@ -23,7 +23,7 @@ def consent_change(
     channel: str,
     granted: bool,
     source: str,
-    by: AbstractBaseUser | None = None,
+    by: Actor = None,
     at: dt.datetime | None = None,
     method: str | None = None,
     inbound: InboundMessage | None = None,
@@ -76,11 +76,12 @@ def skip_reason(*, patient: Patient, channel: str, automated: bool = True) -> st
 
 def patient_channels(patient: Patient) -> list[str]:
     """Return the channels the patient prefers automated messages on (consent is checked later)."""
-    return {
+    channels: dict[str, list[str]] = {
         Patient.Channel.SMS: [Channel.SMS],
         Patient.Channel.EMAIL: [Channel.EMAIL],
         Patient.Channel.BOTH: [Channel.SMS, Channel.EMAIL],
-    }.get(patient.preferred_channel, [])
+    }
+    return channels.get(patient.preferred_channel, [])
 
 
 def recipient_for(*, patient: Patient, channel: str) -> str:

@@ -1,11 +1,14 @@
 """Message content: rendering templates per purpose and language, and the SMS body checker."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template import Context, TemplateDoesNotExist
+from django.template.backends.django import Template
 from django.template.loader import get_template, select_template
 
 from clinic.models import Patient
@@ -56,7 +59,7 @@ def gsm7_septets(text: str) -> int | None:
     return count
 
 
-def _word_pattern(words) -> re.Pattern:
+def _word_pattern(words: Iterable[str]) -> re.Pattern[str]:
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
 
 
@@ -159,7 +162,9 @@ def message_render(*, patient: Patient, channel: str, template: str, context: di
     if channel == "email":
         subject_name = f"messaging/email/{template}.{used_language}.subject.txt"
         try:
-            subject = " ".join(_render_text(get_template(subject_name), full_context).split())
+            # The stubs return any engine's template; TEMPLATES holds only Django's, whose .template we render.
+            subject_template = cast(Template, get_template(subject_name))
+            subject = " ".join(_render_text(subject_template, full_context).split())
         except TemplateDoesNotExist as exc:
             raise ValidationError({"template": f"No email subject template {subject_name!r}."}) from exc
         email_body_check(subject, body, patient)
@@ -168,7 +173,7 @@ def message_render(*, patient: Patient, channel: str, template: str, context: di
     return Rendered(subject=subject, body=body, language=used_language)
 
 
-def _render_text(template, context: dict) -> str:
+def _render_text(template: Template, context: dict[str, Any]) -> str:
     """Render a plain-text template: no HTML escaping ("&" stays "&")."""
     return template.template.render(Context(context, autoescape=False))
 

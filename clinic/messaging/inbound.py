@@ -2,10 +2,12 @@
 
 import datetime as dt
 import logging
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.accounts.actors import Actor
 from clinic.messaging.consent import consent_change
 from clinic.messaging.keywords import Keyword, keyword_is_weak, keyword_parse
 from clinic.messaging.models import Channel, ConsentEvent, InboundMessage, Message
@@ -111,7 +113,8 @@ def _hand_over(inbound: InboundMessage) -> None:
     so the outcome does not depend on the order apps connected in. Two receivers taking one reply is
     a bug in one of them: both are recorded and an error is logged.
     """
-    responses = reply_received.send(sender=InboundMessage, inbound=inbound)
+    # The stubs type a receiver's answer as str | None; a reply receiver answers True when it took the reply.
+    responses = cast(list[tuple[Any, object]], reply_received.send(sender=InboundMessage, inbound=inbound))
     takers = [f"{receiver.__module__}.{receiver.__qualname__}" for receiver, handled in responses if handled is True]
     if len(takers) > 1:
         logger.error("inbound %s was taken by more than one reply receiver: %s", inbound.pk, ", ".join(takers))
@@ -121,7 +124,7 @@ def _hand_over(inbound: InboundMessage) -> None:
     inbound.save(update_fields=["kind", "handled_by", "needs_review"])
 
 
-def inbound_mark_handled(*, inbound: InboundMessage, by=None) -> InboundMessage:
+def inbound_mark_handled(*, inbound: InboundMessage, by: Actor = None) -> InboundMessage:
     """Take a reply off the staff review queue."""
     now = timezone.now()
     InboundMessage.objects.filter(pk=inbound.pk, needs_review=True).update(

@@ -6,18 +6,21 @@ UPDATE that must touch exactly one row, recorded as a MessageEvent in the same t
 """
 
 import datetime as dt
+import functools
 import logging
 import smtplib
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from clinic.accounts.actors import Actor
 from clinic.messaging.backends import SmsSendError, SmsSent, get_sms_backend
 from clinic.messaging.backends.base import LookupNotSupported
 from clinic.messaging.consent import recipient_for, skip_reason
@@ -41,8 +44,8 @@ def _transition(
     to: str,
     detail: str = "",
     at: dt.datetime | None = None,
-    where: dict | None = None,
-    **fields,
+    where: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> bool:
     """Move the message from one of FROM_STATUSES to TO and record it; False if it was not there.
 
@@ -138,7 +141,7 @@ def message_queue(
         if source_key is None:
             raise
         return Message.objects.get(source_key=source_key, channel=channel)
-    if message.status == S.QUEUED and message.next_attempt_at <= now:
+    if message.status == S.QUEUED and message.next_attempt_at is not None and message.next_attempt_at <= now:
         transaction.on_commit(lambda: _enqueue_delivery(message.pk))
     return message
 
@@ -178,7 +181,13 @@ def message_deliver(*, message_id: int) -> Message | None:
     """
     now = timezone.now()
     message = Message.objects.select_related("patient").filter(pk=message_id).first()
-    if message is None or message.status != S.QUEUED or message.next_attempt_at > now:
+    # A queued message always has its next attempt time (a check constraint).
+    if (
+        message is None
+        or message.status != S.QUEUED
+        or message.next_attempt_at is None
+        or message.next_attempt_at > now
+    ):
         return message
     patient = message.patient
     reason = skip_reason(patient=patient, channel=message.channel, automated=message.automated)
@@ -209,7 +218,7 @@ def message_deliver(*, message_id: int) -> Message | None:
     message.refresh_from_db()
     attempt = message.attempts
     # Only this claim's outcome is recorded: the sweep may have declared it unknown meanwhile.
-    mine = {"from_statuses": [S.SENDING, S.UNKNOWN], "where": {"attempts": attempt}}
+    mine: dict[str, Any] = {"from_statuses": [S.SENDING, S.UNKNOWN], "where": {"attempts": attempt}}
     try:
         result = _send(message)
     except SmsSendError as exc:
@@ -237,7 +246,12 @@ def message_deliver(*, message_id: int) -> Message | None:
 def _record_failure(message: Message, exc: SmsSendError, *, attempt: int) -> None:
     now = timezone.now()
     text = str(exc)[:2000]
-    base = {"from_statuses": [S.SENDING, S.UNKNOWN], "where": {"attempts": attempt}, "at": now, "reason": text}
+    base: dict[str, Any] = {
+        "from_statuses": [S.SENDING, S.UNKNOWN],
+        "where": {"attempts": attempt},
+        "at": now,
+        "reason": text,
+    }
     if exc.outcome_unknown:
         # Not resent blindly: the sweep reconciles it with the provider once the request is over.
         _transition(message.pk, to=S.UNKNOWN, detail=text, **base)
@@ -282,7 +296,7 @@ def message_reconcile(*, message_id: int) -> Message | None:
         else:
             Message.objects.filter(pk=message_id, status=S.UNKNOWN).update(reason=f"reconcile failed: {exc}"[:2000])
         return Message.objects.get(pk=message_id)
-    guard = {"from_statuses": [S.UNKNOWN], "where": {"attempts": message.attempts}, "at": now}
+    guard: dict[str, Any] = {"from_statuses": [S.UNKNOWN], "where": {"attempts": message.attempts}, "at": now}
     if found is not None:
         status = {"delivered": S.DELIVERED, "failed": S.FAILED}.get(found.status, S.SENT)
         _transition(
@@ -315,7 +329,7 @@ def _hand_to_staff(message: Message, now: dt.datetime, why: str) -> None:
     )
 
 
-def _locked(queryset):
+def _locked(queryset: QuerySet[Message]) -> QuerySet[Message]:
     """Lock the rows for this transaction, skipping rows another sweep holds (PostgreSQL)."""
     if connection.features.has_select_for_update_skip_locked:
         return queryset.select_for_update(skip_locked=True)
@@ -367,12 +381,12 @@ def messages_sweep(*, limit: int | None = None) -> dict[str, int]:
         due_rows = _locked(Message.objects.due(now=now)).order_by("next_attempt_at")
         due = list(due_rows.values_list("pk", flat=True)[:limit])
         for pk in due:
-            transaction.on_commit(lambda pk=pk: _enqueue_delivery(pk))
+            transaction.on_commit(functools.partial(_enqueue_delivery, pk))
         counts["due"] = len(due)
     return counts
 
 
-def message_retry(*, message: Message, by=None) -> Message:
+def message_retry(*, message: Message, by: Actor = None) -> Message:
     """Queue a failed message again (staff action), or an unknown one staff checked was not sent."""
     now = timezone.now()
     who = f" by {by}" if by else ""
@@ -394,7 +408,7 @@ def message_retry(*, message: Message, by=None) -> Message:
     return message
 
 
-def messages_withdraw(*, source_key: str, reason: str, by=None) -> tuple[int, int]:
+def messages_withdraw(*, source_key: str, reason: str, by: Actor = None) -> tuple[int, int]:
     """Withdraw the messages of SOURCE_KEY that are still waiting in the outbox (queued: not handed to the
     provider yet, e.g. waiting for the send window); they end `skipped` with REASON.
 
@@ -415,7 +429,7 @@ def messages_withdraw(*, source_key: str, reason: str, by=None) -> tuple[int, in
     return withdrawn, out
 
 
-def message_mark_sent(*, message: Message, by=None) -> Message:
+def message_mark_sent(*, message: Message, by: Actor = None) -> Message:
     """Record that staff confirmed an unknown message did reach the provider."""
     now = timezone.now()
     who = f" by {by}" if by else ""
@@ -438,7 +452,9 @@ def message_status_update(*, provider_message_id: str, provider_status: str, err
     if message is None or to is None:
         return message
     now = timezone.now()
-    fields = {"delivered_at": now} if to == S.DELIVERED else {"needs_review": True}
+    fields: dict[str, Any] = (
+        {"delivered_at": now, "sent_at": message.sent_at or now} if to == S.DELIVERED else {"needs_review": True}
+    )
     reason = (
         ""
         if to == S.DELIVERED
@@ -452,7 +468,6 @@ def message_status_update(*, provider_message_id: str, provider_status: str, err
         detail=f"status callback: {provider_status}",
         reason=reason,
         **fields,
-        **({"sent_at": message.sent_at or now} if to == S.DELIVERED else {}),
     )
     message.refresh_from_db()
     return message

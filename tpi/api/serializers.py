@@ -29,7 +29,8 @@ class FollowUpSerializer(serializers.ModelSerializer):
 
 
 class PainPointSerializer(serializers.Serializer):
-    label = serializers.CharField(help_text="before, after, check_in or reassessment")
+    # A declared field named like Field.label: DRF's metaclass takes it out of the class, the stubs cannot know.
+    label = serializers.CharField(help_text="before, after, check_in or reassessment")  # type: ignore[assignment]
     score = serializers.IntegerField(allow_null=True, help_text="0-10; null when not (yet) answered")
     at = serializers.DateTimeField(allow_null=True)
 

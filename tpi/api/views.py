@@ -1,6 +1,7 @@
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -40,7 +41,7 @@ class TriggerPointSiteViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TriggerPointSiteSerializer
     permission_classes = [ClinicModelPermissions]
     pagination_class = PagePagination
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
     filterset_fields = ["body_region", "is_active"]
     search_fields = ["name"]
 
@@ -121,12 +122,13 @@ class ProcedureViewSet(
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
-        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        procedure = self.get_object()
+        serializer = self.get_serializer(procedure, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        provider = serializer.validated_data.get("provider", serializer.instance.provider)
+        provider = serializer.validated_data.get("provider", procedure.provider)
         if not procedure_may_change(user=request.user, procedure=Procedure(provider=provider)):
             raise PermissionDenied("A procedure cannot be handed to another provider here.")
-        procedure = procedure_update(procedure=serializer.instance, by=request.user, **serializer.validated_data)
+        procedure = procedure_update(procedure=procedure, by=request.user, **serializer.validated_data)
         return self._respond(procedure)
 
     @extend_schema(request=None, responses=ProcedureSerializer)

@@ -24,7 +24,7 @@ class ProcedureQuerySet(models.QuerySet):
         """Annotate the number of distinct muscles injected (what the CPT code counts)."""
         # An aggregate drops Meta.ordering (GROUP BY): keep the list order stable for pagination.
         annotated = self.annotate(muscle_count=models.Count("injections__site", distinct=True))
-        return annotated if annotated.query.order_by else annotated.order_by(*Procedure._meta.ordering)
+        return annotated if annotated.query.order_by else annotated.order_by(*(Procedure._meta.ordering or ()))
 
     def with_steroid(self) -> "ProcedureQuerySet":
         """Procedures where at least one site got a steroid with the anaesthetic."""
@@ -121,7 +121,7 @@ class Procedure(models.Model):
             errors["consent_obtained_at"] = "Consent cannot be recorded in the future."
         if self.provider_id and not self.provider.is_injector:
             errors["provider"] = "Only a physician, nurse practitioner or PA performs injections."
-        if self.appointment_id and self.patient_id and self.appointment.patient_id != self.patient_id:
+        if self.appointment and self.patient_id and self.appointment.patient_id != self.patient_id:
             errors["appointment"] = "This appointment belongs to another patient."
         if errors:
             raise ValidationError(errors)

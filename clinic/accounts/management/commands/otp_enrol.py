@@ -1,5 +1,7 @@
 """Enrol a staff member's authenticator app: create a TOTP device and show its QR code."""
 
+from typing import TextIO, cast
+
 import segno
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -29,5 +31,6 @@ class Command(BaseCommand):
             qr.save(qr_file, scale=5)
             self.stdout.write(f"QR code written to {qr_file}")
         else:
-            qr.terminal(out=self.stdout, compact=True)
+            # segno only writes to OUT; Django's OutputWrapper is a text stream, not typing.TextIO by name.
+            qr.terminal(out=cast(TextIO, self.stdout), compact=True)
         self.stdout.write(self.style.SUCCESS(f"TOTP device {device.pk} enrolled for {username}."))
