@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from clinic.accounts.actors import AnyUser
+
 
 @dataclass(frozen=True)
 class AdminShortcut:
@@ -36,7 +38,7 @@ def admin_shortcut_register(
     )
 
 
-def admin_sections_for(user) -> list[dict]:
+def admin_sections_for(user: AnyUser) -> list[dict]:
     """Return [{"title", "links": [{"label", "url", "description"}]}] of the shortcuts USER may follow."""
     sections: dict[str, list[dict]] = {}
     for shortcut in sorted(_shortcuts.values(), key=lambda s: (s.position, s.label)):
