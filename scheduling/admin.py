@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.roles import is_clinic_admin
 from scheduling.admin_series import series_view
-from scheduling.booking import MOVABLE, appointment_book, appointment_move, appointment_status_set
+from scheduling.booking import appointment_book, appointment_move, appointment_status_set
 from scheduling.clock import local_date
 from scheduling.daysheet import day_sheet
 from scheduling.exceptions import BookingConflict, OutsideWorkingHours
@@ -231,7 +231,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         appointment = get_object_or_404(
             Appointment.objects.select_related("patient", "provider__user", "room", "appointment_type"), pk=pk
         )
-        if appointment.status not in MOVABLE:
+        if not appointment.is_movable:
             messages.error(request, f"A {appointment.get_status_display().lower()} appointment cannot move.")
             return HttpResponseRedirect(reverse("admin:scheduling_appointment_change", args=[pk]))
         data = request.POST.copy() if request.method == "POST" else None

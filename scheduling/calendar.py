@@ -11,10 +11,6 @@ from clinic.models import Provider
 from scheduling.models import Appointment, CalendarFeed
 
 PRODID = "-//TPI clinic//scheduling//EN"
-STATUS = {
-    Appointment.Status.CANCELLED: "CANCELLED",
-    Appointment.Status.NO_SHOW: "CANCELLED",
-}
 
 
 def _calendar(name: str) -> Calendar:
@@ -35,7 +31,8 @@ def _event(appointment: Appointment, *, summary: str, now: dt.datetime) -> Event
     event.add("dtend", appointment.end.astimezone(dt.UTC))
     event.add("summary", summary)
     event.add("location", f"{settings.CLINIC_NAME}, {appointment.room}")
-    event.add("status", STATUS.get(appointment.status, "CONFIRMED"))
+    # RFC 5545: a visit that no longer holds its time (Appointment.STATUSES) is a cancelled event.
+    event.add("status", "CONFIRMED" if appointment.is_active else "CANCELLED")
     event.add("last-modified", appointment.updated_at or now)
     return event
 
