@@ -31,10 +31,3 @@ def break_glass_open(*, user, patient, reason: str) -> BreakGlassGrant:
             opened_at=now,
             expires_at=now + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
         )
-
-
-def break_glass_active(*, user, patient) -> bool:
-    """Return True while USER holds an unexpired break-glass grant on PATIENT."""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    return BreakGlassGrant.objects.active().filter(user=user, patient=patient).exists()

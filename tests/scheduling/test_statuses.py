@@ -66,7 +66,8 @@ def test_the_exclusion_constraints_migration_frees_exactly_the_statuses_that_do_
 def test_the_database_constraints_skip_exactly_the_statuses_that_do_not_hold_time():
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conname LIKE 'appointment_no_%%_overlap'"
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conname LIKE 'appointment_no_%%_overlap'"
         )
         definitions = dict(cursor.fetchall())
     assert len(definitions) == 3
