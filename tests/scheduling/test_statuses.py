@@ -22,6 +22,7 @@ def test_final_statuses_have_no_exits_and_every_other_status_is_reachable():
         assert Appointment.TRANSITIONS.targets(status) == frozenset()
     unreachable = {s for s in S.values if not Appointment.TRANSITIONS.sources(s)}
     assert unreachable == {S.BOOKED}  # the booking service creates appointments booked
+    assert Appointment._meta.get_field("status").default == S.BOOKED
 
 
 def test_every_status_a_move_reaches_has_a_day_sheet_button():
