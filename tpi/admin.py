@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from clinic.admin import PatientAdmin
+from clinic.admin_tools import ReadOnlyAdminMixin, admin_page_context
 from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.exceptions import StateConflict
 from tpi.access import (
@@ -125,20 +126,11 @@ class AddendumInline(NoDeleteMixin, admin.TabularInline):
         return formset
 
 
-class FollowUpInline(admin.TabularInline):
+class FollowUpInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = FollowUp
     extra = 0
     fields = ["kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Procedure)
@@ -356,7 +348,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
     def void_selected(self, request, queryset):
         reason = request.POST.get("reason", "").strip()
         if "confirm" not in request.POST or not reason:
-            context = {**self.admin_site.each_context(request), "procedures": queryset, "title": "Void procedures"}
+            context = admin_page_context(self, request, title="Void procedures", procedures=queryset)
             return TemplateResponse(request, "admin/tpi/procedure/void.html", context)
         for procedure in queryset:
             label = f"Procedure #{procedure.pk} ({procedure.patient})"
@@ -369,7 +361,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
         return None
 
 
-class PatientProcedureInline(admin.TabularInline):
+class PatientProcedureInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The patient's procedures on the patient page (read-only; documented on the procedure page)."""
 
     model = Procedure
@@ -385,15 +377,6 @@ class PatientProcedureInline(admin.TabularInline):
     @admin.display(description="CPT")
     def cpt_code(self, obj):
         return obj.cpt_code
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # tpi depends on clinic, never the reverse: the patient page learns about procedures from here.

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
+from clinic.admin_tools import ReadOnlyAdminMixin
 from tpi.models import PlanOccurrence, TreatmentPlan
 from tpi.plans import (
     PLAN_FIELDS,
@@ -46,7 +47,7 @@ class NeedsReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
-class PlanOccurrenceInline(admin.TabularInline):
+class PlanOccurrenceInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PlanOccurrence
     extra = 0
     fields = ["sequence", "target_date", "status", "appointment", "reason"]
@@ -54,15 +55,6 @@ class PlanOccurrenceInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("appointment")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TreatmentPlanForm(forms.ModelForm):
@@ -200,7 +192,7 @@ class TreatmentPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlanOccurrence)
-class PlanOccurrenceAdmin(admin.ModelAdmin):
+class PlanOccurrenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The front desk's review queue: planned injections the job could not place (filter "needs review")."""
 
     list_display = ["plan", "patient", "sequence", "target_date", "status", "reason", "appointment"]
@@ -215,15 +207,7 @@ class PlanOccurrenceAdmin(admin.ModelAdmin):
     def patient(self, obj):
         return obj.plan.patient
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # the rows are read-only; the review actions below change them through the services
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+    # The rows are read-only (ReadOnlyAdminMixin); the review actions below change them through the services.
     def has_review_permission(self, request) -> bool:
         """Return True when the user works the review queue (book again, skip)."""
         opts = self.opts
