@@ -1,8 +1,10 @@
-"""Reusable admin pieces: a read-only mixin and the context of a custom admin page."""
+"""Reusable admin pieces: a read-only mixin, the context of a custom admin page, saving through services."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.forms import Form
 from django.http import HttpRequest
 
@@ -38,3 +40,21 @@ def admin_page_context(
     if form is not None:
         context["form"] = form
     return context | extra
+
+
+def form_values(form: Form, names: Iterable[str]) -> dict[str, Any]:
+    """Return the cleaned values of the form's fields among NAMES (the keyword arguments of a create service)."""
+    return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
+
+
+def form_changes(form: Form, names: Iterable[str]) -> dict[str, Any]:
+    """Return the cleaned values of the changed fields among NAMES (the keyword arguments of an update service)."""
+    allowed = set(names)
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in allowed}
+
+
+def admin_adopt(obj: models.Model, created: models.Model) -> None:
+    """Make the admin's unsaved OBJ the row a service created, so the admin logs and redirects to that row."""
+    obj.pk = created.pk
+    obj._state.adding = False
+    obj.refresh_from_db()

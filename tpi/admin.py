@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from clinic.admin import PatientAdmin
-from clinic.admin_tools import ReadOnlyAdminMixin, admin_page_context
+from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt, admin_page_context, form_changes, form_values
 from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.exceptions import StateConflict
 from tpi.access import (
@@ -265,15 +265,12 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            fields = {name: form.cleaned_data[name] for name in PROCEDURE_FIELDS if name in form.cleaned_data}
+            fields = form_values(form, PROCEDURE_FIELDS)
             if not procedure_may_change(user=request.user, procedure=Procedure(provider=fields.get("provider"))):
                 raise PermissionDenied("Document your own procedures (a clinic admin may document for others).")
-            created = procedure_create(by=request.user, **fields)
-            obj.pk = created.pk
-            obj._state.adding = False
-            obj.refresh_from_db()
+            admin_adopt(obj, procedure_create(by=request.user, **fields))
             return
-        changed = {name: form.cleaned_data[name] for name in form.changed_data if name in PROCEDURE_FIELDS}
+        changed = form_changes(form, PROCEDURE_FIELDS)
         if changed and procedure_may_change(user=request.user, procedure=obj):
             procedure_update(procedure=obj, by=request.user, **changed)
 

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
-from clinic.admin_tools import ReadOnlyAdminMixin
+from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt, form_changes, form_values
 from tpi.models import PlanOccurrence, TreatmentPlan
 from tpi.plans import (
     PLAN_FIELDS,
@@ -119,13 +119,9 @@ class TreatmentPlanAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # The form's clean ran first; the service validates again and writes (errors become form errors).
         if not change:
-            fields = {name: form.cleaned_data.get(name) for name in PLAN_FIELDS}
-            created = plan_create(by=request.user, **fields)
-            obj.pk = created.pk
-            obj._state.adding = False
-            obj.refresh_from_db()
+            admin_adopt(obj, plan_create(by=request.user, **form_values(form, PLAN_FIELDS)))
             return
-        changed = {name: form.cleaned_data[name] for name in form.changed_data if name in UPDATABLE_FIELDS}
+        changed = form_changes(form, UPDATABLE_FIELDS)
         if changed:
             plan_update(plan=obj, by=request.user, **changed)
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from clinic.accounts.breakglass import break_glass_open
 from clinic.accounts.models import BreakGlassGrant
-from clinic.admin_tools import ReadOnlyAdminMixin
+from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt
 from clinic.roles import is_clinic_admin
 
 
@@ -32,6 +32,4 @@ class BreakGlassGrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return is_clinic_admin(request.user)
 
     def save_model(self, request, obj, form, change):
-        grant = break_glass_open(user=request.user, patient=obj.patient, reason=obj.reason)
-        obj.pk, obj.user, obj.opened_at, obj.expires_at = grant.pk, grant.user, grant.opened_at, grant.expires_at
-        obj._state.adding = False
+        admin_adopt(obj, break_glass_open(user=request.user, patient=obj.patient, reason=obj.reason))

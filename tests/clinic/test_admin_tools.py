@@ -2,9 +2,9 @@ from django import forms
 from django.contrib import admin
 from django.test import RequestFactory
 
-from clinic.admin_tools import ReadOnlyAdminMixin, admin_page_context
-from scheduling.models import Appointment, AppointmentStatusChange
-from tests.factories import UserFactory
+from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt, admin_page_context, form_changes, form_values
+from scheduling.models import Appointment, AppointmentStatusChange, Room
+from tests.factories import RoomFactory, UserFactory
 from tpi.admin import FollowUpInline, PatientProcedureInline
 from tpi.admin_plans import PlanOccurrenceAdmin, PlanOccurrenceInline
 
@@ -46,3 +46,26 @@ def test_page_context_carries_the_site_the_model_title_media_and_extras(db):
     assert (context["title"], context["form"], context["rows"]) == ("Book", form, [1])
     assert str(context["media"]) == str(model_admin.media + form.media)
     assert "form" not in admin_page_context(model_admin, request, title="Void")
+
+
+class _NameForm(forms.Form):
+    first = forms.CharField()
+    last = forms.CharField()
+    note = forms.CharField(required=False)
+
+
+def test_form_values_and_changes_keep_only_the_named_fields():
+    form = _NameForm({"first": "Ada", "last": "Byron", "note": "x"}, initial={"first": "Ada", "last": "King"})
+    assert form.is_valid()
+
+    assert form_values(form, ["first", "last", "missing"]) == {"first": "Ada", "last": "Byron"}
+    assert form_changes(form, ("first", "last")) == {"last": "Byron"}
+
+
+def test_admin_adopt_makes_the_unsaved_object_the_created_row(db):
+    created = RoomFactory(name="Room 9")
+    obj = Room(name="typed in the form")
+
+    admin_adopt(obj, created)
+
+    assert (obj.pk, obj.name, obj._state.adding) == (created.pk, "Room 9", False)
