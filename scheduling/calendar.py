@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from clinic.api.filters import MAX_ID
 from clinic.models import Provider
 from scheduling.models import Appointment, CalendarFeed
 
@@ -69,6 +70,8 @@ def provider_feed_appointments(*, provider: Provider):
 
 def provider_by_feed_token(*, provider_id: int, token: str) -> Provider | None:
     """Return the provider whose feed TOKEN this is, or None."""
+    if not 1 <= provider_id <= MAX_ID:  # no row has such an id (and SQLite cannot even compare it)
+        return None
     feed = CalendarFeed.objects.select_related("provider__user").filter(provider_id=provider_id, token=token).first()
     return feed.provider if feed is not None else None
 
