@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.contrib import admin
 
+from clinic.admin_tools import admin_adopt, form_changes, form_values
 from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.models import HealthPing, Patient, Provider
 from clinic.patients import PATIENT_UPDATABLE_FIELDS, patient_create, patient_update
@@ -39,13 +40,9 @@ class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            fields = {n: form.cleaned_data[n] for n in PATIENT_UPDATABLE_FIELDS if n in form.cleaned_data}
-            created = patient_create(by=request.user, **fields)
-            obj.pk = created.pk
-            obj._state.adding = False
-            obj.refresh_from_db()
+            admin_adopt(obj, patient_create(by=request.user, **form_values(form, PATIENT_UPDATABLE_FIELDS)))
             return
-        changed = {n: form.cleaned_data[n] for n in form.changed_data if n in PATIENT_UPDATABLE_FIELDS}
+        changed = form_changes(form, PATIENT_UPDATABLE_FIELDS)
         if changed:
             patient_update(patient=obj, by=request.user, **changed)
 

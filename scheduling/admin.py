@@ -14,9 +14,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.actors import request_user
+from clinic.admin_tools import ReadOnlyAdminMixin, admin_page_context
 from clinic.roles import is_clinic_admin
 from scheduling.admin_series import series_view
-from scheduling.booking import MOVABLE, appointment_book, appointment_move, appointment_status_set
+from scheduling.booking import appointment_book, appointment_move, appointment_status_set
 from scheduling.clock import local_date
 from scheduling.daysheet import View, day_sheet
 from scheduling.exceptions import BookingConflict, OutsideWorkingHours
@@ -66,14 +67,10 @@ class TimeOffAdmin(admin.ModelAdmin):
     list_select_related = ["provider__user"]
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AppointmentStatusChange
     fields = readonly_fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Appointment)
@@ -179,14 +176,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                 )
                 url = reverse("admin:scheduling_appointment_daysheet")
                 return HttpResponseRedirect(f"{url}?date={local:%Y-%m-%d}")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Book an appointment",
-            "form": form,
-            "media": self.media + form.media,
-            "suggestions": suggestions,
-        }
+        context = admin_page_context(self, request, title="Book an appointment", form=form, suggestions=suggestions)
         return TemplateResponse(request, "admin/scheduling/appointment/book.html", context)
 
     def _suggestions(self, cd: dict, exclude_ids: frozenset[int] = frozenset()) -> list:
@@ -210,18 +200,18 @@ class AppointmentAdmin(admin.ModelAdmin):
             raise PermissionDenied
         day = parse_date(request.GET.get("date") or "") or timezone.localdate()
         view: View = "room" if request.GET.get("view") == "room" else "provider"
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Day sheet {day:%A %Y-%m-%d}",
-            "day": day,
-            "view": view,
-            "columns": day_sheet(day=day, view=view),
-            "previous_day": day - dt.timedelta(days=1),
-            "next_day": day + dt.timedelta(days=1),
-            "today": timezone.localdate(),
-            "can_change": self.has_change_permission(request),
-        }
+        context = admin_page_context(
+            self,
+            request,
+            title=f"Day sheet {day:%A %Y-%m-%d}",
+            day=day,
+            view=view,
+            columns=day_sheet(day=day, view=view),
+            previous_day=day - dt.timedelta(days=1),
+            next_day=day + dt.timedelta(days=1),
+            today=timezone.localdate(),
+            can_change=self.has_change_permission(request),
+        )
         return TemplateResponse(request, "admin/scheduling/appointment/day_sheet.html", context)
 
     def move_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -231,7 +221,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         appointment = get_object_or_404(
             Appointment.objects.select_related("patient", "provider__user", "room", "appointment_type"), pk=pk
         )
-        if appointment.status not in MOVABLE:
+        if not appointment.is_movable:
             messages.error(request, f"A {appointment.get_status_display().lower()} appointment cannot move.")
             return HttpResponseRedirect(reverse("admin:scheduling_appointment_change", args=[pk]))
         data = request.POST.copy() if request.method == "POST" else None
@@ -287,15 +277,14 @@ class AppointmentAdmin(admin.ModelAdmin):
                 messages.success(request, f"Moved {len(moved)} appointment{'s' * (len(moved) != 1)}.")
                 url = reverse("admin:scheduling_appointment_daysheet")
                 return HttpResponseRedirect(f"{url}?date={local:%Y-%m-%d}")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Move appointment #{appointment.pk}",
-            "appointment": appointment,
-            "form": form,
-            "media": self.media + form.media,
-            "suggestions": suggestions,
-        }
+        context = admin_page_context(
+            self,
+            request,
+            title=f"Move appointment #{appointment.pk}",
+            form=form,
+            appointment=appointment,
+            suggestions=suggestions,
+        )
         return TemplateResponse(request, "admin/scheduling/appointment/move.html", context)
 
     def status_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -328,15 +317,11 @@ class AppointmentAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(back)
 
 
-class SeriesAppointmentInline(admin.TabularInline):
+class SeriesAppointmentInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Appointment
     fields = readonly_fields = ("start", "series_occurrence", "status", "room")
     extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Series)

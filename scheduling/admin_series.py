@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.accounts.actors import request_user
+from clinic.admin_tools import admin_page_context
 from scheduling.clock import localize
 from scheduling.exceptions import BookingError
 from scheduling.forms import SeriesForm
@@ -79,12 +80,5 @@ def series_view(model_admin, request: HttpRequest) -> HttpResponse:
             }
             for index, preview in enumerate(previews)
         ]
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "title": "Book a recurring series",
-        "form": form,
-        "media": model_admin.media + form.media,
-        "rows": rows,
-    }
+    context = admin_page_context(model_admin, request, title="Book a recurring series", form=form, rows=rows)
     return TemplateResponse(request, "admin/scheduling/appointment/series.html", context)

@@ -21,15 +21,6 @@ from scheduling.hours import hours_problem
 from scheduling.models import MAX_BLOCKED_SPAN, Appointment, AppointmentStatusChange, AppointmentType, Room, Series
 
 S = Appointment.Status
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.BOOKED: frozenset({S.CONFIRMED, S.CHECKED_IN, S.CANCELLED, S.NO_SHOW}),
-    S.CONFIRMED: frozenset({S.CHECKED_IN, S.CANCELLED, S.NO_SHOW}),
-    S.CHECKED_IN: frozenset({S.COMPLETED, S.CANCELLED}),
-    S.COMPLETED: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.NO_SHOW: frozenset(),
-}
-MOVABLE = frozenset({S.BOOKED, S.CONFIRMED})
 OVERLAP_CONSTRAINTS = frozenset(
     {"appointment_no_provider_overlap", "appointment_no_room_overlap", "appointment_no_patient_overlap"}
 )
@@ -212,7 +203,7 @@ def appointment_move(
             .select_related("patient", "provider", "room", "appointment_type")
             .get(pk=appointment.pk)
         )
-        if appointment.status not in MOVABLE:
+        if not appointment.is_movable:
             raise ValidationError({"status": f"A {appointment.get_status_display().lower()} appointment cannot move."})
         if end is None and isinstance(start, dt.datetime) and timezone.is_aware(start):
             end = start + (appointment.end - appointment.start)
@@ -238,11 +229,12 @@ def appointment_status_set(*, appointment: Appointment, status: str, by: Actor, 
     """Change an appointment's status along the allowed transitions, recording who and when."""
     if status not in S.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
-    if status == S.CANCELLED and not reason.strip():
-        raise ValidationError({"reason": "Give a reason for the cancellation."})
+    prompt = Appointment.STATUSES[S(status)].reason_prompt
+    if prompt and not reason.strip():
+        raise ValidationError({"reason": prompt})
     with transaction.atomic():
         appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if status not in TRANSITIONS[appointment.status]:
+        if not Appointment.TRANSITIONS.allows(appointment.status, status):
             raise ValidationError(
                 {
                     "status": f"A {appointment.get_status_display().lower()} appointment cannot become "

@@ -8,14 +8,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from clinic.api.filters import MAX_ID
 from clinic.models import Provider
 from scheduling.models import Appointment, CalendarFeed
 
 PRODID = "-//TPI clinic//scheduling//EN"
-STATUS: dict[str, str] = {
-    Appointment.Status.CANCELLED: "CANCELLED",
-    Appointment.Status.NO_SHOW: "CANCELLED",
-}
 
 
 def _calendar(name: str) -> Calendar:
@@ -36,7 +33,8 @@ def _event(appointment: Appointment, *, summary: str, now: dt.datetime) -> Event
     event.add("dtend", appointment.end.astimezone(dt.UTC))
     event.add("summary", summary)
     event.add("location", f"{settings.CLINIC_NAME}, {appointment.room}")
-    event.add("status", STATUS.get(appointment.status, "CONFIRMED"))
+    # RFC 5545: a visit that no longer holds its time (Appointment.STATUSES) is a cancelled event.
+    event.add("status", "CONFIRMED" if appointment.is_active else "CANCELLED")
     event.add("last-modified", appointment.updated_at or now)
     return event
 
@@ -73,6 +71,8 @@ def provider_feed_appointments(*, provider: Provider) -> QuerySet[Appointment]:
 
 def provider_by_feed_token(*, provider_id: int, token: str) -> Provider | None:
     """Return the provider whose feed TOKEN this is, or None."""
+    if not 1 <= provider_id <= MAX_ID:  # no row has such an id (and SQLite cannot even compare it)
+        return None
     feed = CalendarFeed.objects.select_related("provider__user").filter(provider_id=provider_id, token=token).first()
     return feed.provider if feed is not None else None
 

@@ -5,18 +5,35 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from clinic.models import Provider
-from scheduling.booking import TRANSITIONS
 from scheduling.clock import day_bounds
 from scheduling.models import MAX_BLOCKED_SPAN, Appointment, Room
 
 View = Literal["provider", "room"]
-ACTION_LABELS = {
-    Appointment.Status.CONFIRMED: "Confirm",
-    Appointment.Status.CHECKED_IN: "Check in",
-    Appointment.Status.COMPLETED: "Complete",
-    Appointment.Status.CANCELLED: "Cancel",
-    Appointment.Status.NO_SHOW: "No-show",
-}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One button on an appointment's card: move it to STATUS."""
+
+    status: str
+    label: str
+    reason_prompt: str  # non-empty: the button asks for a reason
+    scoped: bool  # may apply to the following appointments of the series too (cancelling does)
+
+
+def appointment_actions(appointment: Appointment) -> list[Action]:
+    """Return the buttons for the moves Appointment.TRANSITIONS allows from the appointment's status."""
+    allowed = Appointment.TRANSITIONS.targets(appointment.status)
+    return [
+        Action(
+            status=status,
+            label=row.action,
+            reason_prompt=row.reason_prompt,
+            scoped=status == Appointment.Status.CANCELLED and appointment.series_id is not None,
+        )
+        for status, row in Appointment.STATUSES.items()
+        if status in allowed
+    ]
 
 
 @dataclass
@@ -48,10 +65,7 @@ def day_sheet(*, day: dt.date, view: View = "provider") -> list[Column]:
         key = getattr(appointment, f"{owner}_id")
         if key not in columns:  # an inactive provider or room that still has visits this day
             columns[key] = Column(key=key, title=str(getattr(appointment, owner)))
-        allowed = TRANSITIONS[appointment.status]
         # A per-row attribute the day-sheet template reads; not a model field.
-        appointment.actions = [  # type: ignore[attr-defined]
-            (status, label) for status, label in ACTION_LABELS.items() if status in allowed
-        ]
+        appointment.actions = appointment_actions(appointment)  # type: ignore[attr-defined]
         columns[key].appointments.append(appointment)
     return list(columns.values())

@@ -7,12 +7,14 @@ the booking service under SQLite's write lock.
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from clinic.models import Provider
+from clinic.transitions import Transitions
 
 
 class Room(models.Model):
@@ -138,6 +140,17 @@ class AppointmentQuerySet(models.QuerySet):
         return self.filter(start__lt=end, start__gt=start - MAX_BLOCKED_SPAN, blocked_end__gt=start)
 
 
+@dataclass(frozen=True)
+class AppointmentStatusRow:
+    """What one appointment status means everywhere: booking, the day sheet, the calendar feed, the constraints."""
+
+    to: frozenset[str] = frozenset()  # the statuses it may move to
+    holds_time: bool = True  # counts against double booking (migration 0003's constraints skip the others)
+    movable: bool = False  # may still be moved to another time, provider or room
+    reason_prompt: str = ""  # set when the move into it must say why: what to ask for
+    action: str = ""  # the day sheet's button that moves an appointment into it
+
+
 class Appointment(models.Model):
     """A booked visit of one patient with one provider in one room. Created only by the booking service."""
 
@@ -149,7 +162,25 @@ class Appointment(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         NO_SHOW = "no_show", "No-show"
 
-    INACTIVE_STATUSES = (Status.CANCELLED, Status.NO_SHOW)
+    # The one statement of the statuses: a new one is a row here plus its migration (and, when it frees
+    # its time, a migration redefining the exclusion constraints; tests/scheduling/test_statuses.py checks).
+    STATUSES = {
+        Status.BOOKED: AppointmentStatusRow(
+            to=frozenset({Status.CONFIRMED, Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW}), movable=True
+        ),
+        Status.CONFIRMED: AppointmentStatusRow(
+            to=frozenset({Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW}), movable=True, action="Confirm"
+        ),
+        Status.CHECKED_IN: AppointmentStatusRow(to=frozenset({Status.COMPLETED, Status.CANCELLED}), action="Check in"),
+        Status.COMPLETED: AppointmentStatusRow(action="Complete"),
+        Status.CANCELLED: AppointmentStatusRow(
+            holds_time=False, reason_prompt="Give a reason for the cancellation.", action="Cancel"
+        ),
+        Status.NO_SHOW: AppointmentStatusRow(holds_time=False, action="No-show"),
+    }
+    TRANSITIONS = Transitions("appointment status", {status: row.to for status, row in STATUSES.items()})
+    INACTIVE_STATUSES = tuple(status for status, row in STATUSES.items() if not row.holds_time)
+    MOVABLE_STATUSES = tuple(status for status, row in STATUSES.items() if row.movable)
 
     patient = models.ForeignKey("clinic.Patient", on_delete=models.PROTECT, related_name="appointments")
     provider = models.ForeignKey("clinic.Provider", on_delete=models.PROTECT, related_name="appointments")
@@ -202,6 +233,11 @@ class Appointment(models.Model):
     def is_active(self) -> bool:
         """Return True while the appointment holds its time."""
         return self.status not in self.INACTIVE_STATUSES
+
+    @property
+    def is_movable(self) -> bool:
+        """Return True while the appointment may still move."""
+        return self.status in self.MOVABLE_STATUSES
 
 
 class AppointmentStatusChange(models.Model):

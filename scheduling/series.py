@@ -261,7 +261,7 @@ def _scope(appointment: Appointment, scope: Scope) -> list[Appointment]:
         Appointment.objects.filter(
             series_id=appointment.series_id,
             series_occurrence__gte=anchor,
-            status__in=[Appointment.Status.BOOKED, Appointment.Status.CONFIRMED],
+            status__in=Appointment.MOVABLE_STATUSES,
         ).order_by("series_occurrence", "start")
     )
 

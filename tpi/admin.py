@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from clinic.admin import PatientAdmin
+from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt, admin_page_context, form_changes, form_values
 from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.exceptions import StateConflict
 from tpi.access import (
@@ -136,19 +137,10 @@ class AddendumInline(NoDeleteMixin, admin.TabularInline):
         return formset
 
 
-class FollowUpInline(admin.TabularInline):
+class FollowUpInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = FollowUp
     extra = 0
     fields = readonly_fields = ("kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Procedure)
@@ -285,15 +277,12 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            fields = {name: form.cleaned_data[name] for name in PROCEDURE_FIELDS if name in form.cleaned_data}
+            fields = form_values(form, PROCEDURE_FIELDS)
             if not procedure_may_change(user=request.user, procedure=Procedure(provider=fields.get("provider"))):
                 raise PermissionDenied("Document your own procedures (a clinic admin may document for others).")
-            created = procedure_create(by=request.user, **fields)
-            obj.pk = created.pk
-            obj._state.adding = False
-            obj.refresh_from_db()
+            admin_adopt(obj, procedure_create(by=request.user, **fields))
             return
-        changed = {name: form.cleaned_data[name] for name in form.changed_data if name in PROCEDURE_FIELDS}
+        changed = form_changes(form, PROCEDURE_FIELDS)
         if changed and procedure_may_change(user=request.user, procedure=obj):
             procedure_update(procedure=obj, by=request.user, **changed)
 
@@ -368,7 +357,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
     def void_selected(self, request, queryset):
         reason = request.POST.get("reason", "").strip()
         if "confirm" not in request.POST or not reason:
-            context = {**self.admin_site.each_context(request), "procedures": queryset, "title": "Void procedures"}
+            context = admin_page_context(self, request, title="Void procedures", procedures=queryset)
             return TemplateResponse(request, "admin/tpi/procedure/void.html", context)
         for procedure in queryset:
             label = f"Procedure #{procedure.pk} ({procedure.patient})"
@@ -381,7 +370,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
         return None
 
 
-class PatientProcedureInline(admin.TabularInline):
+class PatientProcedureInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The patient's procedures on the patient page (read-only; documented on the procedure page)."""
 
     model = Procedure
@@ -397,15 +386,6 @@ class PatientProcedureInline(admin.TabularInline):
     @admin.display(description="CPT")
     def cpt_code(self, obj):
         return obj.cpt_code
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # tpi depends on clinic, never the reverse: the patient page learns about procedures from here.

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from clinic.admin_tools import admin_page_context
 from clinic.exceptions import StateConflict
 from clinic.messaging.models import Message
 from tpi.followups import followup_cancel, followup_mark_handled, followup_messages, followup_retry
@@ -121,7 +122,7 @@ class FollowUpAdmin(admin.ModelAdmin):
     def cancel_selected(self, request, queryset):
         reason = request.POST.get("reason", "").strip()
         if "confirm" not in request.POST or not reason:
-            context = {**self.admin_site.each_context(request), "follow_ups": queryset, "title": "Cancel follow-ups"}
+            context = admin_page_context(self, request, title="Cancel follow-ups", follow_ups=queryset)
             return TemplateResponse(request, "admin/tpi/followup/cancel.html", context)
         self._each(request, queryset, lambda f: followup_cancel(follow_up=f, by=request.user, reason=reason),
                    "Cancelled")  # fmt: skip

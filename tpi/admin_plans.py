@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
+from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt, form_changes, form_values
 from tpi.models import PlanOccurrence, TreatmentPlan
 from tpi.plans import (
     PLAN_FIELDS,
@@ -48,22 +49,13 @@ class NeedsReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
-class PlanOccurrenceInline(admin.TabularInline):
+class PlanOccurrenceInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PlanOccurrence
     extra = 0
     fields = readonly_fields = ("sequence", "target_date", "status", "appointment", "reason")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("appointment")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TreatmentPlanForm(forms.ModelForm):
@@ -128,13 +120,9 @@ class TreatmentPlanAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # The form's clean ran first; the service validates again and writes (errors become form errors).
         if not change:
-            fields = {name: form.cleaned_data.get(name) for name in PLAN_FIELDS}
-            created = plan_create(by=request.user, **fields)
-            obj.pk = created.pk
-            obj._state.adding = False
-            obj.refresh_from_db()
+            admin_adopt(obj, plan_create(by=request.user, **form_values(form, PLAN_FIELDS)))
             return
-        changed = {name: form.cleaned_data[name] for name in form.changed_data if name in UPDATABLE_FIELDS}
+        changed = form_changes(form, UPDATABLE_FIELDS)
         if changed:
             plan_update(plan=obj, by=request.user, **changed)
 
@@ -202,7 +190,7 @@ class TreatmentPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlanOccurrence)
-class PlanOccurrenceAdmin(admin.ModelAdmin):
+class PlanOccurrenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The front desk's review queue: planned injections the job could not place (filter "needs review")."""
 
     list_display = ["plan", "patient", "sequence", "target_date", "status", "reason", "appointment"]
@@ -216,15 +204,7 @@ class PlanOccurrenceAdmin(admin.ModelAdmin):
     def patient(self, obj):
         return obj.plan.patient
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # the rows are read-only; the review actions below change them through the services
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+    # The rows are read-only (ReadOnlyAdminMixin); the review actions below change them through the services.
     def has_review_permission(self, request) -> bool:
         """Return True when the user works the review queue (book again, skip)."""
         opts = self.opts

@@ -4,18 +4,18 @@ scheduled -> sent (messages queued in the outbox) -> answered (a pain score came
 state with a reason: expired (reached too late), skipped (no consent, inactive, no channel),
 cancelled (voided procedure, staff) or failed (every message failed or could not be composed).
 Exactly once: rows are claimed under lock, every move is a conditional UPDATE that must touch one
-row, and the outbox keeps one Message per (follow-up, channel) by its source key.
+row (its `status__in` is FollowUp.TRANSITIONS.sources(target)), and the outbox keeps one Message per
+(follow-up, channel) by its source key.
 """
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import CharField, Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -71,11 +71,11 @@ def _locked(queryset: QuerySet) -> QuerySet:
     return queryset.select_for_update()
 
 
-def _move(
-    follow_up: FollowUp, *, from_statuses: Iterable[str], to: str, reason: str, now: dt.datetime, **fields: Any
-) -> bool:
-    """Move FOLLOW_UP from one of FROM_STATUSES to TO; False when another process moved it first."""
-    updated = FollowUp.objects.filter(pk=follow_up.pk, status__in=list(from_statuses)).update(
+def _move(follow_up: FollowUp, *, to: str, reason: str, now: dt.datetime, stay: bool = False, **fields: Any) -> bool:
+    """Move FOLLOW_UP to TO if FollowUp.TRANSITIONS allows it from its current status (STAY: or it is TO already);
+    False when the row is in no such status (another process moved it first)."""
+    sources = FollowUp.TRANSITIONS.sources(to) | ({to} if stay else set())
+    updated = FollowUp.objects.filter(pk=follow_up.pk, status__in=sources).update(
         status=to, status_reason=reason[:200], updated_at=now, **fields
     )
     if updated == 1:
@@ -110,20 +110,19 @@ def _skip_reason(patient: Patient) -> tuple[list[str], list[str]]:
 def _dispatch(follow_up: FollowUp, *, now: dt.datetime) -> str:
     """Settle one claimed follow-up: expire, skip, cancel or queue its messages; return its new status."""
     procedure = follow_up.procedure
-    scheduled = [S.SCHEDULED]
     if procedure.status == Procedure.Status.VOIDED:
-        _move(follow_up, from_statuses=scheduled, to=S.CANCELLED, reason="procedure voided", now=now)
+        _move(follow_up, to=S.CANCELLED, reason="procedure voided", now=now)
         return follow_up.status
     late = now - follow_up.due_at
     grace = followup_grace(follow_up.kind)
     if late > grace:
         reason = f"reached {_humanize(late)} after its due time (grace {_humanize(grace)}): not sent"
-        _move(follow_up, from_statuses=scheduled, to=S.EXPIRED, reason=reason, now=now)
+        _move(follow_up, to=S.EXPIRED, reason=reason, now=now)
         return follow_up.status
     patient = Patient.objects.get(pk=procedure.patient_id)
     allowed, reasons = _skip_reason(patient)
     if not allowed:
-        _move(follow_up, from_statuses=scheduled, to=S.SKIPPED, reason="; ".join(reasons), now=now)
+        _move(follow_up, to=S.SKIPPED, reason="; ".join(reasons), now=now)
         return follow_up.status
     context = {}
     if follow_up.kind == FollowUp.Kind.REASSESSMENT:
@@ -131,7 +130,7 @@ def _dispatch(follow_up: FollowUp, *, now: dt.datetime) -> str:
     reason = "; ".join([f"queued: {', '.join(allowed)}", *(f"not sent by {r}" for r in reasons)])
     try:
         with transaction.atomic():
-            if not _move(follow_up, from_statuses=scheduled, to=S.SENT, reason=reason, now=now, sent_at=now):
+            if not _move(follow_up, to=S.SENT, reason=reason, now=now, sent_at=now):
                 return follow_up.status
             for channel in allowed:
                 message_queue(
@@ -143,7 +142,7 @@ def _dispatch(follow_up: FollowUp, *, now: dt.datetime) -> str:
         problem = "; ".join(exc.messages)
         logger.error("follow-up %s: its message could not be composed", follow_up.pk)
         follow_up.status = S.SCHEDULED  # the savepoint undid the move to sent
-        _move(follow_up, from_statuses=scheduled, to=S.FAILED, reason=f"message not composed: {problem}", now=now)
+        _move(follow_up, to=S.FAILED, reason=f"message not composed: {problem}", now=now)
     return follow_up.status
 
 
@@ -187,13 +186,13 @@ def followups_settle(*, now: dt.datetime) -> dict[str, int]:
         to = S.FAILED if failed else S.SKIPPED
         reason = "; ".join(f"{m.channel} {m.status}: {m.reason}" for m in mine)
         with transaction.atomic():
-            counts[to] += _move(follow_up, from_statuses=[S.SENT], to=to, reason=reason, now=now, handled_at=None)
+            counts[to] += _move(follow_up, to=to, reason=reason, now=now, handled_at=None)
     revived = FollowUp.objects.filter(status=S.FAILED).filter(
         Exists(followup_messages(Message.objects.filter(status__in=LIVE_MESSAGE_STATUSES)))
     )
     for follow_up in revived.order_by("id")[: settings.TPI_FOLLOWUP_SWEEP_BATCH]:
         counts["resent"] += _move(
-            follow_up, from_statuses=[S.FAILED], to=S.SENT, reason="messages queued again", now=now,
+            follow_up, to=S.SENT, reason="messages queued again", now=now,
             sent_at=follow_up.sent_at or now,
         )  # fmt: skip
     return counts
@@ -242,7 +241,8 @@ def followup_cancel(*, follow_up: FollowUp, by: Actor, reason: str) -> FollowUp:
 def followups_cancel_for_void(*, procedure: Procedure, by: Actor) -> int:
     """Cancel the procedure's follow-ups that have not reached the patient (called by procedure_void)."""
     cancelled = 0
-    for follow_up in procedure.follow_ups.select_for_update().filter(status__in=[S.SCHEDULED, S.SENT]):
+    open_ones = procedure.follow_ups.select_for_update().filter(status__in=FollowUp.TRANSITIONS.sources(S.CANCELLED))
+    for follow_up in open_ones:
         cancelled += _withdraw(follow_up, reason="procedure voided", by=by)
     return cancelled
 
@@ -256,7 +256,7 @@ def _withdraw(follow_up: FollowUp, *, reason: str, by: Actor) -> bool:
         messages_withdraw(source_key=follow_up.source_key, reason=reason, by=by)
     elif follow_up.status != S.SCHEDULED:
         return False
-    return _move(follow_up, from_statuses=[follow_up.status], to=S.CANCELLED, reason=reason, now=timezone.now())
+    return _move(follow_up, to=S.CANCELLED, reason=reason, now=timezone.now())
 
 
 def followup_retry(*, follow_up: FollowUp, by: Actor) -> int:
@@ -272,10 +272,17 @@ def followup_retry(*, follow_up: FollowUp, by: Actor) -> int:
             retried += 1
         if not retried:
             raise FollowUpStateConflict("This follow-up has no failed message to retry.", code="followup_no_failed")
+        # A failed one is sent again; a sent one whose unknown message was retried stays sent.
         _move(
-            follow_up, from_statuses=[S.FAILED, S.SENT], to=S.SENT, reason=f"retried {retried} message(s)", now=now,
-            sent_at=follow_up.sent_at or now, handled_at=None, handled_by=None,
-        )  # fmt: skip
+            follow_up,
+            to=S.SENT,
+            stay=True,
+            reason=f"retried {retried} message(s)",
+            now=now,
+            sent_at=follow_up.sent_at or now,
+            handled_at=None,
+            handled_by=None,
+        )
     return retried
 
 
@@ -285,10 +292,3 @@ def followup_mark_handled(*, follow_up: FollowUp, by: Actor) -> FollowUp:
     FollowUp.objects.filter(pk=follow_up.pk).update(handled_at=now, handled_by=by, updated_at=now)
     follow_up.handled_at, follow_up.handled_by = now, by
     return follow_up
-
-
-def followups_needing_review(queryset: QuerySet | None = None) -> QuerySet:
-    """Return follow-ups staff must look at: failed, or with a message that needs review; not handled."""
-    queryset = queryset if queryset is not None else FollowUp.objects.all()
-    troubled = Exists(followup_messages(Message.objects.filter(Q(needs_review=True) | Q(status=M.UNKNOWN))))
-    return queryset.filter(Q(status=S.FAILED) | troubled, handled_at__isnull=True)

@@ -209,12 +209,12 @@ def plan_cancel(*, plan: TreatmentPlan, by: User, reason: str) -> TreatmentPlan:
         raise ValidationError({"reason": "Give a reason for the cancellation."})
     with transaction.atomic():
         plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
-        if not plan.is_active:
+        if not TreatmentPlan.TRANSITIONS.allows(plan.status, TreatmentPlan.Status.CANCELLED):
             raise ValidationError({"status": f"A {plan.get_status_display().lower()} plan cannot be cancelled."})
         plan.status = TreatmentPlan.Status.CANCELLED
         plan.cancelled_at, plan.cancelled_by, plan.cancel_reason = timezone.now(), by, reason.strip()
         plan.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"])
-        plan.occurrences.filter(status__in=PlanOccurrence.OPEN_STATUSES).update(
+        plan.occurrences.filter(status__in=PlanOccurrence.TRANSITIONS.sources(OS.CANCELLED)).update(
             status=OS.CANCELLED, reason="plan cancelled", updated_at=timezone.now()
         )
     return plan
@@ -353,6 +353,7 @@ def _complete_if_done(plan: TreatmentPlan, *, today: dt.date) -> None:
     last_day = plan.occurrences.order_by("-sequence").values_list("target_date", flat=True).first()
     tolerance = dt.timedelta(days=settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS)
     if not anything_open or (last_day is not None and today > last_day + tolerance):
+        TreatmentPlan.TRANSITIONS.check(plan.status, TreatmentPlan.Status.COMPLETED)
         plan.status = TreatmentPlan.Status.COMPLETED
         plan.save(update_fields=["status", "updated_at"])
 
@@ -426,7 +427,7 @@ def occurrence_book(*, occurrence: PlanOccurrence, now: dt.datetime | None = Non
         occurrence = PlanOccurrence.objects.get(pk=occurrence.pk)
         if plan is None:
             raise ValidationError({"plan": "The plan is not active."})
-        if occurrence.status not in PlanOccurrence.OPEN_STATUSES:
+        if not PlanOccurrence.TRANSITIONS.allows(occurrence.status, OS.BOOKED):
             raise ValidationError(
                 {"status": f"A {occurrence.get_status_display().lower()} injection cannot be booked again."}
             )
@@ -462,7 +463,7 @@ def occurrence_skip(*, occurrence: PlanOccurrence, by: User, reason: str) -> Pla
     with transaction.atomic():
         plan = TreatmentPlan.objects.select_for_update().get(pk=occurrence.plan_id)
         occurrence = PlanOccurrence.objects.get(pk=occurrence.pk)
-        if occurrence.status not in PlanOccurrence.OPEN_STATUSES:
+        if not PlanOccurrence.TRANSITIONS.allows(occurrence.status, OS.CANCELLED):
             raise ValidationError(
                 {"status": f"A {occurrence.get_status_display().lower()} injection cannot be skipped."}
             )

@@ -20,7 +20,7 @@ def followup_open_for(*, patient_id: int, at: dt.datetime) -> FollowUp | None:
     return (
         FollowUp.objects.filter(
             procedure__patient_id=patient_id,
-            status=FollowUp.Status.SENT,
+            status__in=FollowUp.TRANSITIONS.sources(FollowUp.Status.ANSWERED),
             sent_at__lte=at,
             sent_at__gte=at - settings.TPI_FOLLOWUP_REPLY_WINDOW,
         )
@@ -31,7 +31,8 @@ def followup_open_for(*, patient_id: int, at: dt.datetime) -> FollowUp | None:
 
 def followup_answer(*, follow_up: FollowUp, pain_score: int, at: dt.datetime) -> bool:
     """Store PAIN_SCORE (0-10) as the answer to a sent follow-up; False if it is no longer open."""
-    updated = FollowUp.objects.filter(pk=follow_up.pk, status=FollowUp.Status.SENT).update(
+    answerable = FollowUp.TRANSITIONS.sources(FollowUp.Status.ANSWERED)
+    updated = FollowUp.objects.filter(pk=follow_up.pk, status__in=answerable).update(
         status=FollowUp.Status.ANSWERED,
         status_reason="answered by SMS",
         answer_pain_score=pain_score,

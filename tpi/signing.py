@@ -1,7 +1,8 @@
 """The procedure life cycle after drafting: sign, addenda, void; and who may do it.
 
-draft -> signed -> (addendum)*, or draft/signed -> voided with a reason. Signing locks the note and,
-in the same transaction, creates its follow-ups; voiding cancels the follow-ups not yet sent.
+draft -> signed -> (addendum)*, or draft/signed -> voided with a reason (Procedure.TRANSITIONS).
+Signing locks the note and, in the same transaction, creates its follow-ups; voiding cancels the
+follow-ups not yet sent.
 """
 
 import datetime as dt
@@ -30,6 +31,7 @@ def procedure_check_permission(*, procedure: Procedure, user: AnyUser | None, ac
 
 
 def _lock(procedure: Procedure) -> Procedure:
+    """Return PROCEDURE re-read under a row lock: the status checked below is the one the move starts from."""
     return Procedure.objects.select_for_update().get(pk=procedure.pk)
 
 
@@ -46,7 +48,7 @@ def procedure_sign(*, procedure: Procedure, by: Actor) -> Procedure:
     """Sign a draft: check who and completeness, lock it, record who and when, create its follow-ups."""
     locked = _lock(procedure)
     procedure_check_permission(procedure=locked, user=by, action="sign")
-    if locked.status != Procedure.Status.DRAFT:
+    if not Procedure.TRANSITIONS.allows(locked.status, Procedure.Status.SIGNED):
         raise ProcedureStateConflict(f"This procedure is already {locked.status}.", code=f"procedure_{locked.status}")
     errors: dict[str, str] = {}
     if not locked.consent_obtained:
@@ -93,8 +95,8 @@ def procedure_void(*, procedure: Procedure, by: Actor, reason: str) -> Procedure
     """Void a draft or signed procedure with a reason; cancel its follow-ups that have not reached the patient."""
     locked = _lock(procedure)
     procedure_check_permission(procedure=locked, user=by, action="void")
-    if locked.status == Procedure.Status.VOIDED:
-        raise ProcedureStateConflict("This procedure is already voided.", code="procedure_voided")
+    if not Procedure.TRANSITIONS.allows(locked.status, Procedure.Status.VOIDED):
+        raise ProcedureStateConflict(f"This procedure is already {locked.status}.", code=f"procedure_{locked.status}")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Give the reason for voiding."})

@@ -2,11 +2,12 @@ from django.contrib import admin
 
 from clinic.accounts.breakglass import break_glass_open
 from clinic.accounts.models import BreakGlassGrant
+from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt
 from clinic.roles import is_clinic_admin
 
 
 @admin.register(BreakGlassGrant)
-class BreakGlassGrantAdmin(admin.ModelAdmin):
+class BreakGlassGrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Clinic admins open a grant (patient + reason); grants are never edited or deleted."""
 
     list_display = ["id", "user", "patient_id", "opened_at", "expires_at"]
@@ -27,16 +28,8 @@ class BreakGlassGrantAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         return is_clinic_admin(request.user)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request, obj=None) -> bool:
         return is_clinic_admin(request.user)
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     def save_model(self, request, obj, form, change):
-        grant = break_glass_open(user=request.user, patient=obj.patient, reason=obj.reason)
-        obj.pk, obj.user, obj.opened_at, obj.expires_at = grant.pk, grant.user, grant.opened_at, grant.expires_at
-        obj._state.adding = False
+        admin_adopt(obj, break_glass_open(user=request.user, patient=obj.patient, reason=obj.reason))

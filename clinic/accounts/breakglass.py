@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.accounts.actors import AnyUser
 from clinic.accounts.models import BreakGlassGrant
 from clinic.models import Patient
 from clinic.roles import is_clinic_admin
@@ -34,10 +33,3 @@ def break_glass_open(*, user: User, patient: Patient, reason: str) -> BreakGlass
             opened_at=now,
             expires_at=now + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
         )
-
-
-def break_glass_active(*, user: AnyUser | None, patient: Patient) -> bool:
-    """Return True while USER holds an unexpired break-glass grant on PATIENT."""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    return BreakGlassGrant.objects.active().filter(user=user, patient=patient).exists()

@@ -4,11 +4,12 @@ from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
 
+from clinic.admin_tools import ReadOnlyAdminMixin
 from clinic.audit.models import AccessLog
 from clinic.roles import is_clinic_admin
 
 
-class ReadOnlyAuditAdminMixin:
+class ReadOnlyAuditAdminMixin(ReadOnlyAdminMixin):
     """Nobody adds, changes or deletes audit rows here, not even a superuser; clinic admins read."""
 
     def has_module_permission(self, request) -> bool:
@@ -16,15 +17,6 @@ class ReadOnlyAuditAdminMixin:
 
     def has_view_permission(self, request, obj=None) -> bool:
         return is_clinic_admin(request.user)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_actions(self, request):
         return {}

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
 
+from clinic.admin_tools import ReadOnlyAdminMixin
 from clinic.messaging.consent import consent_change
 from clinic.messaging.inbound import inbound_mark_handled
 from clinic.messaging.models import (
@@ -17,29 +18,14 @@ from clinic.messaging.models import (
 from clinic.messaging.outbox import NotRetryable, message_mark_sent, message_retry
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class MessageEventInline(admin.TabularInline):
+class MessageEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = MessageEvent
     extra = 0
     fields = readonly_fields = ("at", "from_status", "to_status", "detail")
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "patient", "channel", "purpose", "status", "attempts", "next_attempt_at", "sent_at", "reason"]
     list_filter = ["status", "channel", "purpose", "needs_review"]
     list_select_related = ["patient"]
@@ -94,7 +80,7 @@ class MessageNeedingAttentionAdmin(MessageAdmin):
         return request.user.has_perm("messaging.change_message")
 
 
-class InboundAdmin(ReadOnlyAdmin):
+class InboundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "received_at", "from_number", "patient", "kind", "body", "handled_by", "needs_review"]
     list_filter = ["kind", "needs_review"]
     list_select_related = ["patient"]
@@ -137,7 +123,7 @@ class ConsentChangeForm(forms.ModelForm):
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(ReadOnlyAdmin):
+class ConsentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "patient", "channel", "granted", "source", "by"]
     list_filter = ["channel", "granted", "source"]
     list_select_related = ["patient", "by"]

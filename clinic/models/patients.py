@@ -85,8 +85,3 @@ class Patient(models.Model):
     def display_name(self) -> str:
         """Return the name staff use: preferred first name when given, then legal last name."""
         return f"{self.preferred_name or self.legal_first_name} {self.legal_last_name}"
-
-    @property
-    def is_reachable(self) -> bool:
-        """Return True when automated messages may go to this patient at all."""
-        return self.status == self.Status.ACTIVE and self.preferred_channel != self.Channel.NONE

@@ -75,6 +75,13 @@ def test_feed_needs_the_right_token(clinic, booked, client):
     assert calendar_feed_ensure(provider=clinic.doctor).token == feed.token
 
 
+def test_a_provider_id_beyond_any_row_is_not_found(clinic, client):
+    feed = calendar_feed_ensure(provider=clinic.doctor)
+
+    assert client.get(f"/api/calendar/providers/{2**63}/{feed.token}.ics").status_code == 404
+    assert client.get(f"/api/calendar/providers/{10**30}/{feed.token}.ics").status_code == 404
+
+
 def test_appointment_ics_needs_login_and_parses_back(clinic, booked):
     first, _ = booked
     client = APIClient()

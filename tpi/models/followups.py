@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from clinic.transitions import Transitions
+
 
 class FollowUp(models.Model):
     """A message owed to the patient after a signed procedure; created by signing, sent by the sweep."""
@@ -17,6 +19,20 @@ class FollowUp(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         SKIPPED = "skipped", "Skipped"
         FAILED = "failed", "Failed"  # every message failed (or some failed, the rest skipped)
+
+    # Every move is a conditional UPDATE whose `status__in` is TRANSITIONS.sources(target) (tpi.followups).
+    TRANSITIONS = Transitions(
+        "follow-up status",
+        {
+            Status.SCHEDULED: {Status.SENT, Status.EXPIRED, Status.SKIPPED, Status.CANCELLED, Status.FAILED},
+            Status.SENT: {Status.ANSWERED, Status.FAILED, Status.SKIPPED, Status.CANCELLED},
+            Status.FAILED: {Status.SENT},  # its messages were queued again
+            Status.ANSWERED: set(),
+            Status.EXPIRED: set(),
+            Status.CANCELLED: set(),
+            Status.SKIPPED: set(),
+        },
+    )
 
     procedure = models.ForeignKey("tpi.Procedure", on_delete=models.PROTECT, related_name="follow_ups")
     kind = models.CharField(max_length=12, choices=Kind.choices)

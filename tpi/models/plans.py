@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from clinic.transitions import Transitions
+
 
 class TreatmentPlanQuerySet(models.QuerySet):
     def active(self) -> "TreatmentPlanQuerySet":
@@ -17,6 +19,11 @@ class TreatmentPlan(models.Model):
         ACTIVE = "active", "Active"
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
+
+    TRANSITIONS = Transitions(
+        "plan status",
+        {Status.ACTIVE: {Status.COMPLETED, Status.CANCELLED}, Status.COMPLETED: set(), Status.CANCELLED: set()},
+    )
 
     patient = models.ForeignKey("clinic.Patient", on_delete=models.PROTECT, related_name="treatment_plans")
     provider = models.ForeignKey(
@@ -92,7 +99,17 @@ class PlanOccurrence(models.Model):
         NEEDS_REVIEW = "needs_review", "Needs review"
         CANCELLED = "cancelled", "Cancelled"
 
-    OPEN_STATUSES = (Status.PLANNED, Status.NEEDS_REVIEW)
+    TRANSITIONS = Transitions(
+        "plan occurrence status",
+        {
+            Status.PLANNED: {Status.BOOKED, Status.NEEDS_REVIEW, Status.CANCELLED},
+            Status.NEEDS_REVIEW: {Status.BOOKED, Status.NEEDS_REVIEW, Status.CANCELLED},  # tried again, still no slot
+            Status.BOOKED: set(),  # the appointment lives on in scheduling; cancel it there
+            Status.CANCELLED: set(),
+        },
+    )
+    # Still to be placed: what the booking job and a BOOK reply may book.
+    OPEN_STATUSES = tuple(sorted(TRANSITIONS.sources(Status.BOOKED), key=Status.values.index))
 
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="occurrences")
     sequence = models.PositiveSmallIntegerField(help_text="1 for the first injection of the plan")

@@ -6,6 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
+from clinic.transitions import Transitions
+
 PAIN_SCORE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 ICD10_VALIDATOR = RegexValidator(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$", "Enter an ICD-10 code such as M79.18.")
 CPT_FEW_MUSCLES = "20552"  # one or two muscles
@@ -42,6 +44,11 @@ class Procedure(models.Model):
         DRAFT = "draft", "Draft"
         SIGNED = "signed", "Signed"
         VOIDED = "voided", "Voided"
+
+    TRANSITIONS = Transitions(
+        "procedure status",
+        {Status.DRAFT: {Status.SIGNED, Status.VOIDED}, Status.SIGNED: {Status.VOIDED}, Status.VOIDED: set()},
+    )
 
     class Guidance(models.TextChoices):
         LANDMARK = "landmark", "Landmark / palpation"
