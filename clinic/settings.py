@@ -440,6 +440,6 @@ CELERY_BEAT_SCHEDULE["tpi-plans-book-due"] = {
 
 # --- Security (issue 6): the schema documents the shared error answers (clinic/api/schema.py) -----
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "clinic.api.schema.ClinicAutoSchema"
-# Signed webhooks (clinic/messaging/views.py) have their own rate per client address, checked after
+# Signed webhooks (clinic/messaging/webhooks.py) have their own rate per client address, checked after
 # the signature; a busy SMS provider sends far more callbacks than the anonymous API rate allows.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["webhook"] = env.str("WEBHOOK_THROTTLE", default="1200/minute")

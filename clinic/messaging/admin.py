@@ -14,7 +14,13 @@ from clinic.messaging.models import (
     MessageNeedingAttention,
     ReplyToReview,
 )
-from clinic.messaging.outbox import NotRetryable, message_mark_sent, message_retry
+from clinic.messaging.outbox import (
+    STAFF_MARK_SENT_FROM,
+    STAFF_RETRY_FROM,
+    NotRetryable,
+    message_mark_sent,
+    message_retry,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -89,7 +95,9 @@ class MessageNeedingAttentionAdmin(MessageAdmin):
     list_filter = ["status", "channel", "purpose"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(Q(status__in=["failed", "unknown"]) | Q(needs_review=True))
+        # The messages a staff action can move, from the transition table, and those flagged for a person.
+        actionable = STAFF_RETRY_FROM | STAFF_MARK_SENT_FROM
+        return super().get_queryset(request).filter(Q(status__in=actionable) | Q(needs_review=True))
 
     def has_change_permission(self, request, obj=None):
         return request.user.has_perm("messaging.change_message")

@@ -3,7 +3,7 @@ import itertools
 import pytest
 from django.urls import reverse
 
-from clinic.messaging.backends import SmsSendError, locmem
+from clinic.messaging.backends import SendError, locmem
 from clinic.messaging.inbound import inbound_sms_receive
 from clinic.messaging.models import ConsentEvent, InboundMessage, Message
 from clinic.messaging.outbox import message_deliver, message_queue
@@ -25,7 +25,7 @@ def make_messages(n, *, fail=False):
     messages = []
     for _i in range(n):
         if fail:
-            locmem.failures.append(SmsSendError("bad number", permanent=True))
+            locmem.failures.append(SendError("bad number", permanent=True))
         message = message_queue(patient=patient, channel="sms", purpose="check_in", template="check_in", context={},
                                 source_key=f"test:{next(KEYS)}")  # fmt: skip
         message_deliver(message_id=message.pk)
