@@ -60,9 +60,9 @@ def _transition(
     """
     sources = MESSAGE_TRANSITIONS.sources(to)
     if only_from is not None:
-        narrowed = frozenset(only_from)
+        narrowed = frozenset(str(status) for status in only_from)
         if not narrowed <= sources:
-            raise ValueError(f"Message.status cannot move to {to!r} from {sorted(narrowed - sources)}")
+            raise ValueError(f"Message.status cannot move to {str(to)!r} from {sorted(narrowed - sources)}")
         sources = narrowed
     at = at or timezone.now()
     where = where or {}
