@@ -193,6 +193,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# /healthz reports the worker stalled when a health ping waited this long for a worker to answer;
+# at least the task time limit, so one long task on a busy worker is not taken for a stall.
+HEALTH_WORKER_TIMEOUT_SECONDS = env.int("HEALTH_WORKER_TIMEOUT_SECONDS", default=300)
 # Periodic jobs. Due times of follow-ups live in the database; beat only wakes the sweeps up.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
