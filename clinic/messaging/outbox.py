@@ -11,6 +11,7 @@ errors: the channel backends translate their provider's words.
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -205,7 +206,7 @@ def message_deliver(*, message_id: int) -> Message | None:
     message.refresh_from_db()
     attempt = message.attempts
     # Only this claim's outcome is recorded: the sweep may have declared it unknown meanwhile.
-    mine = {"only_from": IN_FLIGHT, "where": {"attempts": attempt}}
+    mine: dict[str, Any] = {"only_from": IN_FLIGHT, "where": {"attempts": attempt}}
     try:
         result = channel_for(message.channel).send(message)
     except SendError as exc:
@@ -233,7 +234,7 @@ def message_deliver(*, message_id: int) -> Message | None:
 def _record_failure(message: Message, exc: SendError, *, attempt: int) -> None:
     now = timezone.now()
     text = str(exc)[:2000]
-    base = {"only_from": IN_FLIGHT, "where": {"attempts": attempt}, "at": now, "reason": text}
+    base: dict[str, Any] = {"only_from": IN_FLIGHT, "where": {"attempts": attempt}, "at": now, "reason": text}
     if exc.outcome_unknown:
         # Not resent blindly: the sweep reconciles it with the provider once the request is over.
         _transition(message.pk, to=S.UNKNOWN, detail=text, **base)
@@ -271,7 +272,7 @@ def message_reconcile(*, message_id: int) -> Message | None:
             Message.objects.filter(pk=message_id, status=S.UNKNOWN).update(reason=f"reconcile failed: {exc}"[:2000])
         return Message.objects.get(pk=message_id)
     # Settles only the unknown outcome it asked about, of the attempt it asked about.
-    guard = {"only_from": {S.UNKNOWN}, "where": {"attempts": message.attempts}, "at": now}
+    guard: dict[str, Any] = {"only_from": {S.UNKNOWN}, "where": {"attempts": message.attempts}, "at": now}
     if found is not None:
         status = _DELIVERY_REPORT_TO.get(found.status, S.SENT)
         _transition(
@@ -430,6 +431,8 @@ def message_delivery_report(*, provider_message_id: str, status: DeliveryStatus,
     if message is None or to is None:
         return message
     now = timezone.now()
+    only_from: Iterable[str]
+    fields: dict[str, Any]
     if to == S.DELIVERED:
         # Not while sending: the id then names an earlier attempt, and this one's outcome is the worker's.
         only_from = MESSAGE_TRANSITIONS.sources(S.DELIVERED) - {S.SENDING}

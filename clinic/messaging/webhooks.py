@@ -8,8 +8,8 @@ checked before anything else (the rate limit included).
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.utils.decorators import method_decorator
@@ -52,7 +52,10 @@ class InboundSms:
     body: str
 
 
-def webhook_event_handle(*, event: DeliveryReport | InboundSms) -> None:
+WebhookEvent = DeliveryReport | InboundSms
+
+
+def webhook_event_handle(*, event: WebhookEvent) -> None:
     """Hand one neutral event to the service that owns it (each is idempotent on the provider's id)."""
     if isinstance(event, DeliveryReport):
         message_delivery_report(
@@ -80,17 +83,17 @@ class WebhookThrottle(SimpleRateThrottle):
 class ProviderWebhookView(View):
     """POST only: validate_request (403), then the webhook rate (429), then parse_events (400)."""
 
-    http_method_names: ClassVar[list[str]] = ["post"]
+    http_method_names = ["post"]
 
     def validate_request(self, request: HttpRequest) -> None:
         """Raise WebhookRefused unless the request carries the provider's valid signature."""
         raise NotImplementedError("a provider's webhook view must check the request's signature")
 
-    def parse_events(self, request: HttpRequest) -> list[DeliveryReport | InboundSms]:
+    def parse_events(self, request: HttpRequest) -> Sequence[WebhookEvent]:
         """Return the request's events in neutral form; raise WebhookPayloadError when fields are missing."""
         raise NotImplementedError("a provider's webhook view must parse its payload")
 
-    def respond(self, events: list) -> HttpResponse:
+    def respond(self, events: Sequence[WebhookEvent]) -> HttpResponse:
         """Return the answer the provider expects once the events are handled."""
         return HttpResponse(status=204)
 
@@ -101,7 +104,8 @@ class ProviderWebhookView(View):
             logger.warning("refused a %s webhook: %s", type(self).__name__, exc)
             return HttpResponseForbidden(str(exc))
         throttle = WebhookThrottle()
-        if not throttle.allow_request(request, None):
+        # DRF throttle on a plain view: it reads only the request address.
+        if not throttle.allow_request(request, None):  # type: ignore[arg-type]
             logger.warning("throttled a webhook caller")
             response = HttpResponse("too many requests", status=429)
             response["Retry-After"] = str(int(throttle.wait() or 1))

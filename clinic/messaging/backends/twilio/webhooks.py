@@ -1,10 +1,18 @@
 """Twilio's webhooks: inbound SMS and delivery-status callbacks, parsed into neutral events."""
 
+from collections.abc import Sequence
+
 from django.http import HttpRequest, HttpResponse
 
 from clinic.messaging.backends.twilio.signature import twilio_request_validate
 from clinic.messaging.backends.twilio.status import delivery_status
-from clinic.messaging.webhooks import DeliveryReport, InboundSms, ProviderWebhookView, WebhookPayloadError
+from clinic.messaging.webhooks import (
+    DeliveryReport,
+    InboundSms,
+    ProviderWebhookView,
+    WebhookEvent,
+    WebhookPayloadError,
+)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -34,7 +42,7 @@ class TwilioInboundView(TwilioWebhookView):
             )
         ]
 
-    def respond(self, events) -> HttpResponse:
+    def respond(self, events: Sequence[WebhookEvent]) -> HttpResponse:
         return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 
