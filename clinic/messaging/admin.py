@@ -22,6 +22,10 @@ from clinic.messaging.outbox import (
     message_retry,
 )
 
+# The staff actions on a message and the statuses they may start from (the outbox derives both from
+# MESSAGE_TRANSITIONS); the services refuse any other move.
+STAFF_ACTIONS = (("retry", STAFF_RETRY_FROM), ("mark sent", STAFF_MARK_SENT_FROM))
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
@@ -92,7 +96,14 @@ class MessageAdmin(ReadOnlyAdmin):
 
 @admin.register(MessageNeedingAttention)
 class MessageNeedingAttentionAdmin(MessageAdmin):
+    list_display = ["id", "patient", "channel", "purpose", "status", "staff_may", "attempts", "sent_at", "reason"]
     list_filter = ["status", "channel", "purpose"]
+
+    @admin.display(description="Staff may")
+    def staff_may(self, obj: Message) -> str:
+        """Offer the actions the transition table allows from this message's status."""
+        offered = [name for name, sources in STAFF_ACTIONS if obj.status in sources]
+        return ", ".join(offered) or "-"
 
     def get_queryset(self, request):
         # The messages a staff action can move, from the transition table, and those flagged for a person.

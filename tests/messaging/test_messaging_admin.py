@@ -157,3 +157,13 @@ def test_staff_record_consent_through_the_admin(admin_client, noon):
     refused = admin_client.post(url, {**data, "source": "reply"})
     assert refused.status_code == 200
     assert "Select a valid choice" in refused.content.decode()
+
+
+def test_the_attention_list_offers_the_moves_the_transition_table_allows(admin_client, sms_outbox, noon):
+    _, (failed,) = make_messages(1, fail=True)
+    _, (unknown,) = make_messages(1)
+    Message.objects.filter(pk=unknown.pk).update(status="unknown", needs_review=True)
+    response = admin_client.get(reverse("admin:messaging_messageneedingattention_changelist"))
+    offered = {m.pk: response.context["cl"].model_admin.staff_may(m) for m in response.context["cl"].result_list}
+    assert offered == {failed.pk: "retry", unknown.pk: "retry, mark sent"}
+    assert "Staff may" in response.content.decode()
