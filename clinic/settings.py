@@ -319,6 +319,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Beat's entries are registered by the app that owns each task (clinic.beat); due times of
 # follow-ups and messages live in the database, beat only wakes the sweeps up.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# /healthz reports the worker stalled when a health ping waited this long for a worker to answer;
+# at least the task time limit, so one long task on a busy worker is not taken for a stall.
+HEALTH_WORKER_TIMEOUT_SECONDS = env.int("HEALTH_WORKER_TIMEOUT_SECONDS", default=300)
 
 # --- Email, SMS and messaging (clinic.messaging) ------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -1,13 +1,13 @@
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from clinic.health import broker_is_reachable, database_is_reachable
+from clinic.health import health_report
 
 
 @require_GET
 def healthz(request):
-    """Report database and broker reachability: 200 when both answer, 503 otherwise."""
-    checks = {"database": database_is_reachable(), "broker": broker_is_reachable()}
-    healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "unavailable"} | {k: "ok" if v else "unreachable" for k, v in checks.items()}
-    return JsonResponse(body, status=200 if healthy else 503)
+    """Report database, broker and worker: 200 when all are "ok", 503 naming what is not."""
+    report = health_report(now=timezone.now())
+    healthy = all(state == "ok" for state in report.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable"} | report, status=200 if healthy else 503)

@@ -15,7 +15,17 @@ from clinic.messaging.models import (
     MessageNeedingAttention,
     ReplyToReview,
 )
-from clinic.messaging.outbox import NotRetryable, message_mark_sent, message_retry
+from clinic.messaging.outbox import (
+    STAFF_MARK_SENT_FROM,
+    STAFF_RETRY_FROM,
+    NotRetryable,
+    message_mark_sent,
+    message_retry,
+)
+
+# The staff actions on a message and the statuses they may start from (the outbox derives both from
+# MESSAGE_TRANSITIONS); the services refuse any other move.
+STAFF_ACTIONS = (("retry", STAFF_RETRY_FROM), ("mark sent", STAFF_MARK_SENT_FROM))
 
 
 class MessageEventInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -71,10 +81,19 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(MessageNeedingAttention)
 class MessageNeedingAttentionAdmin(MessageAdmin):
+    list_display = ["id", "patient", "channel", "purpose", "status", "staff_may", "attempts", "sent_at", "reason"]
     list_filter = ["status", "channel", "purpose"]
 
+    @admin.display(description="Staff may")
+    def staff_may(self, obj: Message) -> str:
+        """Offer the actions the transition table allows from this message's status."""
+        offered = [name for name, sources in STAFF_ACTIONS if obj.status in sources]
+        return ", ".join(offered) or "-"
+
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(Q(status__in=["failed", "unknown"]) | Q(needs_review=True))
+        # The messages a staff action can move, from the transition table, and those flagged for a person.
+        actionable = STAFF_RETRY_FROM | STAFF_MARK_SENT_FROM
+        return super().get_queryset(request).filter(Q(status__in=actionable) | Q(needs_review=True))
 
     def has_change_permission(self, request, obj=None):
         return request.user.has_perm("messaging.change_message")

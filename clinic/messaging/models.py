@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.models import Patient
+from clinic.transitions import Transitions
 
 
 class Channel(models.TextChoices):
@@ -29,8 +30,6 @@ class Message(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
         UNKNOWN = "unknown", "Outcome unknown"
-
-    FINAL_STATUSES = (Status.SENT, Status.DELIVERED, Status.FAILED, Status.SKIPPED)
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="messages")
     channel = models.CharField(max_length=5, choices=Channel.choices)
@@ -90,10 +89,24 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.purpose} #{self.pk} ({self.status})"
 
-    @property
-    def is_final(self) -> bool:
-        """Return True when nothing more will happen to this message by itself."""
-        return self.status in self.FINAL_STATUSES
+
+_S = Message.Status
+# Every move of Message.status (creation is queued or skipped). The outbox derives each claim's
+# `status__in` from it; a self-move (queued -> queued, unknown -> unknown) records a new due time
+# or a new reason without changing the status.
+MESSAGE_TRANSITIONS = Transitions(
+    "Message.status",
+    {
+        _S.QUEUED: {_S.QUEUED, _S.SENDING, _S.SKIPPED},  # wait for the window, claim, skip or withdraw
+        _S.SENDING: {_S.SENT, _S.DELIVERED, _S.FAILED, _S.QUEUED, _S.UNKNOWN},  # the attempt's outcome
+        # an attempt's late outcome, the provider's answer on reconciling, a staff decision
+        _S.UNKNOWN: {_S.UNKNOWN, _S.SENT, _S.DELIVERED, _S.FAILED, _S.QUEUED},
+        _S.SENT: {_S.DELIVERED, _S.FAILED},  # the provider's delivery report
+        _S.FAILED: {_S.QUEUED},  # staff retry
+        _S.DELIVERED: set(),
+        _S.SKIPPED: set(),
+    },
+)
 
 
 class MessageEvent(models.Model):

@@ -1,36 +1,44 @@
 """The outbox: queue a message, deliver it at most once, retry, reconcile and sweep.
 
 A Message moves queued -> sending -> sent -> delivered, or ends skipped / failed, or lands in
-unknown when the provider may have accepted it without telling us. Every move is a conditional
-UPDATE that must touch exactly one row, recorded as a MessageEvent in the same transaction.
+unknown when the provider may have accepted it without telling us; MESSAGE_TRANSITIONS is the
+one statement of which move may follow which. Every move is a conditional UPDATE that must touch
+exactly one row, from the statuses the table allows (narrowed where a move belongs to one actor),
+recorded as a MessageEvent in the same transaction. The outbox speaks only neutral results and
+errors: the channel backends translate their provider's words.
 """
 
 import datetime as dt
 import functools
 import logging
-import smtplib
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
-from django.core.mail.message import make_msgid
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from clinic.accounts.actors import Actor
-from clinic.messaging.backends import SmsSendError, SmsSent, get_sms_backend
-from clinic.messaging.backends.base import LookupNotSupported
+from clinic.messaging.backends import DeliveryStatus, LookupNotSupported, SendError
+from clinic.messaging.channels import channel_for
 from clinic.messaging.consent import recipient_for, skip_reason
 from clinic.messaging.content import message_render
-from clinic.messaging.models import Channel, InboundMessage, Message, MessageEvent
+from clinic.messaging.models import MESSAGE_TRANSITIONS, Channel, InboundMessage, Message, MessageEvent
 from clinic.messaging.quiet_hours import next_send_time
 from clinic.models import Patient
 
 logger = logging.getLogger(__name__)
 S = Message.Status
+
+# An attempt's outcome lands only while the row is still this attempt's: sending, or declared
+# unknown by the sweep meanwhile (the attempt number in the claim's WHERE does the rest).
+IN_FLIGHT = frozenset({S.SENDING, S.UNKNOWN})
+# Staff act on settled problems only; sending -> queued is the worker's retry, not theirs.
+STAFF_RETRY_FROM = MESSAGE_TRANSITIONS.sources(S.QUEUED) & {S.FAILED, S.UNKNOWN}
+STAFF_MARK_SENT_FROM = MESSAGE_TRANSITIONS.sources(S.SENT) & {S.UNKNOWN}
+_DELIVERY_REPORT_TO = {DeliveryStatus.DELIVERED: S.DELIVERED, DeliveryStatus.FAILED: S.FAILED}
 
 
 class NotRetryable(ValidationError):
@@ -40,24 +48,29 @@ class NotRetryable(ValidationError):
 def _transition(
     message_id: int,
     *,
-    from_statuses: Iterable[str],
     to: str,
+    only_from: Iterable[str] | None = None,
     detail: str = "",
     at: dt.datetime | None = None,
     where: dict[str, Any] | None = None,
     **fields: Any,
 ) -> bool:
-    """Move the message from one of FROM_STATUSES to TO and record it; False if it was not there.
+    """Move the message to TO from a status MESSAGE_TRANSITIONS allows and record it; False if it was not there.
 
-    WHERE adds conditions the row must still meet (e.g. the attempt number of the caller's claim).
+    ONLY_FROM narrows the table's sources for a move that belongs to one actor (each caller says
+    why); it must name only statuses the table lets move to TO. WHERE adds conditions the row must
+    still meet (e.g. the attempt number of the caller's claim).
     """
-    from_statuses = list(from_statuses)
+    sources = MESSAGE_TRANSITIONS.sources(to)
+    if only_from is not None:
+        narrowed = frozenset(str(status) for status in only_from)
+        if not narrowed <= sources:
+            raise ValueError(f"Message.status cannot move to {str(to)!r} from {sorted(narrowed - sources)}")
+        sources = narrowed
     at = at or timezone.now()
     where = where or {}
     with transaction.atomic():
-        current = Message.objects.filter(pk=message_id, status__in=from_statuses, **where).values_list(
-            "status", flat=True
-        )
+        current = Message.objects.filter(pk=message_id, status__in=sources, **where).values_list("status", flat=True)
         previous = next(iter(current), None)
         if previous is None:
             return False
@@ -151,27 +164,6 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(seconds, settings.MESSAGING_RETRY_MAX_SECONDS))
 
 
-def _send(message: Message) -> SmsSent:
-    """Hand MESSAGE to its channel's backend; every failure becomes an SmsSendError."""
-    if message.channel == Channel.SMS:
-        return get_sms_backend().send(
-            to=message.recipient, body=message.body, from_=settings.SMS_FROM_NUMBER, reference=f"message-{message.pk}"
-        )
-    message_id_header = make_msgid(idstring=f"message-{message.pk}")
-    email = EmailMessage(
-        subject=message.subject, body=message.body, to=[message.recipient], headers={"Message-ID": message_id_header}
-    )
-    try:
-        email.send(fail_silently=False)
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
-        raise SmsSendError(f"email refused: {exc}", permanent=True) from exc
-    except TimeoutError as exc:
-        raise SmsSendError("no answer from the mail server after sending", outcome_unknown=True) from exc
-    except (smtplib.SMTPException, OSError) as exc:
-        raise SmsSendError(f"email failed: {type(exc).__name__}: {exc}") from exc
-    return SmsSent(provider_message_id=message_id_header)
-
-
 def message_deliver(*, message_id: int) -> Message | None:
     """Send a due queued message once: claim it (queued -> sending), call the backend, record.
 
@@ -192,7 +184,7 @@ def message_deliver(*, message_id: int) -> Message | None:
     patient = message.patient
     reason = skip_reason(patient=patient, channel=message.channel, automated=message.automated)
     if reason:
-        _transition(message_id, from_statuses=[S.QUEUED], to=S.SKIPPED, detail=reason, at=now, reason=reason)
+        _transition(message_id, to=S.SKIPPED, detail=reason, at=now, reason=reason)
         message.refresh_from_db()
         return message
     if message.automated:
@@ -200,35 +192,39 @@ def message_deliver(*, message_id: int) -> Message | None:
         if opens > now:
             _transition(
                 message_id,
-                from_statuses=[S.QUEUED],
                 to=S.QUEUED,
+                only_from={S.QUEUED},  # only a message still waiting is rescheduled; the others are retries
                 detail="quiet hours: waiting for the send window",
                 at=now,
                 next_attempt_at=opens,
             )
             message.refresh_from_db()
             return message
-    with transaction.atomic():
-        claimed = Message.objects.filter(pk=message_id, status=S.QUEUED, next_attempt_at__lte=now).update(
-            status=S.SENDING, attempts=F("attempts") + 1, last_attempt_at=now, updated_at=now, reason=""
-        )
-        if claimed != 1:
-            return Message.objects.filter(pk=message_id).first()
-        MessageEvent.objects.create(message_id=message_id, at=now, from_status=S.QUEUED, to_status=S.SENDING)
+    claimed = _transition(
+        message_id,
+        to=S.SENDING,
+        at=now,
+        where={"next_attempt_at__lte": now},
+        attempts=F("attempts") + 1,
+        last_attempt_at=now,
+        reason="",
+    )
+    if not claimed:
+        return Message.objects.filter(pk=message_id).first()
     message.refresh_from_db()
     attempt = message.attempts
     # Only this claim's outcome is recorded: the sweep may have declared it unknown meanwhile.
-    mine: dict[str, Any] = {"from_statuses": [S.SENDING, S.UNKNOWN], "where": {"attempts": attempt}}
+    mine: dict[str, Any] = {"only_from": IN_FLIGHT, "where": {"attempts": attempt}}
     try:
-        result = _send(message)
-    except SmsSendError as exc:
+        result = channel_for(message.channel).send(message)
+    except SendError as exc:
         _record_failure(message, exc, attempt=attempt)
     except Exception as exc:  # a bug or an unexpected library error: record it, never swallow it
-        _record_failure(message, SmsSendError(f"{type(exc).__name__}: {exc}", outcome_unknown=True), attempt=attempt)
+        _record_failure(message, SendError(f"{type(exc).__name__}: {exc}", outcome_unknown=True), attempt=attempt)
         raise
     else:
         done = timezone.now()
-        status = S.DELIVERED if result.status == "delivered" else S.SENT
+        status = S.DELIVERED if result.status == DeliveryStatus.DELIVERED else S.SENT
         _transition(
             message_id,
             **mine,
@@ -243,15 +239,10 @@ def message_deliver(*, message_id: int) -> Message | None:
     return message
 
 
-def _record_failure(message: Message, exc: SmsSendError, *, attempt: int) -> None:
+def _record_failure(message: Message, exc: SendError, *, attempt: int) -> None:
     now = timezone.now()
     text = str(exc)[:2000]
-    base: dict[str, Any] = {
-        "from_statuses": [S.SENDING, S.UNKNOWN],
-        "where": {"attempts": attempt},
-        "at": now,
-        "reason": text,
-    }
+    base: dict[str, Any] = {"only_from": IN_FLIGHT, "where": {"attempts": attempt}, "at": now, "reason": text}
     if exc.outcome_unknown:
         # Not resent blindly: the sweep reconciles it with the provider once the request is over.
         _transition(message.pk, to=S.UNKNOWN, detail=text, **base)
@@ -270,35 +261,28 @@ def message_reconcile(*, message_id: int) -> Message | None:
     """Settle a message whose send outcome is unknown by asking the provider.
 
     Found at the provider: sent (or delivered / failed as it reports). Surely not there: queued
-    again, since the provider never accepted it. The provider cannot be asked (console, file,
-    email): handed to staff (needs_review) and left unknown until they decide.
+    again, since the provider never accepted it. The channel's backend cannot ask its provider
+    (console, file, email): handed to staff (needs_review) and left unknown until they decide.
     """
     message = Message.objects.filter(pk=message_id, status=S.UNKNOWN).first()
     if message is None:
         return Message.objects.filter(pk=message_id).first()
     now = timezone.now()
-    if message.channel != Channel.SMS:
-        _hand_to_staff(message, now, "the mail server cannot be asked whether it took the email")
-        return Message.objects.get(pk=message_id)
     try:
-        found = get_sms_backend().lookup(
-            to=message.recipient,
-            body=message.body,
-            since=message.last_attempt_at or message.created_at,
-            provider_message_id=message.provider_message_id,
-        )
-    except LookupNotSupported:
-        _hand_to_staff(message, now, "the SMS backend cannot be asked whether it took the message")
+        found = channel_for(message.channel).lookup(message)
+    except LookupNotSupported as exc:
+        _hand_to_staff(message, now, str(exc))
         return Message.objects.get(pk=message_id)
-    except SmsSendError as exc:
+    except SendError as exc:
         if now - (message.last_attempt_at or message.created_at) > dt.timedelta(days=1):
             _hand_to_staff(message, now, f"the provider could not be asked for a day: {exc}")
         else:
             Message.objects.filter(pk=message_id, status=S.UNKNOWN).update(reason=f"reconcile failed: {exc}"[:2000])
         return Message.objects.get(pk=message_id)
-    guard: dict[str, Any] = {"from_statuses": [S.UNKNOWN], "where": {"attempts": message.attempts}, "at": now}
+    # Settles only the unknown outcome it asked about, of the attempt it asked about.
+    guard: dict[str, Any] = {"only_from": {S.UNKNOWN}, "where": {"attempts": message.attempts}, "at": now}
     if found is not None:
-        status = {"delivered": S.DELIVERED, "failed": S.FAILED}.get(found.status, S.SENT)
+        status = _DELIVERY_REPORT_TO.get(found.status, S.SENT)
         _transition(
             message_id,
             to=status,
@@ -356,8 +340,8 @@ def messages_sweep(*, limit: int | None = None) -> dict[str, int]:
         for pk in stale:
             counts["stale"] += _transition(
                 pk,
-                from_statuses=[S.SENDING],
                 to=S.UNKNOWN,
+                only_from={S.SENDING},  # a worker died mid-send; an unknown one is already unknown
                 at=now,
                 detail="the worker stopped during the send: outcome unknown",
                 reason="the worker stopped during the send: outcome unknown",
@@ -392,8 +376,8 @@ def message_retry(*, message: Message, by: Actor = None) -> Message:
     who = f" by {by}" if by else ""
     if not _transition(
         message.pk,
-        from_statuses=[S.FAILED, S.UNKNOWN],
         to=S.QUEUED,
+        only_from=STAFF_RETRY_FROM,
         at=now,
         detail=f"retry requested{who}",
         next_attempt_at=now,
@@ -401,7 +385,8 @@ def message_retry(*, message: Message, by: Actor = None) -> Message:
         needs_review=False,
         reason="",
     ):
-        problem = f"Only failed or unknown messages can be retried (this one is {message.status})."
+        allowed = " or ".join(sorted(STAFF_RETRY_FROM))
+        problem = f"Only {allowed} messages can be retried (this one is {message.status})."
         raise NotRetryable({"status": problem})
     transaction.on_commit(lambda: _enqueue_delivery(message.pk))
     message.refresh_from_db()
@@ -420,8 +405,8 @@ def messages_withdraw(*, source_key: str, reason: str, by: Actor = None) -> tupl
     for pk, status in Message.objects.filter(source_key=source_key).values_list("pk", "status"):
         if status in (S.SKIPPED, S.FAILED):
             continue
-        if status == S.QUEUED and _transition(
-            pk, from_statuses=[S.QUEUED], to=S.SKIPPED, at=now, detail=f"withdrawn{who}: {reason}", reason=reason
+        if status in MESSAGE_TRANSITIONS.sources(S.SKIPPED) and _transition(
+            pk, to=S.SKIPPED, at=now, detail=f"withdrawn{who}: {reason}", reason=reason
         ):
             withdrawn += 1
         else:
@@ -434,40 +419,37 @@ def message_mark_sent(*, message: Message, by: Actor = None) -> Message:
     now = timezone.now()
     who = f" by {by}" if by else ""
     if not _transition(
-        message.pk, from_statuses=[S.UNKNOWN], to=S.SENT, at=now, detail=f"confirmed sent{who}",
+        message.pk, to=S.SENT, only_from=STAFF_MARK_SENT_FROM, at=now, detail=f"confirmed sent{who}",
         sent_at=message.last_attempt_at or now, needs_review=False, reason="",
     ):  # fmt: skip
-        raise NotRetryable({"status": f"Only unknown messages can be marked sent (this one is {message.status})."})
+        allowed = " or ".join(sorted(STAFF_MARK_SENT_FROM))
+        raise NotRetryable({"status": f"Only {allowed} messages can be marked sent (this one is {message.status})."})
     message.refresh_from_db()
     return message
 
 
-_STATUS_CALLBACK = {"delivered": S.DELIVERED, "undelivered": S.FAILED, "failed": S.FAILED}
+def message_delivery_report(*, provider_message_id: str, status: DeliveryStatus, description: str) -> Message | None:
+    """Apply a provider's delivery report to the message it names; a "sent" report changes nothing.
 
-
-def message_status_update(*, provider_message_id: str, provider_status: str, error_code: str = "") -> Message | None:
-    """Apply a provider's delivery report (delivered, undelivered, failed) to the message it names."""
-    to = _STATUS_CALLBACK.get((provider_status or "").lower())
+    DESCRIPTION is the provider's own account (e.g. "undelivered (error 30005)"), kept in the reason
+    of a failure and in the history.
+    """
+    to = _DELIVERY_REPORT_TO.get(status)
     message = Message.objects.filter(provider_message_id=provider_message_id).first() if provider_message_id else None
     if message is None or to is None:
         return message
     now = timezone.now()
-    fields: dict[str, Any] = (
-        {"delivered_at": now, "sent_at": message.sent_at or now} if to == S.DELIVERED else {"needs_review": True}
-    )
-    reason = (
-        ""
-        if to == S.DELIVERED
-        else f"the provider reports it {provider_status}" + (f" (error {error_code})" if error_code else "")
-    )
-    _transition(
-        message.pk,
-        from_statuses=[S.SENT, S.UNKNOWN] if to == S.DELIVERED else [S.SENT],
-        to=to,
-        at=now,
-        detail=f"status callback: {provider_status}",
-        reason=reason,
-        **fields,
-    )
+    only_from: Iterable[str]
+    fields: dict[str, Any]
+    if to == S.DELIVERED:
+        # Not while sending: the id then names an earlier attempt, and this one's outcome is the worker's.
+        only_from = MESSAGE_TRANSITIONS.sources(S.DELIVERED) - {S.SENDING}
+        fields = {"delivered_at": now, "sent_at": message.sent_at or now, "reason": ""}
+    else:
+        # Only a sent message fails by report: an unknown one is settled by asking the provider about
+        # its latest attempt, and a report may name an earlier one.
+        only_from = {S.SENT}
+        fields = {"needs_review": True, "reason": f"the provider reports it {description}"}
+    _transition(message.pk, to=to, only_from=only_from, at=now, detail=f"delivery report: {description}", **fields)
     message.refresh_from_db()
     return message

@@ -1,9 +1,7 @@
-from django.urls import path
-
-from clinic.messaging import views
+from django.urls import include, path
 
 app_name = "messaging"
+# Each provider's webhooks come from its own package, named in this namespace ("messaging:twilio-sms").
 urlpatterns = [
-    path("twilio/sms/", views.twilio_sms, name="twilio-sms"),
-    path("twilio/status/", views.twilio_status, name="twilio-status"),
+    path("", include("clinic.messaging.backends.twilio.urls")),
 ]

@@ -3,7 +3,7 @@ import itertools
 import pytest
 from django.urls import reverse
 
-from clinic.messaging.backends import SmsSendError, locmem
+from clinic.messaging.backends import SendError, locmem
 from clinic.messaging.inbound import inbound_sms_receive
 from clinic.messaging.models import ConsentEvent, InboundMessage, Message
 from clinic.messaging.outbox import message_deliver, message_queue
@@ -25,7 +25,7 @@ def make_messages(n, *, fail=False):
     messages = []
     for _i in range(n):
         if fail:
-            locmem.failures.append(SmsSendError("bad number", permanent=True))
+            locmem.failures.append(SendError("bad number", permanent=True))
         message = message_queue(patient=patient, channel="sms", purpose="check_in", template="check_in", context={},
                                 source_key=f"test:{next(KEYS)}")  # fmt: skip
         message_deliver(message_id=message.pk)
@@ -157,3 +157,13 @@ def test_staff_record_consent_through_the_admin(admin_client, noon):
     refused = admin_client.post(url, {**data, "source": "reply"})
     assert refused.status_code == 200
     assert "Select a valid choice" in refused.content.decode()
+
+
+def test_the_attention_list_offers_the_moves_the_transition_table_allows(admin_client, sms_outbox, noon):
+    _, (failed,) = make_messages(1, fail=True)
+    _, (unknown,) = make_messages(1)
+    Message.objects.filter(pk=unknown.pk).update(status="unknown", needs_review=True)
+    response = admin_client.get(reverse("admin:messaging_messageneedingattention_changelist"))
+    offered = {m.pk: response.context["cl"].model_admin.staff_may(m) for m in response.context["cl"].result_list}
+    assert offered == {failed.pk: "retry", unknown.pk: "retry, mark sent"}
+    assert "Staff may" in response.content.decode()

@@ -5,7 +5,7 @@ import socket
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from clinic.messaging.backends import BaseSmsBackend, SmsSendError, console, filebased, get_sms_backend, locmem, twilio
+from clinic.messaging.backends import BaseSmsBackend, SendError, console, filebased, get_sms_backend, locmem, twilio
 from clinic.messaging.backends.base import LookupNotSupported
 from tests.twilio_stub import Scripted
 
@@ -75,7 +75,7 @@ def test_twilio_send_asks_for_status_callbacks_on_the_public_url(twilio_stub, se
 
 def test_twilio_bad_number_is_permanent(twilio_stub):
     twilio_stub.script.append(Scripted(status=400, code=21211))
-    with pytest.raises(SmsSendError) as caught:
+    with pytest.raises(SendError) as caught:
         get_sms_backend().send(**SEND)
     assert caught.value.permanent is True
     assert caught.value.outcome_unknown is False
@@ -86,14 +86,14 @@ def test_twilio_bad_number_is_permanent(twilio_stub):
 @pytest.mark.parametrize("status", [429, 503])
 def test_twilio_throttling_is_retryable(twilio_stub, status):
     twilio_stub.script.append(Scripted(status=status, code=20429))
-    with pytest.raises(SmsSendError) as caught:
+    with pytest.raises(SendError) as caught:
         get_sms_backend().send(**SEND)
     assert (caught.value.permanent, caught.value.outcome_unknown) == (False, False)
 
 
 def test_twilio_server_error_leaves_the_outcome_unknown(twilio_stub):
     twilio_stub.script.append(Scripted(status=500, code=20500))
-    with pytest.raises(SmsSendError) as caught:
+    with pytest.raises(SendError) as caught:
         get_sms_backend().send(**SEND)
     assert (caught.value.permanent, caught.value.outcome_unknown) == (False, True)
 
@@ -101,7 +101,7 @@ def test_twilio_server_error_leaves_the_outcome_unknown(twilio_stub):
 def test_twilio_timeout_after_sending_is_unknown(twilio_stub, settings):
     settings.TWILIO_HTTP_TIMEOUT_SECONDS = 0.3
     twilio_stub.script.append(Scripted(delay=1.0))
-    with pytest.raises(SmsSendError) as caught:
+    with pytest.raises(SendError) as caught:
         get_sms_backend().send(**SEND)
     assert caught.value.outcome_unknown is True
     assert "ReadTimeout" in str(caught.value)
@@ -110,7 +110,7 @@ def test_twilio_timeout_after_sending_is_unknown(twilio_stub, settings):
 
 def test_twilio_connection_dropped_after_sending_is_unknown(twilio_stub):
     twilio_stub.script.append(Scripted(drop=True))
-    with pytest.raises(SmsSendError) as caught:
+    with pytest.raises(SendError) as caught:
         get_sms_backend().send(**SEND)
     assert caught.value.outcome_unknown is True
     assert twilio_stub.accepted == 1
@@ -121,7 +121,7 @@ def test_twilio_unreachable_is_retryable(settings, twilio_stub):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{port}"  # nothing listens there
-    with pytest.raises(SmsSendError) as caught:
+    with pytest.raises(SendError) as caught:
         get_sms_backend().send(**SEND)
     assert (caught.value.permanent, caught.value.outcome_unknown) == (False, False)
     assert "could not reach Twilio" in str(caught.value)

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from clinic.messaging.backends import SmsSendError
+from clinic.messaging.backends import SendError
 from clinic.messaging.consent import consent_change
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import NotRetryable, message_deliver, message_mark_sent, message_queue, message_retry
@@ -49,7 +49,7 @@ def test_transient_errors_retry_with_exponential_backoff_then_fail(sms_outbox, n
     settings.MESSAGING_MAX_ATTEMPTS = 3
     settings.MESSAGING_RETRY_BASE_SECONDS = 60
     message = queued()
-    sms_outbox_failures = [SmsSendError("network blip") for _ in range(3)]
+    sms_outbox_failures = [SendError("network blip") for _ in range(3)]
     from clinic.messaging.backends import locmem
 
     locmem.failures.extend(sms_outbox_failures)
@@ -75,7 +75,7 @@ def test_transient_errors_retry_with_exponential_backoff_then_fail(sms_outbox, n
 def test_permanent_error_fails_at_once(sms_outbox, noon):
     from clinic.messaging.backends import locmem
 
-    locmem.failures.append(SmsSendError("Twilio error 21211 (HTTP 400): invalid To", permanent=True))
+    locmem.failures.append(SendError("Twilio error 21211 (HTTP 400): invalid To", permanent=True))
     message = queued()
     message_deliver(message_id=message.pk)
     message.refresh_from_db()
@@ -86,7 +86,7 @@ def test_permanent_error_fails_at_once(sms_outbox, noon):
 def test_unknown_outcome_is_never_resent_by_deliver(sms_outbox, noon):
     from clinic.messaging.backends import locmem
 
-    locmem.failures.append(SmsSendError("no answer after sending", outcome_unknown=True))
+    locmem.failures.append(SendError("no answer after sending", outcome_unknown=True))
     message = queued()
     message_deliver(message_id=message.pk)
     message_deliver(message_id=message.pk)
@@ -143,7 +143,7 @@ def test_retry_due_inside_quiet_hours_waits_for_the_window(sms_outbox):
 def test_staff_retry_requeues_a_failed_message(sms_outbox, noon, django_capture_on_commit_callbacks):
     from clinic.messaging.backends import locmem
 
-    locmem.failures.append(SmsSendError("bad", permanent=True))
+    locmem.failures.append(SendError("bad", permanent=True))
     message = queued()
     message_deliver(message_id=message.pk)
     with django_capture_on_commit_callbacks(execute=True):
@@ -171,7 +171,7 @@ def test_retry_and_mark_sent_refuse_messages_in_other_states(sms_outbox, noon):
 def test_staff_mark_an_unknown_message_sent(sms_outbox, noon):
     from clinic.messaging.backends import locmem
 
-    locmem.failures.append(SmsSendError("timeout", outcome_unknown=True))
+    locmem.failures.append(SendError("timeout", outcome_unknown=True))
     message = queued()
     message_deliver(message_id=message.pk)
     message = message_mark_sent(message=Message.objects.get(pk=message.pk), by="frontdesk")
@@ -183,7 +183,7 @@ def test_staff_retry_gives_a_fresh_set_of_attempts(sms_outbox, noon, settings):
     from clinic.messaging.backends import locmem
 
     settings.MESSAGING_MAX_ATTEMPTS = 2
-    locmem.failures.extend([SmsSendError("blip"), SmsSendError("blip"), SmsSendError("blip")])
+    locmem.failures.extend([SendError("blip"), SendError("blip"), SendError("blip")])
     message = queued()
     message_deliver(message_id=message.pk)
     noon.move_to(NOON_NY + dt.timedelta(minutes=1))

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from clinic.celery import app as celery_app
-from clinic.messaging.backends import SmsSendError, locmem
+from clinic.messaging.backends import SendError, locmem
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import message_deliver, message_queue, message_reconcile, messages_sweep
 from clinic.messaging.tasks import messages_sweep_task
@@ -134,7 +134,7 @@ def test_email_with_unknown_outcome_goes_to_staff(noon):
 
 
 def test_locmem_failure_then_sweep_retry_sends(sms_outbox, noon, django_capture_on_commit_callbacks):
-    locmem.failures.append(SmsSendError("blip"))
+    locmem.failures.append(SendError("blip"))
     message = queued()
     message_deliver(message_id=message.pk)
     noon.move_to(NOON_NY + dt.timedelta(seconds=60))

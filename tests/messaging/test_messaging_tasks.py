@@ -1,7 +1,7 @@
 import pytest
 
 from clinic.celery import PhiInTaskArgumentsError
-from clinic.messaging.backends import SmsSendError, locmem
+from clinic.messaging.backends import SendError, locmem
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import message_queue
 from clinic.messaging.tasks import message_deliver_task, message_reconcile_task, messages_sweep_task
@@ -36,7 +36,7 @@ def test_tasks_refuse_anything_but_ids(sms_outbox, noon):
 
 
 def test_reconcile_task_settles_an_unknown_message(sms_outbox, noon):
-    locmem.failures.append(SmsSendError("timeout", outcome_unknown=True))
+    locmem.failures.append(SendError("timeout", outcome_unknown=True))
     message = message_queue(
         patient=PatientFactory(), channel="sms", purpose="check_in", template="check_in", context={}
     )

@@ -7,7 +7,7 @@ import time_machine
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from clinic.messaging.backends import SmsSendError, locmem
+from clinic.messaging.backends import SendError, locmem
 from clinic.messaging.models import Message
 from tests.factories import PatientFactory, UserFactory, signed_procedure
 from tpi.followups import followups_sweep
@@ -52,7 +52,7 @@ def check_in(p) -> FollowUp:
 def failed_follow_ups(n, capture):
     """Return N check-ins whose SMS failed permanently (the sweep made them failed)."""
     procedures = [procedure(NOW - dt.timedelta(hours=72, minutes=1)) for _ in range(n)]
-    locmem.failures.extend(SmsSendError("unknown destination", permanent=True) for _ in range(n))
+    locmem.failures.extend(SendError("unknown destination", permanent=True) for _ in range(n))
     with capture(execute=True):
         followups_sweep()
     followups_sweep()

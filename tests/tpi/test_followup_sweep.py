@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from clinic.celery import app as celery_app
-from clinic.messaging.backends import SmsSendError, locmem
+from clinic.messaging.backends import SendError, locmem
 from clinic.messaging.consent import consent_change
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import message_deliver, messages_sweep
@@ -278,7 +278,7 @@ def test_follow_up_whose_messages_all_failed_is_failed_then_retry_sends_it(
     sms_outbox, django_capture_on_commit_callbacks
 ):
     procedure = signed(NOON - CHECK_IN)
-    locmem.failures.append(SmsSendError("unknown destination", permanent=True))
+    locmem.failures.append(SendError("unknown destination", permanent=True))
     sweep(NOON, django_capture_on_commit_callbacks)
     follow_up = check_in(procedure)
     assert follow_up.status == "sent"  # the sweep queued it; the delivery failed after commit

@@ -4,7 +4,7 @@ import sys
 import threading
 import uuid
 
-from clinic.messaging.backends.base import BaseSmsBackend, SmsSent
+from clinic.messaging.backends.base import BaseSmsBackend, SendResult
 
 
 class SmsBackend(BaseSmsBackend):
@@ -13,8 +13,8 @@ class SmsBackend(BaseSmsBackend):
         self.stream = stream or sys.stdout
         self._lock = threading.RLock()
 
-    def send(self, *, to: str, body: str, from_: str, reference: str) -> SmsSent:
+    def send(self, *, to: str, body: str, from_: str, reference: str) -> SendResult:
         with self._lock:
             self.stream.write(f"SMS from {from_} to {to} [{reference}]\n{body}\n{'-' * 79}\n")
             self.stream.flush()
-        return SmsSent(provider_message_id=f"console-{uuid.uuid4().hex}")
+        return SendResult(provider_message_id=f"console-{uuid.uuid4().hex}")

@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from clinic.messaging.backends.base import BaseSmsBackend, ProviderMessage, SmsSendError, SmsSent
+from clinic.messaging.backends.base import BaseSmsBackend, DeliveryStatus, ProviderMessage, SendError, SendResult
 
 
 @dataclass(frozen=True)
@@ -17,17 +17,17 @@ class SentSms:
 
 
 outbox: list[SentSms] = []
-# Tests put SmsSendError instances here; each send pops and raises the first one.
-failures: list[SmsSendError] = []
+# Tests put SendError instances here; each send pops and raises the first one.
+failures: list[SendError] = []
 
 
 class SmsBackend(BaseSmsBackend):
-    def send(self, *, to: str, body: str, from_: str, reference: str) -> SmsSent:
+    def send(self, *, to: str, body: str, from_: str, reference: str) -> SendResult:
         if failures:
             raise failures.pop(0)
         sent = SentSms(to=to, body=body, from_=from_, reference=reference, provider_message_id=f"LM{uuid.uuid4().hex}")
         outbox.append(sent)
-        return SmsSent(provider_message_id=sent.provider_message_id)
+        return SendResult(provider_message_id=sent.provider_message_id)
 
     def lookup(
         self, *, to: str, body: str, since: dt.datetime, provider_message_id: str = ""
@@ -36,5 +36,7 @@ class SmsBackend(BaseSmsBackend):
             if (provider_message_id and sent.provider_message_id == provider_message_id) or (
                 sent.to == to and sent.body == body
             ):
-                return ProviderMessage(provider_message_id=sent.provider_message_id, status="sent", to=to, body=body)
+                return ProviderMessage(
+                    provider_message_id=sent.provider_message_id, status=DeliveryStatus.SENT, to=to, body=body
+                )
         return None

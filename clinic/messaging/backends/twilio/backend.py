@@ -5,16 +5,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from clinic.messaging.backends.base import BaseSmsBackend, ProviderMessage, SmsSendError, SmsSent
+from clinic.messaging.backends.base import BaseSmsBackend, ProviderMessage, SendError, SendResult
+from clinic.messaging.backends.twilio.status import delivery_status
 
-# Twilio statuses mapped to ours; "accepted", "queued", "sending" are all "the provider has it".
-_STATUS = {"delivered": "delivered", "failed": "failed", "undelivered": "failed", "canceled": "failed"}
 # HTTP statuses that say the request was not processed (throttled, briefly unavailable): retry.
 _TRANSIENT_HTTP = {429, 503}
 
@@ -57,29 +57,43 @@ class SmsBackend(BaseSmsBackend):
             client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
         self.client = client
 
+    @classmethod
+    def check(cls) -> list[CheckMessage]:
+        """Refuse a sending timeout Twilio's HTTP call can outlast; warn about a missing auth token."""
+        errors: list[CheckMessage] = []
+        if settings.MESSAGING_SENDING_TIMEOUT_SECONDS <= settings.TWILIO_HTTP_TIMEOUT_SECONDS:
+            errors.append(
+                Error(
+                    "MESSAGING_SENDING_TIMEOUT_SECONDS must exceed TWILIO_HTTP_TIMEOUT_SECONDS, or a send still in "
+                    "flight is reconciled (and possibly resent) before Twilio answered",
+                    id="messaging.E001",
+                )
+            )
+        if not settings.DEBUG and not settings.TWILIO_AUTH_TOKEN:
+            errors.append(Warning("SMS_BACKEND is Twilio but TWILIO_AUTH_TOKEN is empty", id="messaging.W001"))
+        return errors
+
     def _callback(self) -> dict:
         """Ask Twilio to report delivery to our status webhook when we know our public URL."""
         base = settings.TWILIO_WEBHOOK_BASE_URL.rstrip("/")
         return {"status_callback": f"{base}{reverse('messaging:twilio-status')}"} if base else {}
 
-    def send(self, *, to: str, body: str, from_: str, reference: str) -> SmsSent:
+    def send(self, *, to: str, body: str, from_: str, reference: str) -> SendResult:
         try:
             created = self.client.messages.create(to=to, from_=from_, body=body, **self._callback())
         except TwilioRestException as exc:
             detail = f"Twilio error {exc.code or '-'} (HTTP {exc.status}): {exc.msg}"
             if exc.status in _TRANSIENT_HTTP:
-                raise SmsSendError(detail) from exc
+                raise SendError(detail) from exc
             if exc.status >= 500:
                 # The provider failed while handling the request: it may or may not have queued it.
-                raise SmsSendError(detail, outcome_unknown=True) from exc
-            raise SmsSendError(detail, permanent=True) from exc
+                raise SendError(detail, outcome_unknown=True) from exc
+            raise SendError(detail, permanent=True) from exc
         except requests.RequestException as exc:
             if _not_sent(exc):
-                raise SmsSendError(f"could not reach Twilio: {type(exc).__name__}") from exc
-            raise SmsSendError(
-                f"no answer from Twilio after sending: {type(exc).__name__}", outcome_unknown=True
-            ) from exc
-        return SmsSent(provider_message_id=created.sid, status=_STATUS.get(created.status or "", "sent"))
+                raise SendError(f"could not reach Twilio: {type(exc).__name__}") from exc
+            raise SendError(f"no answer from Twilio after sending: {type(exc).__name__}", outcome_unknown=True) from exc
+        return SendResult(provider_message_id=created.sid, status=delivery_status(created.status))
 
     def lookup(
         self, *, to: str, body: str, since: dt.datetime, provider_message_id: str = ""
@@ -98,15 +112,15 @@ class SmsBackend(BaseSmsBackend):
         except TwilioRestException as exc:
             if exc.status == 404:
                 return None
-            raise SmsSendError(f"Twilio lookup failed (HTTP {exc.status}): {exc.msg}") from exc
+            raise SendError(f"Twilio lookup failed (HTTP {exc.status}): {exc.msg}") from exc
         except requests.RequestException as exc:
-            raise SmsSendError(f"Twilio lookup failed: {type(exc).__name__}") from exc
+            raise SendError(f"Twilio lookup failed: {type(exc).__name__}") from exc
         if not found:
             return None
         message = found[0]
         return ProviderMessage(
             provider_message_id=message.sid,
-            status=_STATUS.get(message.status or "", "sent"),
+            status=delivery_status(message.status),
             to=message.to or to,
             body=message.body or body,
             created_at=message.date_created,
