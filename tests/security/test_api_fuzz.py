@@ -17,6 +17,8 @@ from schemathesis import checks
 from clinic import roles
 from tests.factories import PatientFactory, staff_user
 
+# About 20 s: once per CI run, in the PostgreSQL pass.
+pytestmark = [pytest.mark.slow, pytest.mark.server_pass]
 MAX_EXAMPLES = 25
 CHECKS = [
     checks.not_a_server_error,
