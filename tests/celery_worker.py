@@ -155,12 +155,12 @@ class BeatProcess:
                 self.process.wait(5)
 
 
-def purge_broker() -> None:
-    """Drop messages a previous run left in the test broker: the queue and, on Redis, the unacked ones."""
-    with app.connection_for_write() as conn:
+def purge_broker(celery_app=app) -> None:
+    """Drop the messages left in this namespace of the test broker: the queue and, on Redis, the unacked ones."""
+    with celery_app.connection_for_write() as conn:
         channel = conn.default_channel
-        channel.queue_declare(queue=app.conf.task_default_queue, durable=True, auto_delete=False)
-        channel.queue_purge(app.conf.task_default_queue)
+        channel.queue_declare(queue=celery_app.conf.task_default_queue, durable=True, auto_delete=False)
+        channel.queue_purge(celery_app.conf.task_default_queue)
         if conn.transport.driver_type == "redis":
             channel.client.delete(channel.unacked_key, channel.unacked_index_key, channel.unacked_mutex_key)
 
