@@ -3,6 +3,10 @@
 #   lint and format, type check, migrations up to date, production deploy check,
 #   pytest on the embedded default (SQLite + filesystem broker),
 #   pytest on PostgreSQL + Redis with real Celery worker processes (tests/integration).
+# Both pytest passes run in parallel (pytest-xdist, one process per core, at most 4; TEST_PROCESSES
+# overrides) and list their 15 slowest tests; the fuzz and volume tests (marker server_pass) run in
+# the PostgreSQL pass only. The wall time of every step is printed at the end.
+# Extra arguments go to both pytest runs (e.g. `bash scripts/test.sh -m "not slow"` for a quick pass).
 # With CI=true every server-backed part is required: an unreachable server fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,9 +15,27 @@ export TESTING=true
 CI=${CI:-false}
 TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tpi_clinic}
 TEST_BROKER_URL=${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}
+# Each xdist process gets its own test database (suffix _gw0, _gw1, ...) and broker namespace (tests/celery_worker.py).
+PARALLEL=(-n "${TEST_PROCESSES:-auto}" --maxprocesses 4 --durations 15)
 PYTEST_ARGS=("$@")
 
-step() { printf '\n== %s\n' "$*"; }
+STEP="" STEP_STARTED=0 TIMINGS=()
+step_done() {
+  if [ -n "$STEP" ]; then TIMINGS+=("$(printf '%5ss  %s' $((SECONDS - STEP_STARTED)) "$STEP")"); fi
+  STEP=""
+}
+step() {
+  step_done
+  STEP="$*" STEP_STARTED=$SECONDS
+  printf '\n== %s\n' "$*"
+}
+report() {
+  step_done
+  printf '\n== wall time per step\n'
+  printf '%s\n' "${TIMINGS[@]}"
+  printf '%5ss  total\n' "$SECONDS"
+}
+trap report EXIT
 
 step "ruff check and format"
 $PY -m ruff check .
@@ -34,13 +56,13 @@ if [ "$CI" = "true" ]; then
   export REQUIRE_BROWSER=1
 fi
 
-step "pytest on the embedded default (SQLite, filesystem broker)"
-env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest "${PYTEST_ARGS[@]}"
+step "pytest on the embedded default (SQLite, filesystem broker; fuzz and volume tests left to PostgreSQL)"
+env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest "${PARALLEL[@]}" -m "not server_pass" "${PYTEST_ARGS[@]}"
 
 step "pytest on PostgreSQL + Redis with a real Celery worker"
 if $PY scripts/wait_for_services.py "$TEST_DATABASE_URL" "$TEST_BROKER_URL"; then
   DATABASE_URL="$TEST_DATABASE_URL" CELERY_BROKER_URL="$TEST_BROKER_URL" REQUIRE_SERVER_TESTS=1 \
-    $PY -m pytest "${PYTEST_ARGS[@]}"
+    $PY -m pytest "${PARALLEL[@]}" "${PYTEST_ARGS[@]}"
 elif [ "$CI" = "true" ]; then
   echo "FAILED: PostgreSQL or Redis is unreachable and CI=true; nothing is skipped in CI." >&2
   exit 1

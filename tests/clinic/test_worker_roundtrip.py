@@ -1,10 +1,13 @@
 """A real worker process consumes a real task from the configured broker (filesystem or Redis)."""
 
+import pytest
 from django.db import transaction
 
 from clinic.health import health_ping_send
 from clinic.models import HealthPing
 from tests.celery_worker import wait_until
+
+pytestmark = pytest.mark.slow
 
 
 def test_worker_answers_a_health_ping_written_by_the_web_side(celery_worker):

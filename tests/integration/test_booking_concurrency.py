@@ -17,7 +17,6 @@ THREADS = 20
 @pytest.mark.parametrize("shared", ["provider", "room", "patient"])
 def test_twenty_threads_booking_the_same_slot_one_wins(shared, settings):
     settings.TIME_ZONE = "America/New_York"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     assert connection.vendor == "postgresql"
     appointment_type = AppointmentTypeFactory(code="tpi", name="TPI procedure", buffer_after_minutes=10)
     one_provider, one_room, one_patient = working_week(ProviderFactory()), RoomFactory(), PatientFactory()

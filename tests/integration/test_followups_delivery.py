@@ -18,22 +18,19 @@ from django.utils import timezone
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import messages_sweep
 from clinic.messaging.tasks import messages_sweep_task
-from tests.celery_worker import ROOT, database_url_for_tests, wait_until
+from tests.celery_worker import ROOT, BeatProcess, database_url_for_tests, wait_until
 from tests.factories import PatientFactory, signed_procedure
 from tests.integration.test_messaging_outbox import (
     FINAL,
     UNREACHABLE_BROKER,
-    BeatProcess,
     daytime_zone,
-    stub,  # noqa: F401  (fixture)
     worker_env,
-    workers,  # noqa: F401  (fixture)
 )
 from tpi.followups import followups_sweep
 from tpi.models import FollowUp
 from tpi.tasks import followups_sweep_task
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def due_check_in(*, in_seconds: float = -60) -> FollowUp:
@@ -55,12 +52,15 @@ def all_final(follow_ups) -> bool:
     return True
 
 
-def test_two_sweeps_and_two_beats_at_once_send_each_follow_up_once(stub, workers, tmp_path, settings):  # noqa: F811
-    stub.default_delay = 0.3
+def test_two_sweeps_and_two_beats_at_once_send_each_follow_up_once(twilio_stub, celery_workers, tmp_path, settings):
+    twilio_stub.default_delay = 0.3
     env = worker_env(
-        stub, TPI_FOLLOWUP_SWEEP_SECONDS="1", MESSAGING_SWEEP_SECONDS="1", CELERY_BROKER_URL=settings.CELERY_BROKER_URL
+        twilio_stub,
+        TPI_FOLLOWUP_SWEEP_SECONDS="1",
+        MESSAGING_SWEEP_SECONDS="1",
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
     )
-    workers(concurrency=2, env=env)
+    celery_workers(concurrency=2, env=env)
     follow_ups = [due_check_in() for _ in range(3)]
     beats = [BeatProcess(tmp_path, f"beat{i}", env).start() for i in range(2)]
     try:
@@ -82,7 +82,7 @@ def test_two_sweeps_and_two_beats_at_once_send_each_follow_up_once(stub, workers
     finally:
         for beat in beats:
             beat.stop()
-    per_recipient = collections.Counter(m.to for m in stub.messages)
+    per_recipient = collections.Counter(m.to for m in twilio_stub.messages)
     expected = {str(f.procedure.patient.mobile_phone): 1 for f in follow_ups}
     assert dict(per_recipient) == expected
     for follow_up in follow_ups:
@@ -93,18 +93,18 @@ def test_two_sweeps_and_two_beats_at_once_send_each_follow_up_once(stub, workers
     assert all("Sending due task tpi-followups-sweep" in beat.log_path.read_text() for beat in beats)
 
 
-def test_sigkill_during_the_send_then_restart_never_sends_twice(stub, workers):  # noqa: F811
-    stub.default_delay = 8.0
-    env = worker_env(stub, MESSAGING_SENDING_TIMEOUT_SECONDS="3")
-    first = workers(env=env)
+def test_sigkill_during_the_send_then_restart_never_sends_twice(twilio_stub, celery_workers):
+    twilio_stub.default_delay = 8.0
+    env = worker_env(twilio_stub, MESSAGING_SENDING_TIMEOUT_SECONDS="3")
+    first = celery_workers(env=env)
     follow_up = due_check_in()
     assert followups_sweep()["sent"] == 1  # commits, then enqueues delivery
-    wait_until(lambda: stub.accepted == 1, timeout=60, message="the send to reach the stub")
+    wait_until(lambda: twilio_stub.accepted == 1, timeout=60, message="the send to reach the stub")
     message = messages_of(follow_up).get()
     assert message.status == "sending"
     first.kill()
-    stub.default_delay = 0.0
-    workers(env=env)
+    twilio_stub.default_delay = 0.0
+    celery_workers(env=env)
 
     def settled():
         followups_sweep_task.delay()  # what beat does every minute
@@ -116,13 +116,13 @@ def test_sigkill_during_the_send_then_restart_never_sends_twice(stub, workers): 
     message.refresh_from_db()
     follow_up.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 1)
-    assert message.provider_message_id == stub.messages[0].sid
-    assert stub.accepted == 1
+    assert message.provider_message_id == twilio_stub.messages[0].sid
+    assert twilio_stub.accepted == 1
     assert follow_up.status == "sent"
     assert messages_of(follow_up).count() == 1
 
 
-def test_broker_unreachable_during_the_sweep_then_back_loses_nothing(stub, workers):  # noqa: F811
+def test_broker_unreachable_during_the_sweep_then_back_loses_nothing(twilio_stub, celery_workers):
     follow_up = due_check_in()
     script = (
         "import django; django.setup()\nfrom tpi.followups import followups_sweep\nprint(followups_sweep()['sent'])\n"
@@ -142,12 +142,12 @@ def test_broker_unreachable_during_the_sweep_then_back_loses_nothing(stub, worke
     assert "could not enqueue delivery" in done.stderr
     follow_up.refresh_from_db()
     message = messages_of(follow_up).get()
-    assert (follow_up.status, message.status, stub.accepted) == ("sent", "queued", 0)
+    assert (follow_up.status, message.status, twilio_stub.accepted) == ("sent", "queued", 0)
 
-    workers(env=worker_env(stub))
+    celery_workers(env=worker_env(twilio_stub))
     assert followups_sweep()["sent"] == 0  # nothing claimed twice
     assert messages_sweep()["due"] == 1  # the broker is back: the outbox sweep finds the due row
     wait_until(lambda: Message.objects.get(pk=message.pk).status in FINAL, timeout=60, message="the SMS to be sent")
     message.refresh_from_db()
-    assert (message.status, message.attempts, stub.accepted) == ("sent", 1, 1)
+    assert (message.status, message.attempts, twilio_stub.accepted) == ("sent", 1, 1)
     assert messages_of(follow_up).count() == 1

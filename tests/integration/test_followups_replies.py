@@ -7,7 +7,6 @@ from django.test import Client
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from clinic.messaging.backends import locmem
 from clinic.messaging.models import InboundMessage, Message
 from tests.celery_worker import purge_broker
 from tests.factories import PatientFactory, signed_procedure
@@ -20,14 +19,11 @@ PHONE = "+12025550188"
 
 
 @pytest.fixture(autouse=True)
-def _messaging(settings):
+def _messaging(settings, sms_outbox):
     settings.TWILIO_AUTH_TOKEN = TOKEN
     settings.TWILIO_WEBHOOK_BASE_URL = ""
-    settings.SMS_BACKEND = "clinic.messaging.backends.locmem.SmsBackend"
     settings.MESSAGING_QUIET_HOURS_START, settings.MESSAGING_QUIET_HOURS_END = "00:00", "23:59:59"
-    locmem.outbox.clear()
     yield
-    locmem.outbox.clear()
     purge_broker()  # the delivery task the sweep published; no worker runs here
 
 

@@ -5,7 +5,6 @@ Each test starts its own stub (counting the sends it accepted) and its own worke
 
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -19,11 +18,11 @@ from django.utils import timezone
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import message_queue, messages_sweep
 from clinic.messaging.tasks import message_deliver_task, messages_sweep_task
-from tests.celery_worker import ROOT, WorkerProcess, database_url_for_tests, purge_broker, wait_until
+from tests.celery_worker import ROOT, BeatProcess, database_url_for_tests, purge_broker, wait_until
 from tests.factories import PatientFactory
 from tests.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, TwilioStub
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 FINAL = ("sent", "delivered", "failed", "skipped")
 UNREACHABLE_BROKER = "redis://127.0.0.1:6390/0"  # nothing listens there
 
@@ -38,17 +37,8 @@ def daytime_zone() -> str:
     raise AssertionError("no daytime zone found")
 
 
-@pytest.fixture
-def stub(settings):
-    stub = TwilioStub().start()
-    settings.SMS_BACKEND = "clinic.messaging.backends.twilio.SmsBackend"
-    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
-    settings.TWILIO_API_BASE_URL = stub.url
-    yield stub
-    stub.stop()
-
-
 def worker_env(stub: TwilioStub, **extra: str) -> dict[str, str]:
+    """Return a worker's environment pointing its Twilio backend at STUB."""
     return {
         "SMS_BACKEND": "clinic.messaging.backends.twilio.SmsBackend",
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
@@ -57,21 +47,6 @@ def worker_env(stub: TwilioStub, **extra: str) -> dict[str, str]:
         "TWILIO_HTTP_TIMEOUT_SECONDS": "30",
         **extra,
     }
-
-
-@pytest.fixture
-def workers():
-    started: list[WorkerProcess] = []
-
-    def start(**kwargs) -> WorkerProcess:
-        worker = WorkerProcess(**kwargs).start()
-        started.append(worker)
-        return worker
-
-    purge_broker()
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def queue_check_in(patient, key: str) -> Message:
@@ -83,9 +58,9 @@ def status_of(message: Message) -> str:
     return Message.objects.get(pk=message.pk).status
 
 
-def test_two_concurrent_deliveries_and_two_sweeps_send_once(stub, workers):
-    stub.default_delay = 1.0  # both workers are inside message_deliver at the same time
-    workers(concurrency=2, env=worker_env(stub))
+def test_two_concurrent_deliveries_and_two_sweeps_send_once(twilio_stub, celery_workers):
+    twilio_stub.default_delay = 1.0  # both workers are inside message_deliver at the same time
+    celery_workers(concurrency=2, env=worker_env(twilio_stub))
     patient = PatientFactory(time_zone=daytime_zone())
     message = queue_check_in(patient, "followup:1:check_in")  # autocommit: enqueued at once
     message_deliver_task.delay(message.pk)
@@ -107,23 +82,23 @@ def test_two_concurrent_deliveries_and_two_sweeps_send_once(stub, workers):
     time.sleep(2)
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 1)
-    assert stub.accepted == 1
-    assert message.provider_message_id == stub.messages[0].sid
+    assert twilio_stub.accepted == 1
+    assert message.provider_message_id == twilio_stub.messages[0].sid
     assert list(message.events.values_list("to_status", flat=True)) == ["queued", "sending", "sent"]
 
 
-def test_sigkill_during_send_then_restart_never_sends_twice(stub, workers):
+def test_sigkill_during_send_then_restart_never_sends_twice(twilio_stub, celery_workers):
     """The worker dies while Twilio holds the request: reconciled as sent, never resent."""
-    stub.default_delay = 8.0
-    env = worker_env(stub, MESSAGING_SENDING_TIMEOUT_SECONDS="3")
-    first = workers(env=env)
+    twilio_stub.default_delay = 8.0
+    env = worker_env(twilio_stub, MESSAGING_SENDING_TIMEOUT_SECONDS="3")
+    first = celery_workers(env=env)
     patient = PatientFactory(time_zone=daytime_zone())
     message = queue_check_in(patient, "followup:2:check_in")
-    wait_until(lambda: stub.accepted == 1, timeout=60, message="the send to reach the stub")
+    wait_until(lambda: twilio_stub.accepted == 1, timeout=60, message="the send to reach the stub")
     assert status_of(message) == "sending"
     first.kill()
-    stub.default_delay = 0.0
-    workers(env=env)
+    twilio_stub.default_delay = 0.0
+    celery_workers(env=env)
 
     def settled():
         messages_sweep_task.delay()  # what beat does every minute
@@ -132,22 +107,22 @@ def test_sigkill_during_send_then_restart_never_sends_twice(stub, workers):
     wait_until(settled, timeout=90, interval=1.0, message="the message to reach a final state")
     message.refresh_from_db()
     assert message.status == "sent"
-    assert message.provider_message_id == stub.messages[0].sid
+    assert message.provider_message_id == twilio_stub.messages[0].sid
     assert message.attempts == 1
-    assert stub.accepted == 1
+    assert twilio_stub.accepted == 1
     assert list(message.events.values_list("to_status", flat=True)) == ["queued", "sending", "unknown", "sent"]
 
 
-def test_worker_killed_before_the_provider_got_it_is_sent_once_after_restart(stub, workers):
+def test_worker_killed_before_the_provider_got_it_is_sent_once_after_restart(twilio_stub, celery_workers):
     """A claim left in "sending" with nothing at the provider: reconciled, queued again, sent once."""
-    env = worker_env(stub, MESSAGING_SENDING_TIMEOUT_SECONDS="2")
+    env = worker_env(twilio_stub, MESSAGING_SENDING_TIMEOUT_SECONDS="2")
     patient = PatientFactory(time_zone=daytime_zone())
     message = queue_check_in(patient, "followup:3:check_in")  # no worker yet: the task waits in Redis
     purge_broker()  # and is lost with the broker's queue, as a crash between claim and send would lose it
     Message.objects.filter(pk=message.pk).update(
         status="sending", attempts=1, last_attempt_at=timezone.now() - dt.timedelta(seconds=5)
     )
-    workers(env=env)
+    celery_workers(env=env)
 
     def settled():
         messages_sweep_task.delay()
@@ -156,10 +131,10 @@ def test_worker_killed_before_the_provider_got_it_is_sent_once_after_restart(stu
     wait_until(settled, timeout=90, interval=1.0, message="the message to reach a final state")
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 2)
-    assert stub.accepted == 1
+    assert twilio_stub.accepted == 1
 
 
-def test_nothing_is_lost_while_the_broker_is_down(stub, workers):
+def test_nothing_is_lost_while_the_broker_is_down(twilio_stub, celery_workers):
     """Queue with the broker unreachable: the row stays due and the next sweep sends it."""
     patient = PatientFactory(time_zone=daytime_zone())
     script = (
@@ -185,47 +160,19 @@ def test_nothing_is_lost_while_the_broker_is_down(stub, workers):
     message = Message.objects.get(source_key="followup:4:check_in")
     assert done.stdout.strip() == f"queued {message.pk} queued"
     assert message.status == "queued"
-    assert stub.accepted == 0
-    workers(env=worker_env(stub))
+    assert twilio_stub.accepted == 0
+    celery_workers(env=worker_env(twilio_stub))
     assert messages_sweep()["due"] == 1  # the broker is back: the sweep finds the due row
     wait_until(lambda: status_of(message) in FINAL, timeout=60, message="the message to be sent")
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 1)
-    assert stub.accepted == 1
+    assert twilio_stub.accepted == 1
 
 
-class BeatProcess:
-    """A `celery beat` subprocess with its own schedule file; its output goes to a log file."""
-
-    def __init__(self, tmp_path, name: str, env: dict[str, str]):
-        self.log_path = tmp_path / f"{name}.log"
-        self.args = [
-            *(sys.executable, "-m", "celery", "-A", "clinic", "beat", "--loglevel", "INFO"),
-            *("--schedule", str(tmp_path / f"{name}-schedule"), "--pidfile", str(tmp_path / f"{name}.pid")),
-        ]
-        self.env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "TESTING": "true", **env}
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "BeatProcess":
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)  # fmt: skip
-        return self
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-
-
-def test_two_beats_sweeping_every_second_send_a_due_message_once(stub, workers, tmp_path, settings):
-    stub.default_delay = 0.5
-    env = worker_env(stub, MESSAGING_SWEEP_SECONDS="1", CELERY_BROKER_URL=settings.CELERY_BROKER_URL)
-    workers(concurrency=2, env=env)
+def test_two_beats_sweeping_every_second_send_a_due_message_once(twilio_stub, celery_workers, tmp_path, settings):
+    twilio_stub.default_delay = 0.5
+    env = worker_env(twilio_stub, MESSAGING_SWEEP_SECONDS="1", CELERY_BROKER_URL=settings.CELERY_BROKER_URL)
+    celery_workers(concurrency=2, env=env)
     beats = [BeatProcess(tmp_path, f"beat{i}", env).start() for i in range(2)]
     try:
         patient = PatientFactory(time_zone=daytime_zone())
@@ -240,5 +187,5 @@ def test_two_beats_sweeping_every_second_send_a_due_message_once(stub, workers, 
             beat.stop()
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 1)
-    assert stub.accepted == 1
+    assert twilio_stub.accepted == 1
     assert all("Sending due task messaging-sweep" in beat.log_path.read_text() for beat in beats)

@@ -20,14 +20,11 @@ PHONE = "+12025550143"
 
 
 @pytest.fixture(autouse=True)
-def _messaging(settings):
+def _messaging(settings, sms_outbox):
     settings.TWILIO_AUTH_TOKEN = TOKEN
     settings.TWILIO_WEBHOOK_BASE_URL = ""
-    settings.SMS_BACKEND = "clinic.messaging.backends.locmem.SmsBackend"
     settings.MESSAGING_QUIET_HOURS_START, settings.MESSAGING_QUIET_HOURS_END = "00:00", "23:59:59"
-    locmem.outbox.clear()
     yield
-    locmem.outbox.clear()
     purge_broker()  # the delivery tasks the web side published; no worker ran here
 
 

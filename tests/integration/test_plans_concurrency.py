@@ -27,7 +27,6 @@ THREADS = 4
 @pytest.fixture
 def setup(transactional_db, settings):
     settings.TIME_ZONE = "America/New_York"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SMS_BACKEND = "clinic.messaging.backends.locmem.SmsBackend"
     settings.TPI_PLAN_BOOKING_HORIZON_DAYS = 42
     settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS = 2

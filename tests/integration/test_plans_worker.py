@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 from django.utils import timezone
 
 from clinic.messaging.models import Message
@@ -18,6 +19,8 @@ from tests.factories import (
 from tpi.models import PlanOccurrence
 from tpi.plan_tasks import plan_book_next_task, plans_book_due_task
 from tpi.plans import plan_create
+
+pytestmark = pytest.mark.slow
 
 
 def _plan(start_date: dt.date, injections: int = 2):

@@ -11,6 +11,8 @@ from clinic.models import HealthPing
 from tests.celery_worker import WorkerProcess, purge_broker, wait_until
 from tests.integration.crash_tasks import block_first_delivery
 
+pytestmark = pytest.mark.slow
+
 
 def _answered(ping_id):
     return HealthPing.objects.filter(pk=ping_id, answered_at__isnull=False).first()

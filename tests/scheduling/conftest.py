@@ -23,9 +23,8 @@ def at(year, month, day, hour=0, minute=0) -> dt.datetime:
 
 
 @pytest.fixture(autouse=True)
-def _clinic_time_zone_and_fast_passwords(settings):
+def _clinic_time_zone(settings):
     settings.TIME_ZONE = "America/New_York"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "correct-horse-battery"
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from scheduling.models import Appointment
 from tests.factories import ProviderFactory, RoomFactory
 from tests.scheduling.conftest import at
 
+# Seconds of bulk inserts: once per CI run, in the PostgreSQL pass (where the exclusion constraints hold).
+pytestmark = [pytest.mark.slow, pytest.mark.server_pass]
 PROVIDERS, PER_PROVIDER, PATIENTS = 10, 10_000, 200
 
 

@@ -71,6 +71,9 @@ def fuzz_operation(operation, token: str) -> None:
     run()
 
 
+# About 20 s: once per CI run, in the PostgreSQL pass.
+@pytest.mark.slow
+@pytest.mark.server_pass
 def test_api_never_fails_and_matches_its_schema(api_schema, api_token):
     # schemathesis' pytest plugin (`from_fixture`) does not support pytest 9 yet, so the operations
     # are driven directly; each failure names its operation.

@@ -11,7 +11,6 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_users_are_in_their_role_groups_and_seeding_twice_changes_nothing(settings):
     settings.DEBUG = True
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("seed_demo", stdout=io.StringIO())
     call_command("seed_demo", stdout=io.StringIO())
     users = {u.username: u for u in get_user_model().objects.prefetch_related("groups")}

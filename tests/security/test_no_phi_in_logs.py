@@ -120,13 +120,9 @@ def clinical_flow(patient: Patient, admin) -> None:
 
 
 @pytest.fixture
-def _sms_locmem(settings):
-    settings.SMS_BACKEND = "clinic.messaging.backends.locmem.SmsBackend"
+def _sms_locmem(settings, sms_outbox):
     settings.TWILIO_AUTH_TOKEN = "no-phi-test-token-0123456789"
     settings.TWILIO_WEBHOOK_BASE_URL = ""
-    locmem.outbox.clear()
-    yield
-    locmem.outbox.clear()
 
 
 @pytest.mark.django_db

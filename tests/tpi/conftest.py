@@ -14,4 +14,4 @@ def frozen():
 
 
 # Treatment-plan fixtures (issue 5, recurring injection slots).
-from tests.tpi.plan_setup import plan_clinic, plan_frozen, plan_settings, plan_sms_outbox  # noqa: E402, F401
+from tests.tpi.plan_setup import plan_clinic, plan_frozen, plan_settings  # noqa: E402, F401

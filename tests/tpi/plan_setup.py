@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from clinic.messaging.backends import locmem
 from tests.factories import (
     AppointmentTypeFactory,
     PatientFactory,
@@ -28,29 +27,20 @@ def at(year, month, day, hour=0, minute=0) -> dt.datetime:
 
 
 @pytest.fixture
-def plan_settings(settings):
+def plan_settings(settings, sms_outbox):
+    """New York, SMS to the in-memory outbox, the plan settings these tests are written for."""
     settings.TIME_ZONE = "America/New_York"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SMS_BACKEND = "clinic.messaging.backends.locmem.SmsBackend"
     settings.TPI_PLAN_BOOKING_HORIZON_DAYS = 42
     settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS = 2
     settings.TPI_PLAN_MAX_OCCURRENCES = 26
     settings.TPI_PLAN_DEFAULT_INTERVAL_WEEKS = 4
-    locmem.outbox.clear()
-    locmem.failures.clear()
-    yield settings
-    locmem.outbox.clear()
+    return settings
 
 
 @pytest.fixture
 def plan_frozen():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def plan_sms_outbox(plan_settings):
-    return locmem.outbox
 
 
 @pytest.fixture

@@ -26,16 +26,6 @@ def staff(client):
 
 
 @pytest.fixture
-def sms_outbox(settings):
-    settings.SMS_BACKEND = "clinic.messaging.backends.locmem.SmsBackend"
-    locmem.outbox.clear()
-    locmem.failures.clear()
-    yield locmem.outbox
-    locmem.outbox.clear()
-    locmem.failures.clear()
-
-
-@pytest.fixture
 def clock():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller

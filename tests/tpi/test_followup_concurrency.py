@@ -24,17 +24,14 @@ PROCEDURES = 6
 
 
 @pytest.fixture
-def due(transactional_db, settings):
-    settings.SMS_BACKEND = "clinic.messaging.backends.locmem.SmsBackend"
-    locmem.outbox.clear()
+def due(transactional_db, sms_outbox):
     performed = NOON - dt.timedelta(hours=72, minutes=5)
     with time_machine.travel(performed + dt.timedelta(hours=1), tick=False):
         procedures = [
             signed_procedure(performed_at=performed, patient=PatientFactory(preferred_channel=Patient.Channel.BOTH))
             for _ in range(PROCEDURES)
         ]
-    yield procedures
-    locmem.outbox.clear()
+    return procedures
 
 
 def test_concurrent_sweeps_send_each_follow_up_once(due, mailoutbox):

@@ -24,16 +24,6 @@ NOON = dt.datetime(2026, 3, 12, 16, 0, tzinfo=dt.UTC)
 CHECK_IN = dt.timedelta(hours=72)
 
 
-@pytest.fixture
-def sms_outbox(settings):
-    settings.SMS_BACKEND = "clinic.messaging.backends.locmem.SmsBackend"
-    locmem.outbox.clear()
-    locmem.failures.clear()
-    yield locmem.outbox
-    locmem.outbox.clear()
-    locmem.failures.clear()
-
-
 def signed(performed_at: dt.datetime, **patient_fields) -> Procedure:
     """Sign a procedure performed at PERFORMED_AT (the clock goes there for the signing)."""
     with time_machine.travel(performed_at + dt.timedelta(hours=1), tick=False):

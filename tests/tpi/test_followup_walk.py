@@ -10,7 +10,6 @@ import itertools
 import pytest
 import time_machine
 
-from clinic.messaging.backends import locmem
 from clinic.messaging.content import gsm7_septets, message_render, sms_body_check
 from clinic.messaging.inbound import inbound_sms_receive
 from clinic.messaging.models import Message
@@ -68,14 +67,6 @@ WALKS = {
         dt.datetime(2026, 7, 1, 15, tzinfo=Z), dt.datetime(2026, 7, 1, 15, tzinfo=Z),
     ),
 }  # fmt: skip
-
-
-@pytest.fixture
-def sms_outbox(settings):
-    settings.SMS_BACKEND = "clinic.messaging.backends.locmem.SmsBackend"
-    locmem.outbox.clear()
-    yield locmem.outbox
-    locmem.outbox.clear()
 
 
 def beat(at: dt.datetime, capture) -> None:

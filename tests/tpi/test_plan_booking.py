@@ -20,7 +20,7 @@ def _starts(plan) -> list[dt.datetime]:
 
 
 def test_occurrences_are_booked_at_the_preferred_local_time_across_the_dst_change(
-    plan_clinic, plan_sms_outbox, django_capture_on_commit_callbacks
+    plan_clinic, sms_outbox, django_capture_on_commit_callbacks
 ):
     plan = make_plan(plan_clinic, interval_weeks=1, injections=3)
 
@@ -41,12 +41,12 @@ def test_occurrences_are_booked_at_the_preferred_local_time_across_the_dst_chang
     assert set(plan.occurrences.values_list("status", flat=True)) == {"booked"}
     plan.refresh_from_db()
     assert plan.status == TreatmentPlan.Status.COMPLETED  # every injection has its visit
-    assert [m.body for m in plan_sms_outbox] == [
+    assert [m.body for m in sms_outbox] == [
         "Riverside Pain Clinic: you are booked for Tue Mar 03 at 10:00 AM. To change it, call +15555550100.",
         "Riverside Pain Clinic: you are booked for Tue Mar 10 at 10:00 AM. To change it, call +15555550100.",
         "Riverside Pain Clinic: you are booked for Tue Mar 17 at 10:00 AM. To change it, call +15555550100.",
     ]
-    assert {m.to for m in plan_sms_outbox} == {"+12025550143"}
+    assert {m.to for m in sms_outbox} == {"+12025550143"}
     occurrence_ids = list(plan.occurrences.order_by("sequence").values_list("id", flat=True))
     assert list(Message.objects.order_by("source_key").values_list("source_key", "purpose", "template", "status")) == [
         (f"plan-occurrence:{pk}:booked", "appointment_confirmation", "appointment_confirmation", "sent")
@@ -55,7 +55,7 @@ def test_occurrences_are_booked_at_the_preferred_local_time_across_the_dst_chang
 
 
 def test_a_spanish_speaking_patient_is_confirmed_in_spanish(
-    plan_clinic, plan_sms_outbox, django_capture_on_commit_callbacks
+    plan_clinic, sms_outbox, django_capture_on_commit_callbacks
 ):
     plan_clinic.patient.preferred_language = "es"
     plan_clinic.patient.save()
@@ -64,7 +64,7 @@ def test_a_spanish_speaking_patient_is_confirmed_in_spanish(
     with django_capture_on_commit_callbacks(execute=True):
         plans_book_due()
 
-    assert [m.body for m in plan_sms_outbox] == [
+    assert [m.body for m in sms_outbox] == [
         "Riverside Pain Clinic: tiene cita el 03/03/2026 a las 10:00. Para cambiarla, llame al +15555550100."
     ]
 
@@ -81,7 +81,7 @@ def test_only_occurrences_within_the_horizon_are_booked(plan_clinic, plan_settin
     assert plan.status == TreatmentPlan.Status.COMPLETED
 
 
-def test_running_twice_books_nothing_twice(plan_clinic, django_capture_on_commit_callbacks, plan_sms_outbox):
+def test_running_twice_books_nothing_twice(plan_clinic, django_capture_on_commit_callbacks, sms_outbox):
     make_plan(plan_clinic, interval_weeks=1, injections=3)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -93,7 +93,7 @@ def test_running_twice_books_nothing_twice(plan_clinic, django_capture_on_commit
     assert second == {"plans": 0, "booked": 0, "needs_review": 0}  # the plan completed
     assert Appointment.objects.count() == 3
     assert Message.objects.count() == 3
-    assert len(plan_sms_outbox) == 3
+    assert len(sms_outbox) == 3
 
 
 def test_a_taken_preferred_time_takes_the_nearest_free_slot_that_day(plan_clinic):
@@ -268,7 +268,7 @@ def test_a_cancelled_plan_books_nothing(plan_clinic):
     assert Appointment.objects.count() == 0
 
 
-def test_a_patient_without_sms_consent_is_booked_and_the_confirmation_skipped(plan_clinic, plan_sms_outbox):
+def test_a_patient_without_sms_consent_is_booked_and_the_confirmation_skipped(plan_clinic, sms_outbox):
     plan_clinic.patient.sms_consent = False
     plan_clinic.patient.save()
     make_plan(plan_clinic, injections=1)
@@ -279,7 +279,7 @@ def test_a_patient_without_sms_consent_is_booked_and_the_confirmation_skipped(pl
     message = Message.objects.get()
     assert (message.status, message.reason) != ("queued", "")
     assert message.status == "skipped"
-    assert plan_sms_outbox == []
+    assert sms_outbox == []
 
 
 def test_other_patients_share_the_day_without_double_booking(plan_clinic):

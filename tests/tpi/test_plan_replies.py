@@ -21,7 +21,7 @@ def _reply(body: str, *, provider_message_id: str = "SM1", from_number: str = PH
 
 @pytest.mark.parametrize("body", ["BOOK", "book", " Book! ", "CITA", "cita.", "Cita"])
 def test_book_and_cita_book_the_next_injection_and_confirm_it(
-    plan_clinic, plan_sms_outbox, django_capture_on_commit_callbacks, body
+    plan_clinic, sms_outbox, django_capture_on_commit_callbacks, body
 ):
     # Far beyond the daily job's horizon: only the patient's request books it now.
     plan = make_plan(plan_clinic, start_date=dt.date(2026, 6, 2), injections=2, interval_weeks=4)
@@ -35,13 +35,13 @@ def test_book_and_cita_book_the_next_injection_and_confirm_it(
     assert (first.status, first.appointment.start) == ("booked", at(2026, 6, 2, 10))
     assert (second.status, second.appointment) == ("planned", None)
     assert Appointment.objects.count() == 1
-    assert [(m.to, m.body) for m in plan_sms_outbox] == [
+    assert [(m.to, m.body) for m in sms_outbox] == [
         (PHONE, "Riverside Pain Clinic: you are booked for Tue Jun 02 at 10:00 AM. To change it, call +15555550100.")
     ]
     assert Message.objects.get().source_key == f"plan-occurrence:{first.pk}:booked"
 
 
-def test_a_second_book_books_the_following_injection(plan_clinic, plan_sms_outbox, django_capture_on_commit_callbacks):
+def test_a_second_book_books_the_following_injection(plan_clinic, sms_outbox, django_capture_on_commit_callbacks):
     plan = make_plan(plan_clinic, start_date=dt.date(2026, 6, 2), injections=2, interval_weeks=4)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -53,10 +53,10 @@ def test_a_second_book_books_the_following_injection(plan_clinic, plan_sms_outbo
         at(2026, 6, 2, 10),
         at(2026, 6, 30, 10),
     ]
-    assert len(plan_sms_outbox) == 2
+    assert len(sms_outbox) == 2
 
 
-def test_the_same_webhook_twice_books_once(plan_clinic, plan_sms_outbox, django_capture_on_commit_callbacks):
+def test_the_same_webhook_twice_books_once(plan_clinic, sms_outbox, django_capture_on_commit_callbacks):
     make_plan(plan_clinic, start_date=dt.date(2026, 6, 2), injections=2)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -64,19 +64,17 @@ def test_the_same_webhook_twice_books_once(plan_clinic, plan_sms_outbox, django_
         inbound_sms_receive(provider_message_id="SM1", from_number=PHONE, body="BOOK")
 
     assert Appointment.objects.count() == 1
-    assert len(plan_sms_outbox) == 1
+    assert len(sms_outbox) == 1
 
 
-def test_book_without_an_active_plan_goes_to_staff_review(
-    plan_clinic, plan_sms_outbox, django_capture_on_commit_callbacks
-):
+def test_book_without_an_active_plan_goes_to_staff_review(plan_clinic, sms_outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         inbound = _reply("BOOK")
 
     inbound.refresh_from_db()
     assert (inbound.handled_by, inbound.needs_review) == ("", True)
     assert Appointment.objects.count() == 0
-    assert plan_sms_outbox == []
+    assert sms_outbox == []
 
 
 def test_book_from_an_unknown_number_goes_to_staff_review(plan_clinic, django_capture_on_commit_callbacks):
@@ -101,7 +99,7 @@ def test_other_replies_are_not_taken(plan_clinic, django_capture_on_commit_callb
     assert Appointment.objects.count() == 0
 
 
-def test_stop_still_opts_out_and_books_nothing(plan_clinic, plan_sms_outbox, django_capture_on_commit_callbacks):
+def test_stop_still_opts_out_and_books_nothing(plan_clinic, sms_outbox, django_capture_on_commit_callbacks):
     make_plan(plan_clinic, injections=1)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -115,7 +113,7 @@ def test_stop_still_opts_out_and_books_nothing(plan_clinic, plan_sms_outbox, dja
 
 
 def test_book_when_no_slot_fits_leaves_the_occurrence_for_the_front_desk(
-    plan_clinic, plan_sms_outbox, django_capture_on_commit_callbacks
+    plan_clinic, sms_outbox, django_capture_on_commit_callbacks
 ):
     plan_clinic.doctor.working_hours.all().delete()
     plan = make_plan(plan_clinic, start_date=dt.date(2026, 6, 2), injections=1)
@@ -130,7 +128,7 @@ def test_book_when_no_slot_fits_leaves_the_occurrence_for_the_front_desk(
         "needs_review",
         "No free slot at 10:00 on 2026-06-02 nor within 2 days of it.",
     )
-    assert plan_sms_outbox == []
+    assert sms_outbox == []
 
 
 @pytest.mark.parametrize(
