@@ -16,7 +16,7 @@ from tests.factories import (
     UserFactory,
     working_week,
 )
-from tests.scheduling.racing import race
+from tests.racing import race
 from tests.tpi.plan_setup import NOW, at
 from tpi.models import PlanOccurrence, TreatmentPlan
 from tpi.plans import plan_book_next, plan_create, plans_book_due

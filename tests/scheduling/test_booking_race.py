@@ -8,7 +8,7 @@ from scheduling.models import Appointment
 from scheduling.series import series_commit
 from tests.factories import AppointmentTypeFactory, PatientFactory, ProviderFactory, RoomFactory, working_week
 from tests.scheduling.conftest import at
-from tests.scheduling.racing import race
+from tests.racing import race
 
 THREADS = 8
 

@@ -14,7 +14,7 @@ from clinic.messaging.backends import locmem
 from clinic.messaging.models import Message
 from clinic.models import Patient
 from tests.factories import PatientFactory, signed_procedure
-from tests.scheduling.racing import race
+from tests.racing import race
 from tpi.followups import followups_sweep
 from tpi.models import FollowUp
 

@@ -206,7 +206,7 @@ def test_replies_go_to_signal_receivers_then_to_staff_review(client, patient):
     finally:
         reply_received.disconnect(accept_numbers)
     taken, review = InboundMessage.objects.order_by("id")
-    assert (taken.handled_by, taken.needs_review) == ("tests.messaging.test_messaging_webhooks.accept_numbers", False)
+    assert (taken.handled_by, taken.needs_review) == ("tests.clinic.messaging.test_webhooks.accept_numbers", False)
     assert handled_by_test == [taken.pk]
     assert (review.handled_by, review.needs_review, review.kind) == ("", True, "reply")
 

@@ -94,7 +94,7 @@ def test_otp_enrol_command_creates_a_device_and_prints_a_qr_code(tmp_path):
 
 @override_settings(OTP_REQUIRED=True)
 def test_verified_login_helper_passes_the_two_factor_gate(client):
-    from tests.security.helpers import verified_login
+    from tests.clinic.accounts.helpers import verified_login
 
     user, _ = enrolled_admin()
     verified_login(client, user)
@@ -115,7 +115,7 @@ def test_default_api_permissions_and_the_schema_need_two_factor_for_sessions():
     response = session.get("/api/schema/?format=json")
     assert response.status_code == 403
     assert response.json() == {"detail": "Sign in with your authenticator code first."}
-    from tests.security.helpers import verified_login
+    from tests.clinic.accounts.helpers import verified_login
 
     verified_login(session, user)
     assert session.get("/api/schema/?format=json").status_code == 200

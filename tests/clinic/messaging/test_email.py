@@ -25,7 +25,7 @@ class FailingEmailBackend(BaseEmailBackend):
     ],
 )
 def test_email_errors_are_classified(settings, noon, error, status, reason_start):
-    settings.EMAIL_BACKEND = "tests.messaging.test_messaging_email.FailingEmailBackend"
+    settings.EMAIL_BACKEND = "tests.clinic.messaging.test_email.FailingEmailBackend"
     RAISE[:] = [error]
     message = message_queue(patient=PatientFactory(), channel="email", purpose="check_in", template="check_in",
                             context={})  # fmt: skip

@@ -61,7 +61,7 @@ def test_admin_change_records_actor_time_and_changed_fields(client):
     assert entry.changes_dict["legal_last_name"] == ["Before", "After"]
 
 
-@pytest.mark.urls("tests.security.urls")
+@pytest.mark.urls("tests.urls")
 def test_token_authenticated_api_write_records_the_token_user():
     user = staff_user(roles.FRONT_DESK)
     patient = PatientFactory(email="old@patients.example")

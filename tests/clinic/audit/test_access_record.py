@@ -41,7 +41,7 @@ def test_access_record_without_a_request_and_refusing_unknown_actions():
         access_record(user=user, patient=patient, obj=patient, action="print")
 
 
-@pytest.mark.urls("tests.audit.urls")
+@pytest.mark.urls("tests.clinic.audit.urls")
 def test_admin_mixin_records_a_view_on_the_change_page_only(client):
     user, patient = staff_user(roles.FRONT_DESK), PatientFactory()
     client.force_login(user)
@@ -55,7 +55,7 @@ def test_admin_mixin_records_a_view_on_the_change_page_only(client):
     assert AccessLog.objects.count() == 1
 
 
-@pytest.mark.urls("tests.audit.urls")
+@pytest.mark.urls("tests.clinic.audit.urls")
 def test_admin_mixin_records_view_only_pages_and_not_refused_ones(client):
     patient = PatientFactory()
     client.force_login(staff_user(roles.PROVIDER))  # view permission only
@@ -66,7 +66,7 @@ def test_admin_mixin_records_view_only_pages_and_not_refused_ones(client):
     assert AccessLog.objects.count() == 1
 
 
-@pytest.mark.urls("tests.security.urls")
+@pytest.mark.urls("tests.urls")
 def test_viewset_mixin_records_each_retrieve_but_not_lists():
     user, patient = staff_user(roles.PROVIDER), PatientFactory()
     client = APIClient()
@@ -82,7 +82,7 @@ def test_viewset_mixin_records_each_retrieve_but_not_lists():
     assert AccessLog.objects.count() == 1
 
 
-@pytest.mark.urls("tests.security.urls")
+@pytest.mark.urls("tests.urls")
 def test_viewset_mixin_does_not_record_refused_reads():
     patient = PatientFactory(status=Patient.Status.DECEASED)  # refused by the test viewset's object rule
     client = APIClient()

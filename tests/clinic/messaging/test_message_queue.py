@@ -10,7 +10,7 @@ from clinic.messaging.models import Message, MessageEvent
 from clinic.messaging.outbox import message_queue
 from clinic.models import Patient
 from tests.factories import PatientFactory
-from tests.messaging.conftest import NOON_NY
+from tests.clinic.messaging.conftest import NOON_NY
 
 pytestmark = pytest.mark.django_db
 

@@ -51,7 +51,7 @@ def test_every_receiver_is_asked_even_after_one_took_the_reply(receivers):
 
     assert asked == ["everything", "nothing"]
     assert (inbound.kind, inbound.needs_review) == ("reply", False)
-    assert inbound.handled_by == "tests.messaging.test_messaging_reply_received.takes_everything"
+    assert inbound.handled_by == "tests.clinic.messaging.test_reply_received.takes_everything"
 
 
 def test_a_reply_two_receivers_take_is_recorded_with_both_and_logged(receivers, caplog):
@@ -63,7 +63,7 @@ def test_a_reply_two_receivers_take_is_recorded_with_both_and_logged(receivers, 
     finally:
         reply_received.disconnect(dispatch_uid="second")
 
-    name = "tests.messaging.test_messaging_reply_received.takes_everything"
+    name = "tests.clinic.messaging.test_reply_received.takes_everything"
     assert inbound.handled_by == f"{name}, {name}"
     assert inbound.needs_review is False
     assert [r.getMessage() for r in caplog.records] == [

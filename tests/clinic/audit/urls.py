@@ -5,7 +5,7 @@ from django.urls import path
 
 from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.models import Patient
-from tests.security.urls import urlpatterns as security_urlpatterns
+from tests.urls import urlpatterns as security_urlpatterns
 
 site = admin.AdminSite(name="audittest")
 

@@ -126,7 +126,7 @@ def _sms_locmem(settings, sms_outbox):
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("tests.security.urls")
+@pytest.mark.urls("tests.urls")
 @pytest.mark.usefixtures("_sms_locmem")
 def test_a_full_flow_logs_no_name_phone_email_or_birth_date(client, caplog):
     caplog.set_level(logging.DEBUG)

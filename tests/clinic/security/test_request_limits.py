@@ -10,7 +10,7 @@ from tests.factories import PatientFactory, staff_user
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.urls("tests.security.urls")
+@pytest.mark.urls("tests.urls")
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=10_000)
 def test_oversized_json_body_is_refused_with_413_and_nothing_is_written():
     client = APIClient()

@@ -7,7 +7,7 @@ from clinic.messaging.consent import consent_change, patient_channels
 from clinic.messaging.models import ConsentEvent
 from clinic.models import Patient
 from tests.factories import PatientFactory, UserFactory
-from tests.messaging.conftest import NOON_NY
+from tests.clinic.messaging.conftest import NOON_NY
 
 pytestmark = pytest.mark.django_db
 

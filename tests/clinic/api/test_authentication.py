@@ -54,7 +54,7 @@ def test_session_api_writes_need_csrf():
     assert "CSRF" in response.json()["detail"]
 
 
-@pytest.mark.urls("tests.security.urls")
+@pytest.mark.urls("tests.urls")
 def test_anonymous_and_user_throttling(monkeypatch):
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "2/minute", "user": "3/minute"})
     anonymous = APIClient()

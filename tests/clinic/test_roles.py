@@ -77,7 +77,7 @@ def test_predicates():
         roles.has_role(front, "janitor")
 
 
-@pytest.mark.urls("tests.security.urls")
+@pytest.mark.urls("tests.urls")
 class TestClinicModelPermissions:
     def client_for(self, user) -> APIClient:
         client = APIClient()
