@@ -7,8 +7,8 @@ from scheduling.booking import appointment_book
 from scheduling.exceptions import BookingConflict
 from scheduling.models import Appointment
 from tests.factories import AppointmentTypeFactory, PatientFactory, ProviderFactory, RoomFactory, working_week
-from tests.scheduling.conftest import at
 from tests.racing import race
+from tests.scheduling.conftest import at
 
 THREADS = 20
 

@@ -7,8 +7,8 @@ from scheduling.exceptions import BookingConflict
 from scheduling.models import Appointment
 from scheduling.series import series_commit
 from tests.factories import AppointmentTypeFactory, PatientFactory, ProviderFactory, RoomFactory, working_week
-from tests.scheduling.conftest import at
 from tests.racing import race
+from tests.scheduling.conftest import at
 
 THREADS = 8
 

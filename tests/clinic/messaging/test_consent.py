@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from clinic.messaging.consent import consent_change, patient_channels
 from clinic.messaging.models import ConsentEvent
 from clinic.models import Patient
-from tests.factories import PatientFactory, UserFactory
 from tests.clinic.messaging.conftest import NOON_NY
+from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

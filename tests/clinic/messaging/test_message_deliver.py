@@ -8,8 +8,8 @@ from clinic.messaging.consent import consent_change
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import NotRetryable, message_deliver, message_mark_sent, message_queue, message_retry
 from clinic.models import Patient
-from tests.factories import PatientFactory
 from tests.clinic.messaging.conftest import NOON_NY
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 

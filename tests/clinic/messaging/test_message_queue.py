@@ -9,8 +9,8 @@ from clinic.messaging.consent import consent_change
 from clinic.messaging.models import Message, MessageEvent
 from clinic.messaging.outbox import message_queue
 from clinic.models import Patient
-from tests.factories import PatientFactory
 from tests.clinic.messaging.conftest import NOON_NY
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from clinic.messaging.backends import SendError, locmem
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import message_deliver, message_queue, message_reconcile, messages_sweep
 from clinic.messaging.tasks import messages_sweep_task
-from tests.factories import PatientFactory
 from tests.clinic.messaging.conftest import NOON_NY
+from tests.factories import PatientFactory
 from tests.twilio_stub import Scripted
 
 pytestmark = pytest.mark.django_db
