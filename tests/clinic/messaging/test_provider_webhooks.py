@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.http import HttpRequest
 from django.test import RequestFactory
 
@@ -87,7 +88,7 @@ def test_a_provider_view_must_say_how_it_validates_and_parses():
 
 
 def test_only_the_twilio_package_speaks_twilio_in_the_messaging_app():
-    root = Path(__file__).resolve().parents[2] / "clinic" / "messaging"
+    root = Path(settings.BASE_DIR) / "clinic" / "messaging"
     speaking = sorted(
         str(path.relative_to(root))
         for path in root.rglob("*.py")
