@@ -2,6 +2,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 
 from clinic.messaging.content import (
@@ -13,15 +14,29 @@ from clinic.messaging.content import (
 )
 from tests.factories import PatientFactory
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "clinic" / "messaging" / "templates" / "messaging"
-SMS_TEMPLATES = sorted({p.name.split(".")[0] for p in (TEMPLATES / "sms").glob("*.txt")})
-EMAIL_TEMPLATES = sorted({p.name.split(".")[0] for p in (TEMPLATES / "email").glob("*.txt")})
+# Every installed app's message templates (the core's and those the apps ship, e.g. tpi's check-in).
+TEMPLATE_DIRS = [Path(app.path) / "templates" / "messaging" for app in apps.get_app_configs()]
+SMS_TEMPLATES = sorted({p.name.split(".")[0] for d in TEMPLATE_DIRS for p in (d / "sms").glob("*.txt")})
+EMAIL_TEMPLATES = sorted({p.name.split(".")[0] for d in TEMPLATE_DIRS for p in (d / "email").glob("*.txt")})
 CONTEXTS = [{}, {"offer_booking": True, "when": "Tue 10 Mar 2026 at 10:30"}]
 
 
 @pytest.fixture
 def patient(db):
     return PatientFactory.build(mrn="12345678", date_of_birth=dt.date(1980, 5, 17), legal_first_name="Jordan")
+
+
+def test_the_template_lists_hold_every_shipped_template():
+    # The parametrized tests below would silently run nothing if the templates were not found.
+    assert SMS_TEMPLATES == [
+        "appointment_confirmation",
+        "check_in",
+        "help",
+        "opt_in_confirm",
+        "opt_out_confirm",
+        "reassessment",
+    ]
+    assert EMAIL_TEMPLATES == ["appointment_confirmation", "check_in", "reassessment"]
 
 
 def test_gsm7_counting():
@@ -58,7 +73,7 @@ def test_every_email_template_asks_to_call_or_text_without_links(patient, templa
 
 
 def test_no_template_file_mentions_cancel():
-    for path in TEMPLATES.rglob("*.txt"):
+    for path in (path for d in TEMPLATE_DIRS for path in d.rglob("*.txt")):
         assert "cancel" not in path.read_text().lower(), path
 
 
