@@ -171,7 +171,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "status",
-                    "cpt_code",
+                    "cpt_billing",
                     "sign_warnings",
                     "signed_at",
                     "signed_by",
@@ -185,7 +185,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
     ]
     status_fields = [
         "status",
-        "cpt_code",
+        "cpt_billing",
         "sign_warnings",
         "signed_at",
         "signed_by",
@@ -258,6 +258,15 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
     @admin.display(description="CPT")
     def cpt_code(self, obj):
         return obj.cpt_code
+
+    @admin.display(description="CPT (billing)")
+    def cpt_billing(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        rows = obj.cpt_descriptions
+        if not rows:
+            return "-"
+        return format_html_join("", "<p><strong>{}</strong> {}</p>", rows)
 
     @admin.display(description="Warnings before signing")
     def sign_warnings(self, obj):

@@ -307,3 +307,20 @@ def test_massage_note_inline_adds_a_note_to_a_draft(frozen, admin_client, provid
     assert response.status_code == 302
     note = procedure.massage_notes.get()
     assert (note.therapist, list(note.sites.values_list("name", flat=True))) == (therapist, ["Upper trapezius"])
+
+
+def test_the_change_page_shows_each_cpt_code_with_its_description(frozen, admin_client, provider):
+    procedure = InjectionFactory(procedure__provider=provider).procedure
+    InjectionFactory(
+        procedure=procedure,
+        site=site("Rhomboids"),
+        dry_needling=True,
+        anaesthetic_agent="",
+        anaesthetic_concentration_percent=None,
+        anaesthetic_volume_ml=None,
+    )
+
+    page = admin_client.get(f"{CHANGELIST}{procedure.pk}/change/").content.decode()
+
+    assert "<p><strong>20552</strong> Injection(s); single or multiple trigger point(s), 1 or 2 muscle(s)</p>" in page
+    assert "<p><strong>20560</strong> Needle insertion(s) without injection(s); 1 or 2 muscle(s)</p>" in page

@@ -35,6 +35,11 @@ class PainPointSerializer(serializers.Serializer):
     at = serializers.DateTimeField(allow_null=True)
 
 
+class CptCodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    description = serializers.CharField()
+
+
 class AddendumSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.get_username", read_only=True)
 
@@ -73,7 +78,12 @@ class MassageNoteSerializer(serializers.ModelSerializer):
 
 class ProcedureSerializer(serializers.ModelSerializer):
     injections = InjectionSerializer(many=True, required=False)
-    cpt_code = serializers.CharField(read_only=True, help_text="20552 for 1-2 distinct muscles, 20553 for 3+")
+    cpt_code = serializers.CharField(
+        read_only=True,
+        help_text="The CPT codes on one line: 20552/20553 for 1-2/3+ distinct muscles injected, "
+        "20560/20561 for 1-2/3+ muscles dry-needled without injection; both when both happened",
+    )
+    cpt_codes = serializers.SerializerMethodField(help_text="Each CPT code with its description")
     signed_by = serializers.CharField(source="signed_by.get_username", read_only=True, default=None)
     voided_by = serializers.CharField(source="voided_by.get_username", read_only=True, default=None)
     follow_ups = FollowUpSerializer(many=True, read_only=True)
@@ -88,6 +98,7 @@ class ProcedureSerializer(serializers.ModelSerializer):
             *PROCEDURE_FIELDS,
             "injections",
             "cpt_code",
+            "cpt_codes",
             "status",
             "signed_at",
             "signed_by",
@@ -102,6 +113,10 @@ class ProcedureSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["status", "signed_at", "voided_at", "void_reason", "created_at", "updated_at"]
+
+    @extend_schema_field(CptCodeSerializer(many=True))
+    def get_cpt_codes(self, obj):
+        return CptCodeSerializer([{"code": c, "description": d} for c, d in obj.cpt_descriptions], many=True).data
 
     @extend_schema_field(PainPointSerializer(many=True))
     def get_pain_timeline(self, obj):

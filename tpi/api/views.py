@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from clinic.api.filters import IdFilter
 from clinic.api.pagination import PagePagination
 from clinic.audit.mixins import AccessLoggedRetrieveMixin
 from clinic.roles import ClinicModelPermissions
@@ -46,17 +47,49 @@ class TriggerPointSiteViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["name"]
 
 
+def _strict_boolean(label: str, method: str) -> django_filters.TypedChoiceFilter:
+    """Return a filter that takes exactly "true" or "false"; anything else is a 400 naming the parameter."""
+    return django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", method=method, label=label
+    )
+
+
 class ProcedureFilter(django_filters.FilterSet):
     performed_after = django_filters.IsoDateTimeFilter(field_name="performed_at", lookup_expr="gte")
     performed_before = django_filters.IsoDateTimeFilter(field_name="performed_at", lookup_expr="lte")
-    with_steroid = django_filters.BooleanFilter(method="filter_with_steroid", label="Any site got a steroid")
+    with_steroid = _strict_boolean("true: any site got a steroid; false: no site did", "filter_with_steroid")
+    anaesthetic_only = _strict_boolean(
+        "true: injected with a local anaesthetic and no steroid anywhere (dry needling alone is not); false: the rest",
+        "filter_anaesthetic_only",
+    )
+    dry_needling = _strict_boolean("true: any site was dry-needled; false: none was", "filter_dry_needling")
+    agent = django_filters.ChoiceFilter(
+        choices=[*Injection.Anaesthetic.choices, *Injection.Steroid.choices],
+        method="filter_agent",
+        label="Any site got this anaesthetic or steroid",
+    )
+    site = IdFilter(method="filter_site", label="This catalogue site (id) was treated")
 
     class Meta:
         model = Procedure
         fields = ["patient", "provider", "status", "appointment"]
 
     def filter_with_steroid(self, queryset, name, value):
-        return queryset.with_steroid() if value else queryset.anaesthetic_only()
+        steroid = Procedure.objects.with_steroid().values("pk")
+        return queryset.filter(pk__in=steroid) if value else queryset.exclude(pk__in=steroid)
+
+    def filter_anaesthetic_only(self, queryset, name, value):
+        alone = Procedure.objects.anaesthetic_only().values("pk")
+        return queryset.filter(pk__in=alone) if value else queryset.exclude(pk__in=alone)
+
+    def filter_dry_needling(self, queryset, name, value):
+        return queryset.dry_needling(value)
+
+    def filter_agent(self, queryset, name, value):
+        return queryset.with_agent(value)
+
+    def filter_site(self, queryset, name, value):
+        return queryset.with_site(value)
 
 
 class ProcedureViewSet(

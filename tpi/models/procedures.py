@@ -10,22 +10,48 @@ from clinic.transitions import Transitions
 
 PAIN_SCORE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 ICD10_VALIDATOR = RegexValidator(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$", "Enter an ICD-10 code such as M79.18.")
-CPT_FEW_MUSCLES = "20552"  # one or two muscles
-CPT_MANY_MUSCLES = "20553"  # three or more muscles
+CPT_FEW_MUSCLES = "20552"  # trigger point injection(s), one or two muscles
+CPT_MANY_MUSCLES = "20553"  # trigger point injection(s), three or more muscles
+CPT_NEEDLING_FEW_MUSCLES = "20560"  # needle insertion(s) without injection, one or two muscles
+CPT_NEEDLING_MANY_MUSCLES = "20561"  # needle insertion(s) without injection, three or more muscles
+CPT_DESCRIPTIONS = {
+    CPT_FEW_MUSCLES: "Injection(s); single or multiple trigger point(s), 1 or 2 muscle(s)",
+    CPT_MANY_MUSCLES: "Injection(s); single or multiple trigger point(s), 3 or more muscles",
+    CPT_NEEDLING_FEW_MUSCLES: "Needle insertion(s) without injection(s); 1 or 2 muscle(s)",
+    CPT_NEEDLING_MANY_MUSCLES: "Needle insertion(s) without injection(s); 3 or more muscles",
+}
 
 
 def cpt_for_muscles(count: int) -> str:
-    """Return the CPT code for trigger point injections into COUNT distinct muscles ('' for none)."""
+    """Return the injection CPT code for COUNT distinct muscles injected ('' for none)."""
     if count <= 0:
         return ""
     return CPT_FEW_MUSCLES if count <= 2 else CPT_MANY_MUSCLES
 
 
+def cpt_for_needled_muscles(count: int) -> str:
+    """Return the dry-needling CPT code for COUNT distinct muscles needled without injection ('' for none)."""
+    if count <= 0:
+        return ""
+    return CPT_NEEDLING_FEW_MUSCLES if count <= 2 else CPT_NEEDLING_MANY_MUSCLES
+
+
+def cpt_codes_for(*, injected: int, needled_only: int) -> list[str]:
+    """Return the CPT codes for INJECTED muscles and muscles NEEDLED_ONLY (dry needling, no injection)."""
+    return [code for code in (cpt_for_muscles(injected), cpt_for_needled_muscles(needled_only)) if code]
+
+
 class ProcedureQuerySet(models.QuerySet):
     def with_muscle_count(self) -> "ProcedureQuerySet":
-        """Annotate the number of distinct muscles injected (what the CPT code counts)."""
+        """Annotate the distinct muscles injected and dry-needled without injection (what the CPT codes count)."""
         # An aggregate drops Meta.ordering (GROUP BY): keep the list order stable for pagination.
-        annotated = self.annotate(muscle_count=models.Count("injections__site", distinct=True))
+        # A muscle both injected and dry-needled counts once, as injected: needled-only = all - injected.
+        annotated = self.annotate(
+            muscle_count=models.Count(
+                "injections__site", filter=models.Q(injections__dry_needling=False), distinct=True
+            ),
+            all_muscle_count=models.Count("injections__site", distinct=True),
+        )
         return annotated if annotated.query.order_by else annotated.order_by(*(Procedure._meta.ordering or ()))
 
     def with_steroid(self) -> "ProcedureQuerySet":
@@ -33,8 +59,25 @@ class ProcedureQuerySet(models.QuerySet):
         return self.filter(injections__steroid_agent__gt="").distinct()
 
     def anaesthetic_only(self) -> "ProcedureQuerySet":
-        """Procedures where no site got a steroid."""
-        return self.exclude(injections__steroid_agent__gt="")
+        """Procedures with at least one injection and no steroid anywhere (dry needling alone is not)."""
+        injected = Injection.objects.filter(procedure=models.OuterRef("pk"), dry_needling=False)
+        return self.filter(models.Exists(injected)).exclude(injections__steroid_agent__gt="")
+
+    def dry_needling(self, value: bool = True) -> "ProcedureQuerySet":
+        """Procedures where at least one site was dry-needled (or, VALUE False, none was)."""
+        needled = Injection.objects.filter(procedure=models.OuterRef("pk"), dry_needling=True)
+        return self.filter(models.Exists(needled) if value else ~models.Exists(needled))
+
+    def with_agent(self, agent: str) -> "ProcedureQuerySet":
+        """Procedures where at least one site got AGENT (an anaesthetic or a steroid)."""
+        used = Injection.objects.filter(procedure=models.OuterRef("pk")).filter(
+            models.Q(anaesthetic_agent=agent) | models.Q(steroid_agent=agent)
+        )
+        return self.filter(models.Exists(used))
+
+    def with_site(self, site_id: int) -> "ProcedureQuerySet":
+        """Procedures where the catalogue site SITE_ID was treated."""
+        return self.filter(models.Exists(Injection.objects.filter(procedure=models.OuterRef("pk"), site_id=site_id)))
 
 
 class Procedure(models.Model):
@@ -141,13 +184,31 @@ class Procedure(models.Model):
     def is_signed(self) -> bool:
         return self.status == self.Status.SIGNED
 
+    def _muscle_counts(self) -> tuple[int, int]:
+        """Return (muscles injected, muscles dry-needled only), from the annotation when present."""
+        injected = getattr(self, "muscle_count", None)
+        every = getattr(self, "all_muscle_count", None)
+        if injected is None or every is None:
+            rows = list(self.injections.all())
+            injected = len({i.site_id for i in rows if not i.dry_needling})
+            every = len({i.site_id for i in rows})
+        return injected, every - injected
+
+    @property
+    def cpt_codes(self) -> list[str]:
+        """Return the CPT codes derived from what was done (20552/20553 injected, 20560/20561 needled only)."""
+        injected, needled_only = self._muscle_counts()
+        return cpt_codes_for(injected=injected, needled_only=needled_only)
+
     @property
     def cpt_code(self) -> str:
-        """Return CPT 20552 (one or two distinct muscles) or 20553 (three or more), derived, never typed."""
-        count = getattr(self, "muscle_count", None)
-        if count is None:
-            count = len({i.site_id for i in self.injections.all()})
-        return cpt_for_muscles(count)
+        """Return the CPT codes as one line ("20552", "20552, 20560"), derived, never typed."""
+        return ", ".join(self.cpt_codes)
+
+    @property
+    def cpt_descriptions(self) -> list[tuple[str, str]]:
+        """Return each CPT code with its description."""
+        return [(code, CPT_DESCRIPTIONS[code]) for code in self.cpt_codes]
 
 
 class InjectionQuerySet(models.QuerySet):
