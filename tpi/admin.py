@@ -15,6 +15,7 @@ from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt, admin_page_conte
 from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.exceptions import StateConflict
 from tpi.access import (
+    clinical_rows_visible,
     massage_note_may_change,
     procedure_may_change,
     procedure_may_view,
@@ -68,7 +69,14 @@ def _is_draft(obj) -> bool:
     return obj is None or obj.status == Procedure.Status.DRAFT
 
 
-class DraftOnlyInline(NoDeleteMixin, _InlineBase):
+class ObjectRulesInlineMixin(_InlineBase):
+    """Show only the rows the user may read (tpi.access), the same rules as the API."""
+
+    def get_queryset(self, request):
+        return clinical_rows_visible(user=request.user, queryset=super().get_queryset(request))
+
+
+class DraftOnlyInline(NoDeleteMixin, ObjectRulesInlineMixin):
     """Editable while the procedure is a draft, read-only afterwards."""
 
     extra = 0
@@ -98,7 +106,7 @@ class MassageNoteInline(DraftOnlyInline, admin.StackedInline):
         return super().get_queryset(request).select_related("therapist__user").prefetch_related("sites")
 
 
-class AddendumInline(NoDeleteMixin, admin.TabularInline):
+class AddendumInline(NoDeleteMixin, ObjectRulesInlineMixin, admin.TabularInline):
     """Existing addenda in order, read-only; a new one may be added once the procedure is signed."""
 
     model = Addendum
@@ -137,7 +145,7 @@ class AddendumInline(NoDeleteMixin, admin.TabularInline):
         return formset
 
 
-class FollowUpInline(ReadOnlyAdminMixin, admin.TabularInline):
+class FollowUpInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.TabularInline):
     model = FollowUp
     extra = 0
     fields = readonly_fields = ("kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at")
@@ -379,7 +387,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
         return None
 
 
-class PatientProcedureInline(ReadOnlyAdminMixin, admin.TabularInline):
+class PatientProcedureInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.TabularInline):
     """The patient's procedures on the patient page (read-only; documented on the procedure page)."""
 
     model = Procedure
