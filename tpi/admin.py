@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
@@ -14,25 +15,24 @@ from clinic.admin import PatientAdmin
 from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt, admin_page_context, form_changes, form_values
 from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.exceptions import StateConflict
+from clinic.models.providers import staff_name
 from tpi.access import (
     clinical_rows_visible,
-    massage_note_may_change,
     procedure_may_change,
     procedure_may_view,
     procedure_shows_clinical_detail,
     procedures_visible,
 )
+from tpi.admin_massage import anticoagulant_html, injected_sites_html
+from tpi.massage import massage_note_deadline, massage_note_may_be_added
 from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
 from tpi.models.procedures import ProcedureQuerySet
 from tpi.outcomes import procedure_pain_timeline
 from tpi.procedures import (
     INJECTION_FIELDS,
-    MASSAGE_FIELDS,
     PROCEDURE_FIELDS,
     injection_add,
     injection_update,
-    massage_note_create,
-    massage_note_update,
     procedure_create,
     procedure_update,
 )
@@ -97,13 +97,30 @@ class InjectionInline(DraftOnlyInline, admin.TabularInline):
         return super().get_queryset(request).select_related("site")
 
 
-class MassageNoteInline(DraftOnlyInline, admin.StackedInline):
+class MassageNoteInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.TabularInline):
+    """The procedure's massage notes in order, read-only here: each is written on its own page."""
+
     model = MassageNote
-    autocomplete_fields = ["therapist", "sites"]
-    fields = ["therapist", "performed_at", "sites", "duration_minutes", "technique", "tolerance", "notes"]
+    extra = 0
+    show_change_link = True
+    fields = readonly_fields = ("performed_at", "therapist", "sites_massaged", "duration_minutes", "status", "signed")
+    verbose_name_plural = "massage notes"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("therapist__user").prefetch_related("sites")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("therapist__user", "signed_by__provider")
+            .prefetch_related("massaged_sites__site")
+        )
+
+    @admin.display(description="sites massaged")
+    def sites_massaged(self, obj):
+        return ", ".join(f"{row.site.name} ({row.get_laterality_display()})" for row in obj.massaged_sites.all())
+
+    @admin.display(description="signed")
+    def signed(self, obj):
+        return f"{staff_name(obj.signed_by)}, {_when(obj.signed_at)}" if obj.is_signed else "Not signed"
 
 
 class AddendumInline(NoDeleteMixin, ObjectRulesInlineMixin, admin.TabularInline):
@@ -166,7 +183,13 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
     raw_id_fields = ["appointment"]
     inlines = [InjectionInline, MassageNoteInline, AddendumInline, FollowUpInline]
     actions = ["sign_selected", "void_selected"]
-    basics_fieldsets = [(None, {"fields": ["patient", "provider", "appointment", "performed_at", "status"]})]
+    # What a massage therapist reads: what the massage needs, no drug, dose, lot or pain score.
+    basics_fieldsets = [
+        (None, {"fields": ["patient", "provider", "appointment", "time_of_injection", "status"]}),
+        ("For the massage", {"fields": ["injected_sites", "anticoagulants", "note_window"]}),
+    ]
+    basics_readonly = ["patient", "provider", "appointment", "time_of_injection", "status", "injected_sites",
+                       "anticoagulants", "note_window"]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["patient", "provider", "appointment", "performed_at"]}),
         ("Indication and pain", {"fields": ["indication", "indication_icd10", "pain_before", "pain_after"]}),
@@ -212,17 +235,8 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
         return allowed and (obj is None or procedure_may_view(user=request.user, procedure=obj))
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and self._writes_massage_notes_only(request, obj):
-            return True  # the page saves; the procedure's own fields stay read-only for them
         allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or procedure_may_change(user=request.user, procedure=obj))
-
-    def _writes_massage_notes_only(self, request, obj) -> bool:
-        return (
-            obj.is_draft
-            and request.user.has_perm("tpi.change_massagenote")
-            and not procedure_may_change(user=request.user, procedure=obj)
-        )
 
     def get_fieldsets(self, request, obj=None):
         if not procedure_shows_clinical_detail(user=request.user):
@@ -230,11 +244,32 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
         return super().get_fieldsets(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
+        if not procedure_shows_clinical_detail(user=request.user):
+            return self.basics_readonly
         if obj is not None and not procedure_may_change(user=request.user, procedure=obj):
             return [*sorted(PROCEDURE_FIELDS), *self.status_fields]
         if _is_draft(obj):
             return [*self.status_fields, "pain_timeline"]
         return [*sorted(PROCEDURE_FIELDS), *self.status_fields, "pain_timeline"]
+
+    @admin.display(description="time of injection (clinic time)")
+    def time_of_injection(self, obj):
+        return _when(obj.performed_at) if obj else "-"
+
+    @admin.display(description="sites and sides injected")
+    def injected_sites(self, obj):
+        return injected_sites_html(obj)
+
+    @admin.display(description="anticoagulants (bruising)")
+    def anticoagulants(self, obj):
+        return anticoagulant_html(obj)
+
+    @admin.display(description="massage notes may be added until")
+    def note_window(self, obj):
+        if obj is None:
+            return "-"
+        deadline = massage_note_deadline(procedure=obj)
+        return _when(deadline) if deadline else "no limit while the procedure is a draft"
 
     @admin.display(description="Pain over time (0-10)")
     def pain_timeline(self, obj):
@@ -285,6 +320,15 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
             return "None"
         return format_html_join("", "<p>&#9888; {}</p>", ((w.message,) for w in found))
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if (
+            obj is not None
+            and request.user.has_perm("tpi.add_massagenote")
+            and massage_note_may_be_added(procedure=obj, now=timezone.now())
+        ):
+            context["massage_note_add_url"] = f"{reverse('admin:tpi_massagenote_add')}?procedure={obj.pk}"
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
@@ -322,18 +366,6 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
                     saved = injection_update(injection=instance, **fields)
                 else:
                     saved = injection_add(procedure=procedure, **fields)
-            elif formset.model is MassageNote:
-                fields = {n: data[n] for n in data if n in MASSAGE_FIELDS}
-                owners = [MassageNote(therapist=data.get("therapist"))] + ([instance] if instance.pk else [])
-                if not all(massage_note_may_change(user=request.user, note=note) for note in owners):
-                    self.message_user(
-                        request, "Only the note's own therapist or a clinic admin may write it.", messages.ERROR
-                    )
-                    continue
-                if instance.pk:
-                    saved = massage_note_update(note=instance, sites=data["sites"], **fields)
-                else:
-                    saved = massage_note_create(procedure=procedure, sites=data["sites"], **fields)
             elif formset.model is Addendum and not instance.pk:
                 saved = addendum_add(procedure=procedure, author=request.user, text=data["text"])
             if saved is None:

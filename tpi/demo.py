@@ -6,9 +6,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from clinic.models import Patient, Provider
+from tpi.massage import massage_note_create
 from tpi.models import Procedure, TreatmentPlan, TriggerPointSite
 from tpi.plans import plan_book_due, plan_create
-from tpi.procedures import massage_note_create, procedure_create
+from tpi.procedures import procedure_create
 from tpi.signing import procedure_sign
 
 DEMO_INDICATION = "Myofascial pain of the left neck and shoulder girdle (demo)"

@@ -111,6 +111,9 @@ ADMIN = {
     "tpi_procedure_changelist": CHART,
     "tpi_procedure_add": CLINICAL,
     "tpi_procedure_change": CHART,  # the provider's own; the therapist sees the basics
+    "tpi_massagenote_changelist": CHART,
+    "tpi_massagenote_add": (MT, CA),  # the therapist's own document
+    "tpi_massagenote_change": CHART,  # read by the procedure's rules; written by its therapist
     "tpi_followup_changelist": (FD, PR, CA),  # kind, due time, pain answer: the review queue
     "tpi_followup_add": NOBODY,  # made by signing
     "tpi_followup_change": (FD, PR, CA),
@@ -193,6 +196,8 @@ API = {
     ("get", "/api/massage-notes/{id}/"): CHART,
     ("put", "/api/massage-notes/{id}/"): (MT, CA),
     ("patch", "/api/massage-notes/{id}/"): (MT, CA),
+    ("post", "/api/massage-notes/{id}/sign/"): (MT, CA),
+    ("post", "/api/massage-notes/{id}/addenda/"): (MT, CA),
     ("get", "/api/treatment-plans/"): (FD, PR, CA),
     ("post", "/api/treatment-plans/"): CLINICAL,
     ("get", "/api/treatment-plans/{id}/"): (FD, PR, CA),
@@ -393,6 +398,8 @@ INLINES = {
     "tpi_procedure.tpi_massagenote": "massage-notes",
     "tpi_procedure.tpi_addendum": "procedures",
     "tpi_procedure.tpi_followup": "procedures",
+    "tpi_massagenote.tpi_massagedsite": "massage-notes",  # rows of the notes the API shows
+    "tpi_massagenote.tpi_massagenoteaddendum": "massage-notes",
     "messaging_message.messaging_messageevent": None,  # no clinical rows
     "messaging_messageneedingattention.messaging_messageevent": None,
     "scheduling_appointment.scheduling_appointmentstatuschange": None,
@@ -440,7 +447,7 @@ def _api_ids(client, resource: str) -> set[int]:
 
 @pytest.mark.parametrize("role", ROLES, ids=str)
 def test_admin_inlines_show_only_what_the_api_shows(client, world, stranger_procedure, role):
-    from tpi.models import Procedure
+    from tpi.models import MassagedSite, MassageNote, MassageNoteAddendum, Procedure
 
     user = world["users"][role]
     client.force_login(user)
@@ -449,6 +456,9 @@ def test_admin_inlines_show_only_what_the_api_shows(client, world, stranger_proc
     allowed = {"procedures": _api_ids(api, "procedures"), "massage-notes": _api_ids(api, "massage-notes")}
     pages = [reverse("admin:clinic_patient_change", args=[world["ids"]["patient"]])]
     pages += [reverse("admin:tpi_procedure_change", args=[pk]) for pk in Procedure.objects.values_list("pk", flat=True)]
+    pages += [
+        reverse("admin:tpi_massagenote_change", args=[pk]) for pk in MassageNote.objects.values_list("pk", flat=True)
+    ]
     wrong, shown = [], 0
     for url in pages:
         response = client.get(url)
@@ -461,7 +471,8 @@ def test_admin_inlines_show_only_what_the_api_shows(client, world, stranger_proc
                 rule = INLINES[key]
                 if rule is None:
                     continue
-                pk = row.pk if rule == "massage-notes" or formset.opts.model is Procedure else row.procedure_id
+                pk = {Procedure: "pk", MassageNote: "pk", MassagedSite: "note_id", MassageNoteAddendum: "note_id"}
+                pk = getattr(row, pk.get(formset.opts.model, "procedure_id"))
                 if pk not in allowed[rule]:
                     wrong.append(f"{url}: {key} #{row.pk}")
     assert wrong == []

@@ -277,38 +277,6 @@ def test_void_action_asks_for_a_reason_then_voids(frozen, admin_client, provider
     assert set(procedure.follow_ups.values_list("status", flat=True)) == {"cancelled"}
 
 
-def test_massage_note_inline_adds_a_note_to_a_draft(frozen, admin_client, provider):
-    injection = InjectionFactory(procedure__provider=provider)
-    procedure = injection.procedure
-    therapist = ProviderFactory(role="massage_therapist")
-    unchanged = {
-        "id": injection.pk,
-        "procedure": procedure.pk,
-        **lidocaine(needle_gauge="25", lot_number="LIDO-2026-114"),
-    }
-    data = form_data(frozen, procedure.patient, provider, [unchanged], existing=1)
-    local = (frozen - dt.timedelta(minutes=30)).astimezone(dt.timezone(dt.timedelta(hours=-5)))
-    data.update(management("massage_notes", 1, 0))
-    data.update(
-        {
-            "massage_notes-0-therapist": therapist.pk,
-            "massage_notes-0-performed_at_0": local.strftime("%Y-%m-%d"),
-            "massage_notes-0-performed_at_1": local.strftime("%H:%M:%S"),
-            "massage_notes-0-sites": [site("Upper trapezius").pk],
-            "massage_notes-0-duration_minutes": "10",
-            "massage_notes-0-technique": "effleurage",
-            "massage_notes-0-tolerance": "good",
-            "massage_notes-0-notes": "",
-        }
-    )
-
-    response = admin_client.post(f"{CHANGELIST}{procedure.pk}/change/", data)
-
-    assert response.status_code == 302
-    note = procedure.massage_notes.get()
-    assert (note.therapist, list(note.sites.values_list("name", flat=True))) == (therapist, ["Upper trapezius"])
-
-
 def test_the_change_page_shows_each_cpt_code_with_its_description(frozen, admin_client, provider):
     procedure = InjectionFactory(procedure__provider=provider).procedure
     InjectionFactory(

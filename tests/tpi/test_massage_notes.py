@@ -7,9 +7,8 @@ from django.core.exceptions import ValidationError
 
 from tests.factories import InjectionFactory, MassageNoteFactory, ProviderFactory, site
 from tpi.exceptions import ProcedureStateConflict
+from tpi.massage import massage_note_create, massage_note_sign, massage_note_update
 from tpi.models import MassageNote
-from tpi.procedures import massage_note_create, massage_note_update
-from tpi.signing import procedure_sign
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +33,9 @@ def fields(draft, **overrides):
 def test_a_procedure_may_have_several_massage_notes(frozen, draft):
     massage_note_create(procedure=draft, sites=[site("Upper trapezius")], **fields(draft))
     massage_note_create(
-        procedure=draft, sites=[site("Upper trapezius"), site("Rhomboids")], **fields(draft, technique="petrissage")
+        procedure=draft,
+        sites=[site("Upper trapezius"), {"site": site("Rhomboids"), "laterality": "left"}],
+        **fields(draft, technique="petrissage"),
     )
 
     assert [sorted(n.sites.values_list("name", flat=True)) for n in draft.massage_notes.order_by("id")] == [
@@ -74,14 +75,13 @@ def test_invalid_massage_notes_are_refused(frozen, draft, overrides, sites, fiel
     assert MassageNote.objects.count() == 0
 
 
-def test_massage_notes_freeze_with_the_signed_procedure(frozen, draft):
+def test_a_signed_massage_note_is_frozen(frozen, draft):
+    # Issue 10: a note is frozen by its own signature, no longer by the procedure's.
     note = MassageNoteFactory(procedure=draft)
-    procedure_sign(procedure=draft, by=draft.provider.user)
+    massage_note_sign(note=note, by=note.therapist.user)
 
     with pytest.raises(ProcedureStateConflict):
         massage_note_update(note=note, duration_minutes=30)
-    with pytest.raises(ProcedureStateConflict):
-        massage_note_create(procedure=draft, sites=[site("Upper trapezius")], **fields(draft))
 
     note.refresh_from_db()
     assert note.duration_minutes == 10

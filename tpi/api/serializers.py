@@ -1,7 +1,18 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
+from clinic.models.providers import staff_name
+from tpi.massage import massage_note_deadline
+from tpi.models import (
+    Addendum,
+    FollowUp,
+    Injection,
+    Laterality,
+    MassageNote,
+    MassageNoteAddendum,
+    Procedure,
+    TriggerPointSite,
+)
 from tpi.outcomes import procedure_pain_timeline
 from tpi.procedures import INJECTION_FIELDS, PROCEDURE_FIELDS
 
@@ -58,22 +69,84 @@ class SignWarningSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class MassagedSiteSerializer(serializers.Serializer):
+    """A massaged site and its side; a bare site id takes the side it was injected on."""
+
+    site = serializers.PrimaryKeyRelatedField(queryset=TriggerPointSite.objects.all())
+    site_name = serializers.CharField(source="site.name", read_only=True)
+    laterality = serializers.ChoiceField(choices=Laterality.choices)
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            field: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+                queryset=TriggerPointSite.objects.all()
+            )
+            return field.to_internal_value(data)  # a bare site: the service takes the injected side
+        return super().to_internal_value(data)
+
+
+class MassageNoteAddendumSerializer(serializers.ModelSerializer):
+    author = serializers.IntegerField(source="author_id", read_only=True)
+    author_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MassageNoteAddendum
+        fields = ["id", "author", "author_name", "created_at", "text"]
+        read_only_fields = ["id", "author", "created_at"]
+
+    def get_author_name(self, obj) -> str:
+        return staff_name(obj.author)
+
+
 class MassageNoteSerializer(serializers.ModelSerializer):
+    sites = MassagedSiteSerializer(
+        many=True,
+        source="massaged_sites",
+        help_text='Each massaged site with its side: {"site": id, "laterality": "left"}; a bare id takes '
+        "the side it was injected on",
+    )
+    therapist_name = serializers.CharField(source="therapist.__str__", read_only=True)
+    signed_by = serializers.IntegerField(source="signed_by_id", read_only=True, allow_null=True)
+    signed_by_name = serializers.SerializerMethodField()
+    addenda = MassageNoteAddendumSerializer(many=True, read_only=True)
+
     class Meta:
         model = MassageNote
         fields = [
             "id",
             "procedure",
             "therapist",
+            "therapist_name",
             "performed_at",
             "sites",
             "duration_minutes",
             "technique",
             "tolerance",
             "notes",
+            "status",
+            "signed_at",
+            "signed_by",
+            "signed_by_name",
+            "addenda",
             "created_at",
         ]
-        read_only_fields = ["created_at"]
+        read_only_fields = ["status", "signed_at", "created_at"]
+
+    def get_signed_by_name(self, obj) -> str | None:
+        return staff_name(obj.signed_by) if obj.signed_by_id else None
+
+
+class MassageNoteOnProcedureSerializer(MassageNoteSerializer):
+    """A massage note as the procedure lists it (its addenda are on the note's own endpoint)."""
+
+    class Meta(MassageNoteSerializer.Meta):
+        fields = [f for f in MassageNoteSerializer.Meta.fields if f != "addenda"]
+
+
+class InjectedSiteSerializer(serializers.Serializer):
+    site = serializers.IntegerField(source="site_id")
+    site_name = serializers.CharField(source="site.name")
+    laterality = serializers.CharField()
 
 
 class ProcedureSerializer(serializers.ModelSerializer):
@@ -88,7 +161,7 @@ class ProcedureSerializer(serializers.ModelSerializer):
     voided_by = serializers.CharField(source="voided_by.get_username", read_only=True, default=None)
     follow_ups = FollowUpSerializer(many=True, read_only=True)
     addenda = AddendumSerializer(many=True, read_only=True)
-    massage_notes = MassageNoteSerializer(many=True, read_only=True)
+    massage_notes = MassageNoteOnProcedureSerializer(many=True, read_only=True)
     pain_timeline = serializers.SerializerMethodField(help_text="Pain scores over time, for charting outcomes")
 
     class Meta:
@@ -124,14 +197,47 @@ class ProcedureSerializer(serializers.ModelSerializer):
 
 
 class ProcedureBasicsSerializer(serializers.ModelSerializer):
-    """What a massage therapist reads: who, when, the status and the muscles injected; no clinical detail."""
+    """What a massage therapist reads: what the massage needs and nothing more.
+
+    The sites and sides injected, when (the clinic's time), the patient's anticoagulant flag (bruising)
+    and the massage notes; never drugs, doses, concentrations, lots, pain scores or the indication.
+    """
 
     sites = serializers.SerializerMethodField(help_text="Ids of the trigger point sites injected")
+    injected_sites = serializers.SerializerMethodField(help_text="Each site injected, with its side")
+    patient_on_anticoagulants = serializers.BooleanField(
+        source="patient.on_anticoagulants", read_only=True, help_text="Bruises easily: massage gently"
+    )
+    massage_notes = MassageNoteOnProcedureSerializer(many=True, read_only=True)
+    massage_note_deadline = serializers.SerializerMethodField(
+        help_text="Until when a massage note may be added (null: no limit while the procedure is a draft)"
+    )
 
     class Meta:
         model = Procedure
-        fields = ["id", "patient", "provider", "appointment", "performed_at", "status", "sites"]
+        fields = [
+            "id",
+            "patient",
+            "provider",
+            "appointment",
+            "performed_at",
+            "status",
+            "sites",
+            "injected_sites",
+            "patient_on_anticoagulants",
+            "massage_notes",
+            "massage_note_deadline",
+        ]
         read_only_fields = fields
 
     def get_sites(self, procedure: Procedure) -> list[int]:
         return sorted({injection.site_id for injection in procedure.injections.all()})
+
+    @extend_schema_field(InjectedSiteSerializer(many=True))
+    def get_injected_sites(self, procedure: Procedure):
+        return InjectedSiteSerializer(procedure.injections.all(), many=True).data
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_massage_note_deadline(self, procedure: Procedure):
+        deadline = massage_note_deadline(procedure=procedure)
+        return serializers.DateTimeField().to_representation(deadline) if deadline else None

@@ -211,6 +211,15 @@ class Procedure(models.Model):
         return [(code, CPT_DESCRIPTIONS[code]) for code in self.cpt_codes]
 
 
+class Laterality(models.TextChoices):
+    """The side of a treated (injected or massaged) site."""
+
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    BILATERAL = "bilateral", "Bilateral"
+    MIDLINE = "midline", "Midline"
+
+
 class InjectionQuerySet(models.QuerySet):
     def with_steroid(self) -> "InjectionQuerySet":
         return self.exclude(steroid_agent="")
@@ -222,10 +231,7 @@ class InjectionQuerySet(models.QuerySet):
 class Injection(models.Model):
     """One treated site of a procedure: anaesthetic alone or with a steroid, or dry needling."""
 
-    class Laterality(models.TextChoices):
-        LEFT = "left", "Left"
-        RIGHT = "right", "Right"
-        BILATERAL = "bilateral", "Bilateral"
+    Laterality = Laterality
 
     class Anaesthetic(models.TextChoices):
         LIDOCAINE = "lidocaine", "Lidocaine"
@@ -329,7 +335,17 @@ def _check_amount(errors: dict, field: str, value: Decimal | None, maximum: floa
 
 
 class MassageNote(models.Model):
-    """The post-injection massage that spreads the medication over the treated muscles."""
+    """The therapist's own note of the post-injection massage: a draft until the therapist signs it.
+
+    It hangs off the procedure but is not part of it: it may be added after the procedure is signed
+    (within settings.TPI_MASSAGE_NOTE_WINDOW) and is frozen by its own signature, never the procedure's.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+
+    TRANSITIONS = Transitions("massage note status", {Status.DRAFT: {Status.SIGNED}, Status.SIGNED: set()})
 
     class Technique(models.TextChoices):
         EFFLEURAGE = "effleurage", "Effleurage"
@@ -347,11 +363,16 @@ class MassageNote(models.Model):
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="massage_notes")
     therapist = models.ForeignKey("clinic.Provider", on_delete=models.PROTECT, related_name="massage_notes")
     performed_at = models.DateTimeField()
-    sites = models.ManyToManyField("tpi.TriggerPointSite", related_name="massage_notes")
+    sites = models.ManyToManyField("tpi.TriggerPointSite", through="tpi.MassagedSite", related_name="massage_notes")
     duration_minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(180)])
     technique = models.CharField(max_length=20, choices=Technique.choices)
     tolerance = models.CharField(max_length=4, choices=Tolerance.choices)
     notes = models.TextField(blank=True)
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.DRAFT, editable=False)
+    signed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -360,7 +381,11 @@ class MassageNote(models.Model):
             models.CheckConstraint(
                 condition=models.Q(duration_minutes__gte=1, duration_minutes__lte=180),
                 name="massage_duration_1_180",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="signed") | models.Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="massage_signed_has_signature",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -369,6 +394,52 @@ class MassageNote(models.Model):
     def clean(self) -> None:
         if self.performed_at and self.performed_at > timezone.now():
             raise ValidationError({"performed_at": "A massage cannot be documented before it happened."})
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+
+class MassagedSite(models.Model):
+    """One site a massage note covers, with its side (the table Django made for the plain M2M before)."""
+
+    note = models.ForeignKey(
+        MassageNote, on_delete=models.PROTECT, db_column="massagenote_id", related_name="massaged_sites"
+    )
+    site = models.ForeignKey(
+        "tpi.TriggerPointSite", on_delete=models.PROTECT, db_column="triggerpointsite_id", related_name="+"
+    )
+    laterality = models.CharField(max_length=9, choices=Laterality.choices)
+
+    class Meta:
+        db_table = "tpi_massagenote_sites"
+        ordering = ["note", "id"]
+        constraints = [models.UniqueConstraint(fields=["note", "site"], name="massagedsite_once_per_note")]
+
+    def __str__(self) -> str:
+        return f"{self.site} ({self.laterality})"
+
+
+class MassageNoteAddendum(models.Model):
+    """A correction or late entry on a signed massage note, by its therapist (or a clinic admin)."""
+
+    note = models.ForeignKey(MassageNote, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["note", "created_at", "id"]
+        verbose_name = "massage note addendum"
+        verbose_name_plural = "massage note addenda"
+        constraints = [models.CheckConstraint(condition=~models.Q(text=""), name="massage_addendum_text_not_empty")]
+
+    def __str__(self) -> str:
+        return f"Addendum {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class Addendum(models.Model):
