@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from tests.factories import InjectionFactory, MassageNoteFactory, site
 from tpi.massage import massage_note_sign
-from tpi.models import Addendum, Injection, MassageNote, Procedure
+from tpi.models import Addendum, Injection, MassageNote, MassageNoteAddendum, Procedure
 from tpi.signing import addendum_add, procedure_sign, procedure_void
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +85,34 @@ def test_clinical_rows_are_never_deleted_on_postgres(frozen, signed):
     )
 
     assert Injection.objects.count() == 2
+
+
+def test_a_note_may_be_added_to_a_signed_procedure_and_edited_until_signed(frozen, signed):
+    # Issue 10: the procedure's signature no longer freezes massage notes; the note's own does.
+    note = MassageNoteFactory(procedure=signed)
+    MassageNote.objects.filter(pk=note.pk).update(duration_minutes=30)
+    note.sites.add(site("Piriformis"), through_defaults={"laterality": "left"})
+
+    massage_note_sign(note=note, by=note.therapist.user)
+
+    refused(lambda: MassageNote.objects.filter(pk=note.pk).update(duration_minutes=45))
+    refused(lambda: note.sites.add(site("Rhomboids"), through_defaults={"laterality": "left"}))
+    refused(lambda: MassageNote.objects.filter(pk=note.pk).update(status="draft"))
+    refused(lambda: MassageNoteAddendum.objects.filter(note=note).update(text="x") or _addendum_then_update(note))
+    assert MassageNote.objects.get(pk=note.pk).duration_minutes == 30
+
+
+def _addendum_then_update(note):
+    from tpi.massage import massage_note_addendum_add
+
+    addendum = massage_note_addendum_add(note=note, author=note.therapist.user, text="late entry")
+    MassageNoteAddendum.objects.filter(pk=addendum.pk).update(text="rewritten")
+
+
+def test_the_notes_of_a_voided_procedure_are_frozen(frozen, signed):
+    draft_note = MassageNoteFactory(procedure=signed)
+    procedure_void(procedure=signed, by=signed.provider.user, reason="wrong patient")
+
+    refused(lambda: MassageNote.objects.filter(pk=draft_note.pk).update(duration_minutes=30))
+    refused(lambda: MassageNoteFactory(procedure=signed))
+    refused(lambda: draft_note.sites.add(site("Rhomboids"), through_defaults={"laterality": "left"}))
