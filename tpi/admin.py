@@ -5,9 +5,9 @@ from typing import TYPE_CHECKING, Any, cast
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
@@ -128,11 +128,15 @@ class AddendumInline(NoDeleteMixin, ObjectRulesInlineMixin, admin.TabularInline)
 
     model = Addendum
     extra = 0
-    fields = ["created_at", "author", "text"]
-    readonly_fields = ["created_at", "author"]
+    fields = ["created_at", "author_name", "text"]
+    readonly_fields = ["created_at", "author_name"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
+        return super().get_queryset(request).select_related("author__provider")
+
+    @admin.display(description="author")
+    def author_name(self, obj):
+        return staff_name(obj.author) if obj.pk else "-"
 
     def has_add_permission(self, request, obj=None):
         return (
@@ -205,9 +209,9 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
                     "cpt_billing",
                     "sign_warnings",
                     "signed_at",
-                    "signed_by",
+                    "signed_by_name",
                     "voided_at",
-                    "voided_by",
+                    "voided_by_name",
                     "void_reason",
                 ]
             },
@@ -219,9 +223,9 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
         "cpt_billing",
         "sign_warnings",
         "signed_at",
-        "signed_by",
+        "signed_by_name",
         "voided_at",
-        "voided_by",
+        "voided_by_name",
         "void_reason",
     ]
 
@@ -238,19 +242,14 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
         allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or procedure_may_change(user=request.user, procedure=obj))
 
-    def get_fieldsets(self, request, obj=None):
-        if not procedure_shows_clinical_detail(user=request.user):
-            return self.basics_fieldsets
-        return super().get_fieldsets(request, obj)
-
     def get_readonly_fields(self, request, obj=None):
         if not procedure_shows_clinical_detail(user=request.user):
             return self.basics_readonly
         if obj is not None and not procedure_may_change(user=request.user, procedure=obj):
-            return [*sorted(PROCEDURE_FIELDS), *self.status_fields]
+            return [*sorted(PROCEDURE_FIELDS), *self.status_fields, "consent_by_name"]
         if _is_draft(obj):
             return [*self.status_fields, "pain_timeline"]
-        return [*sorted(PROCEDURE_FIELDS), *self.status_fields, "pain_timeline"]
+        return [*sorted(PROCEDURE_FIELDS), *self.status_fields, "pain_timeline", "consent_by_name"]
 
     @admin.display(description="time of injection (clinic time)")
     def time_of_injection(self, obj):
@@ -313,12 +312,43 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
 
     @admin.display(description="Warnings before signing")
     def sign_warnings(self, obj):
-        if obj is None or obj.pk is None or not obj.is_draft:
+        if obj is None or obj.pk is None:
             return "-"
+        if not obj.is_draft:
+            # The signed note shows what the signer acknowledged, not the warnings again.
+            rows = [
+                (a.message, staff_name(a.acknowledged_by), _when(a.acknowledged_at))
+                for a in obj.acknowledgements.select_related("acknowledged_by__provider")
+            ]
+            if not rows:
+                return "None"
+            return format_html_join("", "<p>&#10003; {} <small>(acknowledged by {}, {})</small></p>", rows)
         found = procedure_sign_warnings(procedure=obj)
         if not found:
             return "None"
         return format_html_join("", "<p>&#9888; {}</p>", ((w.message,) for w in found))
+
+    @admin.display(description="signed by")
+    def signed_by_name(self, obj):
+        return staff_name(obj.signed_by) if obj and obj.signed_by_id else "-"
+
+    @admin.display(description="voided by")
+    def voided_by_name(self, obj):
+        return staff_name(obj.voided_by) if obj and obj.voided_by_id else "-"
+
+    @admin.display(description="consent obtained by")
+    def consent_by_name(self, obj):
+        return staff_name(obj.consent_obtained_by) if obj and obj.consent_obtained_by_id else "-"
+
+    def get_fieldsets(self, request, obj=None):
+        if not procedure_shows_clinical_detail(user=request.user):
+            return self.basics_fieldsets
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.is_draft:
+            return fieldsets
+        # A signed note names people by full name and credentials, never by login.
+        swap = {"consent_obtained_by": "consent_by_name"}
+        return [(name, {**opts, "fields": [swap.get(str(f), f) for f in opts["fields"]]}) for name, opts in fieldsets]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if (
@@ -327,6 +357,10 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
             and massage_note_may_be_added(procedure=obj, now=timezone.now())
         ):
             context["massage_note_add_url"] = f"{reverse('admin:tpi_massagenote_add')}?procedure={obj.pk}"
+        if obj is not None and not obj.is_draft:
+            # A signed note offers no edit controls; only an addendum may be added (by whoever may).
+            context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
+            context["may_add_addendum"] = obj.is_signed and procedure_may_change(user=request.user, procedure=obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -375,30 +409,62 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
             else:
                 formset.new_objects.append(saved)
 
-    def _sign(self, request, procedure) -> None:
+    def _sign(self, request, procedure, acknowledged: list[str]) -> bool:
         label = f"Procedure #{procedure.pk} ({procedure.patient})"
-        warnings = procedure_sign_warnings(procedure=procedure) if procedure.is_draft else []
         try:
-            procedure_sign(procedure=procedure, by=request.user)
+            procedure_sign(procedure=procedure, by=request.user, acknowledged=acknowledged)
         except (StateConflict, PermissionDenied) as exc:
             self.message_user(request, f"{label}: {exc}", messages.ERROR)
-            return
+            return False
         except ValidationError as exc:
             reasons = "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
             self.message_user(request, f"{label}: not signed: {reasons}", messages.ERROR)
-            return
+            return False
         self.message_user(request, f"{label}: signed.", messages.SUCCESS)
-        for warning in warnings:
-            self.message_user(request, f"{label}: {warning.message}", messages.WARNING)
+        return True
 
-    @admin.action(description="Sign selected procedures")
+    def _sign_page(self, request, procedures, *, action: str = "") -> TemplateResponse:
+        """The sign step: every warning of every procedure, each with its own box to tick."""
+        rows = [(p, procedure_sign_warnings(procedure=p)) for p in procedures]
+        context = admin_page_context(self, request, title="Read the warnings, then sign", rows=rows, action=action)
+        return TemplateResponse(request, "admin/tpi/procedure/sign.html", context)
+
+    @admin.action(description="Sign selected procedures (asks to acknowledge each warning)")
     def sign_selected(self, request, queryset):
-        for procedure in queryset:
-            self._sign(request, procedure)
+        procedures = list(queryset)
+        has_warnings = any(p.is_draft and procedure_sign_warnings(procedure=p) for p in procedures)
+        if has_warnings and "confirm" not in request.POST:
+            return self._sign_page(request, procedures, action="sign_selected")
+        for procedure in procedures:
+            self._sign(request, procedure, request.POST.getlist(f"ack-{procedure.pk}"))
+        return None
+
+    def sign_view(self, request, object_id):
+        """Sign one procedure after its warnings were acknowledged (the page "Save and sign" leads to)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        procedure = self.get_object(request, object_id)
+        if procedure is None:
+            raise Http404
+        if not procedure_may_change(user=request.user, procedure=procedure):
+            raise PermissionDenied
+        change_url = reverse("admin:tpi_procedure_change", args=[procedure.pk])
+        if not procedure.is_draft:
+            self.message_user(request, f"This procedure is already {procedure.status}.", messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        if request.method == "POST" and self._sign(request, procedure, request.POST.getlist(f"ack-{procedure.pk}")):
+            return HttpResponseRedirect(change_url)
+        return self._sign_page(request, [procedure])
+
+    def get_urls(self):
+        sign = path("<path:object_id>/sign/", self.admin_site.admin_view(self.sign_view), name="tpi_procedure_sign")
+        return [sign, *super().get_urls()]
 
     def response_change(self, request, obj):
         if "_sign" in request.POST:
-            self._sign(request, obj)
+            if procedure_sign_warnings(procedure=obj):
+                return HttpResponseRedirect(reverse("admin:tpi_procedure_sign", args=[obj.pk]))
+            self._sign(request, obj, [])
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
 

@@ -111,6 +111,7 @@ ADMIN = {
     "tpi_procedure_changelist": CHART,
     "tpi_procedure_add": CLINICAL,
     "tpi_procedure_change": CHART,  # the provider's own; the therapist sees the basics
+    "tpi_procedure_sign": CLINICAL,  # the sign step: read and acknowledge the warnings
     "tpi_massagenote_changelist": CHART,
     "tpi_massagenote_add": (MT, CA),  # the therapist's own document
     "tpi_massagenote_change": CHART,  # read by the procedure's rules; written by its therapist

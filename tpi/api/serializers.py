@@ -11,6 +11,7 @@ from tpi.models import (
     MassageNote,
     MassageNoteAddendum,
     Procedure,
+    SignAcknowledgement,
     TriggerPointSite,
 )
 from tpi.outcomes import procedure_pain_timeline
@@ -65,8 +66,30 @@ class VoidSerializer(serializers.Serializer):
 
 
 class SignWarningSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = serializers.CharField(help_text="The kind of warning")
+    key = serializers.CharField(help_text="What acknowledges it: list it in the sign request's acknowledged_warnings")
     message = serializers.CharField()
+
+
+class SignSerializer(serializers.Serializer):
+    acknowledged_warnings = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        required=False,
+        default=list,
+        help_text="The key of every pre-sign warning read (GET .../warnings/); one missing refuses the sign (400)",
+    )
+
+
+class SignAcknowledgementSerializer(serializers.ModelSerializer):
+    acknowledged_by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SignAcknowledgement
+        fields = ["key", "message", "acknowledged_by", "acknowledged_by_name", "acknowledged_at"]
+        read_only_fields = fields
+
+    def get_acknowledged_by_name(self, obj) -> str:
+        return staff_name(obj.acknowledged_by)
 
 
 class MassagedSiteSerializer(serializers.Serializer):
@@ -157,8 +180,11 @@ class ProcedureSerializer(serializers.ModelSerializer):
         "20560/20561 for 1-2/3+ muscles dry-needled without injection; both when both happened",
     )
     cpt_codes = serializers.SerializerMethodField(help_text="Each CPT code with its description")
-    signed_by = serializers.CharField(source="signed_by.get_username", read_only=True, default=None)
-    voided_by = serializers.CharField(source="voided_by.get_username", read_only=True, default=None)
+    signed_by = serializers.IntegerField(source="signed_by_id", read_only=True, allow_null=True)
+    signed_by_name = serializers.SerializerMethodField(help_text='Full name and credentials, e.g. "Dana Lee, MD"')
+    voided_by = serializers.IntegerField(source="voided_by_id", read_only=True, allow_null=True)
+    voided_by_name = serializers.SerializerMethodField()
+
     follow_ups = FollowUpSerializer(many=True, read_only=True)
     addenda = AddendumSerializer(many=True, read_only=True)
     massage_notes = MassageNoteOnProcedureSerializer(many=True, read_only=True)
@@ -175,8 +201,10 @@ class ProcedureSerializer(serializers.ModelSerializer):
             "status",
             "signed_at",
             "signed_by",
+            "signed_by_name",
             "voided_at",
             "voided_by",
+            "voided_by_name",
             "void_reason",
             "massage_notes",
             "follow_ups",
@@ -187,6 +215,12 @@ class ProcedureSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["status", "signed_at", "voided_at", "void_reason", "created_at", "updated_at"]
 
+    def get_signed_by_name(self, obj) -> str | None:
+        return staff_name(obj.signed_by) if obj.signed_by_id else None
+
+    def get_voided_by_name(self, obj) -> str | None:
+        return staff_name(obj.voided_by) if obj.voided_by_id else None
+
     @extend_schema_field(CptCodeSerializer(many=True))
     def get_cpt_codes(self, obj):
         return CptCodeSerializer([{"code": c, "description": d} for c, d in obj.cpt_descriptions], many=True).data
@@ -194,6 +228,17 @@ class ProcedureSerializer(serializers.ModelSerializer):
     @extend_schema_field(PainPointSerializer(many=True))
     def get_pain_timeline(self, obj):
         return PainPointSerializer(procedure_pain_timeline(obj), many=True).data
+
+
+class ProcedureDetailSerializer(ProcedureSerializer):
+    """One procedure: the list's fields plus the warnings acknowledged at signing."""
+
+    acknowledgements = SignAcknowledgementSerializer(
+        many=True, read_only=True, help_text="The pre-sign warnings the signer acknowledged, stored with the signature"
+    )
+
+    class Meta(ProcedureSerializer.Meta):
+        fields = [*ProcedureSerializer.Meta.fields, "acknowledgements"]
 
 
 class ProcedureBasicsSerializer(serializers.ModelSerializer):

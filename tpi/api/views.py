@@ -25,7 +25,9 @@ from tpi.api.serializers import (
     MassageNoteAddendumSerializer,
     MassageNoteSerializer,
     ProcedureBasicsSerializer,
+    ProcedureDetailSerializer,
     ProcedureSerializer,
+    SignSerializer,
     SignWarningSerializer,
     TriggerPointSiteSerializer,
     VoidSerializer,
@@ -38,6 +40,7 @@ from tpi.models import (
     MassageNote,
     MassageNoteAddendum,
     Procedure,
+    SignAcknowledgement,
     TriggerPointSite,
 )
 from tpi.procedures import procedure_create, procedure_update
@@ -121,7 +124,7 @@ class ProcedureViewSet(
         user = getattr(self.request, "user", None)
         if user is not None and user.is_authenticated and not procedure_shows_clinical_detail(user=user):
             return ProcedureBasicsSerializer
-        return ProcedureSerializer
+        return ProcedureSerializer if self.action == "list" else ProcedureDetailSerializer
 
     def has_object_access(self, request, obj: Procedure) -> bool:
         """Reads: see tpi.access; any write (update, sign, void, addenda): its provider or a clinic admin."""
@@ -142,7 +145,7 @@ class ProcedureViewSet(
     def _base_queryset(self):
         return (
             Procedure.objects.with_muscle_count()
-            .select_related("patient", "provider__user", "signed_by", "voided_by")
+            .select_related("patient", "provider__user", "signed_by__provider", "voided_by__provider")
             .prefetch_related(
                 Prefetch("injections", queryset=Injection.objects.select_related("site")),
                 "follow_ups",
@@ -159,7 +162,12 @@ class ProcedureViewSet(
         )
 
     def _respond(self, procedure: Procedure, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self._base_queryset().get(pk=procedure.pk)).data, status=code)
+        queryset = self._base_queryset().prefetch_related(
+            Prefetch(
+                "acknowledgements", queryset=SignAcknowledgement.objects.select_related("acknowledged_by__provider")
+            )
+        )
+        return Response(self.get_serializer(queryset.get(pk=procedure.pk)).data, status=code)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -181,11 +189,18 @@ class ProcedureViewSet(
         procedure = procedure_update(procedure=procedure, by=request.user, **serializer.validated_data)
         return self._respond(procedure)
 
-    @extend_schema(request=None, responses=ProcedureSerializer)
+    @extend_schema(request=SignSerializer, responses=ProcedureSerializer)
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
-        """Sign the draft (its own provider or a clinic admin); 409 when it is already signed or voided."""
-        return self._respond(procedure_sign(procedure=self.get_object(), by=request.user))
+        """Sign the draft (its own provider or a clinic admin), acknowledging every pre-sign warning.
+
+        400 naming the warnings not acknowledged; 409 when it is already signed or voided.
+        """
+        procedure = self.get_object()
+        serializer = SignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        acknowledged = serializer.validated_data["acknowledged_warnings"]
+        return self._respond(procedure_sign(procedure=procedure, by=request.user, acknowledged=acknowledged))
 
     @extend_schema(request=VoidSerializer, responses=ProcedureSerializer)
     @action(detail=True, methods=["post"])

@@ -1,6 +1,15 @@
 from .followups import FollowUp
 from .plans import PlanOccurrence, TreatmentPlan
-from .procedures import Addendum, Injection, Laterality, MassagedSite, MassageNote, MassageNoteAddendum, Procedure
+from .procedures import (
+    Addendum,
+    Injection,
+    Laterality,
+    MassagedSite,
+    MassageNote,
+    MassageNoteAddendum,
+    Procedure,
+    SignAcknowledgement,
+)
 from .sites import TriggerPointSite
 
 __all__ = [
@@ -13,6 +22,7 @@ __all__ = [
     "MassagedSite",
     "PlanOccurrence",
     "Procedure",
+    "SignAcknowledgement",
     "TreatmentPlan",
     "TriggerPointSite",
 ]

@@ -457,3 +457,20 @@ class Addendum(models.Model):
 
     def __str__(self) -> str:
         return f"Addendum {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SignAcknowledgement(models.Model):
+    """A pre-sign warning the signer acknowledged, stored with the signature (who, when, which text)."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="acknowledgements")
+    key = models.CharField(max_length=60, help_text="The warning's stable code, e.g. anticoagulants")
+    message = models.TextField(help_text="The warning as the signer read it")
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["procedure", "id"]
+        constraints = [models.UniqueConstraint(fields=["procedure", "key"], name="acknowledgement_once_per_warning")]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
