@@ -384,6 +384,9 @@ SCHEDULING_FEED_FUTURE_DAYS = env.int("SCHEDULING_FEED_FUTURE_DAYS", default=180
 # after the injection) and the reassessment "one month" later, taken as 30 days (docs/decisions.md).
 TPI_CHECKIN_AFTER = timedelta(hours=env.int("TPI_CHECKIN_AFTER_HOURS", default=72))
 TPI_REASSESSMENT_AFTER = timedelta(days=env.int("TPI_REASSESSMENT_AFTER_DAYS", default=30))
+# The massage follows the injection, usually after the provider signed: a therapist may attach a
+# massage note to a signed procedure until this long after the later of performed and signed.
+TPI_MASSAGE_NOTE_WINDOW = timedelta(hours=env.int("TPI_MASSAGE_NOTE_WINDOW_HOURS", default=24))
 # Pre-sign warnings (never blocks): the same site injected fewer than N days ago, and the patient's
 # cumulative steroid dose (mg, all agents) over a rolling window above a threshold.
 TPI_SAME_SITE_MIN_DAYS = env.int("TPI_SAME_SITE_MIN_DAYS", default=14)

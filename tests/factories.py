@@ -143,7 +143,7 @@ class MassageNoteFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def sites(obj, create, extracted, **kwargs):
         if create:
-            obj.sites.set(extracted or [site("Upper trapezius")])
+            obj.sites.set(extracted or [site("Upper trapezius")], through_defaults={"laterality": "left"})
 
 
 # --- Scheduling ---------------------------------------------------------------------------------

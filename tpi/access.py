@@ -74,3 +74,20 @@ def massage_notes_visible(*, user: AnyUser | None, queryset: QuerySet[Any]) -> Q
     if not (user and user.is_authenticated):
         return queryset.none()
     return queryset.filter(Q(procedure__provider__user=user) | Q(procedure__patient_id__in=_grant_patient_ids(user)))
+
+
+def clinical_rows_visible(*, user: AnyUser | None, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Return QUERYSET (procedures, or rows hanging off a procedure) cut down to what USER may read.
+
+    One entry point for every admin list, inline and look-up that shows clinical rows, so they all
+    follow the rules above; a model it does not know is refused loudly rather than shown unfiltered.
+    """
+    model = queryset.model
+    if model is Procedure:
+        return procedures_visible(user=user, queryset=queryset)
+    if model is MassageNote:
+        return massage_notes_visible(user=user, queryset=queryset)
+    if any(f.name == "procedure" and f.related_model is Procedure for f in model._meta.get_fields()):
+        visible = procedures_visible(user=user, queryset=Procedure.objects.all())
+        return queryset.filter(procedure__in=visible.values("pk"))
+    raise TypeError(f"No object rule for {model._meta.label}.")

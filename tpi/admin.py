@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING, Any, cast
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
@@ -14,24 +15,24 @@ from clinic.admin import PatientAdmin
 from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt, admin_page_context, form_changes, form_values
 from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.exceptions import StateConflict
+from clinic.models.providers import staff_name
 from tpi.access import (
-    massage_note_may_change,
+    clinical_rows_visible,
     procedure_may_change,
     procedure_may_view,
     procedure_shows_clinical_detail,
     procedures_visible,
 )
+from tpi.admin_massage import anticoagulant_html, injected_sites_html
+from tpi.massage import massage_note_deadline, massage_note_may_be_added
 from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
 from tpi.models.procedures import ProcedureQuerySet
 from tpi.outcomes import procedure_pain_timeline
 from tpi.procedures import (
     INJECTION_FIELDS,
-    MASSAGE_FIELDS,
     PROCEDURE_FIELDS,
     injection_add,
     injection_update,
-    massage_note_create,
-    massage_note_update,
     procedure_create,
     procedure_update,
 )
@@ -68,7 +69,14 @@ def _is_draft(obj) -> bool:
     return obj is None or obj.status == Procedure.Status.DRAFT
 
 
-class DraftOnlyInline(NoDeleteMixin, _InlineBase):
+class ObjectRulesInlineMixin(_InlineBase):
+    """Show only the rows the user may read (tpi.access), the same rules as the API."""
+
+    def get_queryset(self, request):
+        return clinical_rows_visible(user=request.user, queryset=super().get_queryset(request))
+
+
+class DraftOnlyInline(NoDeleteMixin, ObjectRulesInlineMixin):
     """Editable while the procedure is a draft, read-only afterwards."""
 
     extra = 0
@@ -89,25 +97,46 @@ class InjectionInline(DraftOnlyInline, admin.TabularInline):
         return super().get_queryset(request).select_related("site")
 
 
-class MassageNoteInline(DraftOnlyInline, admin.StackedInline):
+class MassageNoteInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.TabularInline):
+    """The procedure's massage notes in order, read-only here: each is written on its own page."""
+
     model = MassageNote
-    autocomplete_fields = ["therapist", "sites"]
-    fields = ["therapist", "performed_at", "sites", "duration_minutes", "technique", "tolerance", "notes"]
+    extra = 0
+    show_change_link = True
+    fields = readonly_fields = ("performed_at", "therapist", "sites_massaged", "duration_minutes", "status", "signed")
+    verbose_name_plural = "massage notes"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("therapist__user").prefetch_related("sites")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("therapist__user", "signed_by__provider")
+            .prefetch_related("massaged_sites__site")
+        )
+
+    @admin.display(description="sites massaged")
+    def sites_massaged(self, obj):
+        return ", ".join(f"{row.site.name} ({row.get_laterality_display()})" for row in obj.massaged_sites.all())
+
+    @admin.display(description="signed")
+    def signed(self, obj):
+        return f"{staff_name(obj.signed_by)}, {_when(obj.signed_at)}" if obj.is_signed else "Not signed"
 
 
-class AddendumInline(NoDeleteMixin, admin.TabularInline):
+class AddendumInline(NoDeleteMixin, ObjectRulesInlineMixin, admin.TabularInline):
     """Existing addenda in order, read-only; a new one may be added once the procedure is signed."""
 
     model = Addendum
     extra = 0
-    fields = ["created_at", "author", "text"]
-    readonly_fields = ["created_at", "author"]
+    fields = ["created_at", "author_name", "text"]
+    readonly_fields = ["created_at", "author_name"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
+        return super().get_queryset(request).select_related("author__provider")
+
+    @admin.display(description="author")
+    def author_name(self, obj):
+        return staff_name(obj.author) if obj.pk else "-"
 
     def has_add_permission(self, request, obj=None):
         return (
@@ -137,7 +166,7 @@ class AddendumInline(NoDeleteMixin, admin.TabularInline):
         return formset
 
 
-class FollowUpInline(ReadOnlyAdminMixin, admin.TabularInline):
+class FollowUpInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.TabularInline):
     model = FollowUp
     extra = 0
     fields = readonly_fields = ("kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at")
@@ -158,7 +187,13 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
     raw_id_fields = ["appointment"]
     inlines = [InjectionInline, MassageNoteInline, AddendumInline, FollowUpInline]
     actions = ["sign_selected", "void_selected"]
-    basics_fieldsets = [(None, {"fields": ["patient", "provider", "appointment", "performed_at", "status"]})]
+    # What a massage therapist reads: what the massage needs, no drug, dose, lot or pain score.
+    basics_fieldsets = [
+        (None, {"fields": ["patient", "provider", "appointment", "time_of_injection", "status"]}),
+        ("For the massage", {"fields": ["injected_sites", "anticoagulants", "note_window"]}),
+    ]
+    basics_readonly = ["patient", "provider", "appointment", "time_of_injection", "status", "injected_sites",
+                       "anticoagulants", "note_window"]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["patient", "provider", "appointment", "performed_at"]}),
         ("Indication and pain", {"fields": ["indication", "indication_icd10", "pain_before", "pain_after"]}),
@@ -171,12 +206,12 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "status",
-                    "cpt_code",
+                    "cpt_billing",
                     "sign_warnings",
                     "signed_at",
-                    "signed_by",
+                    "signed_by_name",
                     "voided_at",
-                    "voided_by",
+                    "voided_by_name",
                     "void_reason",
                 ]
             },
@@ -185,12 +220,12 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
     ]
     status_fields = [
         "status",
-        "cpt_code",
+        "cpt_billing",
         "sign_warnings",
         "signed_at",
-        "signed_by",
+        "signed_by_name",
         "voided_at",
-        "voided_by",
+        "voided_by_name",
         "void_reason",
     ]
 
@@ -204,29 +239,36 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
         return allowed and (obj is None or procedure_may_view(user=request.user, procedure=obj))
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and self._writes_massage_notes_only(request, obj):
-            return True  # the page saves; the procedure's own fields stay read-only for them
         allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or procedure_may_change(user=request.user, procedure=obj))
 
-    def _writes_massage_notes_only(self, request, obj) -> bool:
-        return (
-            obj.is_draft
-            and request.user.has_perm("tpi.change_massagenote")
-            and not procedure_may_change(user=request.user, procedure=obj)
-        )
-
-    def get_fieldsets(self, request, obj=None):
-        if not procedure_shows_clinical_detail(user=request.user):
-            return self.basics_fieldsets
-        return super().get_fieldsets(request, obj)
-
     def get_readonly_fields(self, request, obj=None):
+        if not procedure_shows_clinical_detail(user=request.user):
+            return self.basics_readonly
         if obj is not None and not procedure_may_change(user=request.user, procedure=obj):
-            return [*sorted(PROCEDURE_FIELDS), *self.status_fields]
+            return [*sorted(PROCEDURE_FIELDS), *self.status_fields, "consent_by_name"]
         if _is_draft(obj):
             return [*self.status_fields, "pain_timeline"]
-        return [*sorted(PROCEDURE_FIELDS), *self.status_fields, "pain_timeline"]
+        return [*sorted(PROCEDURE_FIELDS), *self.status_fields, "pain_timeline", "consent_by_name"]
+
+    @admin.display(description="time of injection (clinic time)")
+    def time_of_injection(self, obj):
+        return _when(obj.performed_at) if obj else "-"
+
+    @admin.display(description="sites and sides injected")
+    def injected_sites(self, obj):
+        return injected_sites_html(obj)
+
+    @admin.display(description="anticoagulants (bruising)")
+    def anticoagulants(self, obj):
+        return anticoagulant_html(obj)
+
+    @admin.display(description="massage notes may be added until")
+    def note_window(self, obj):
+        if obj is None:
+            return "-"
+        deadline = massage_note_deadline(procedure=obj)
+        return _when(deadline) if deadline else "no limit while the procedure is a draft"
 
     @admin.display(description="Pain over time (0-10)")
     def pain_timeline(self, obj):
@@ -259,14 +301,67 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
     def cpt_code(self, obj):
         return obj.cpt_code
 
+    @admin.display(description="CPT (billing)")
+    def cpt_billing(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        rows = obj.cpt_descriptions
+        if not rows:
+            return "-"
+        return format_html_join("", "<p><strong>{}</strong> {}</p>", rows)
+
     @admin.display(description="Warnings before signing")
     def sign_warnings(self, obj):
-        if obj is None or obj.pk is None or not obj.is_draft:
+        if obj is None or obj.pk is None:
             return "-"
+        if not obj.is_draft:
+            # The signed note shows what the signer acknowledged, not the warnings again.
+            rows = [
+                (a.message, staff_name(a.acknowledged_by), _when(a.acknowledged_at))
+                for a in obj.acknowledgements.select_related("acknowledged_by__provider")
+            ]
+            if not rows:
+                return "None"
+            return format_html_join("", "<p>&#10003; {} <small>(acknowledged by {}, {})</small></p>", rows)
         found = procedure_sign_warnings(procedure=obj)
         if not found:
             return "None"
         return format_html_join("", "<p>&#9888; {}</p>", ((w.message,) for w in found))
+
+    @admin.display(description="signed by")
+    def signed_by_name(self, obj):
+        return staff_name(obj.signed_by) if obj and obj.signed_by_id else "-"
+
+    @admin.display(description="voided by")
+    def voided_by_name(self, obj):
+        return staff_name(obj.voided_by) if obj and obj.voided_by_id else "-"
+
+    @admin.display(description="consent obtained by")
+    def consent_by_name(self, obj):
+        return staff_name(obj.consent_obtained_by) if obj and obj.consent_obtained_by_id else "-"
+
+    def get_fieldsets(self, request, obj=None):
+        if not procedure_shows_clinical_detail(user=request.user):
+            return self.basics_fieldsets
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.is_draft:
+            return fieldsets
+        # A signed note names people by full name and credentials, never by login.
+        swap = {"consent_obtained_by": "consent_by_name"}
+        return [(name, {**opts, "fields": [swap.get(str(f), f) for f in opts["fields"]]}) for name, opts in fieldsets]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if (
+            obj is not None
+            and request.user.has_perm("tpi.add_massagenote")
+            and massage_note_may_be_added(procedure=obj, now=timezone.now())
+        ):
+            context["massage_note_add_url"] = f"{reverse('admin:tpi_massagenote_add')}?procedure={obj.pk}"
+        if obj is not None and not obj.is_draft:
+            # A signed note offers no edit controls; only an addendum may be added (by whoever may).
+            context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
+            context["may_add_addendum"] = obj.is_signed and procedure_may_change(user=request.user, procedure=obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -305,18 +400,6 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
                     saved = injection_update(injection=instance, **fields)
                 else:
                     saved = injection_add(procedure=procedure, **fields)
-            elif formset.model is MassageNote:
-                fields = {n: data[n] for n in data if n in MASSAGE_FIELDS}
-                owners = [MassageNote(therapist=data.get("therapist"))] + ([instance] if instance.pk else [])
-                if not all(massage_note_may_change(user=request.user, note=note) for note in owners):
-                    self.message_user(
-                        request, "Only the note's own therapist or a clinic admin may write it.", messages.ERROR
-                    )
-                    continue
-                if instance.pk:
-                    saved = massage_note_update(note=instance, sites=data["sites"], **fields)
-                else:
-                    saved = massage_note_create(procedure=procedure, sites=data["sites"], **fields)
             elif formset.model is Addendum and not instance.pk:
                 saved = addendum_add(procedure=procedure, author=request.user, text=data["text"])
             if saved is None:
@@ -326,30 +409,62 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
             else:
                 formset.new_objects.append(saved)
 
-    def _sign(self, request, procedure) -> None:
+    def _sign(self, request, procedure, acknowledged: list[str]) -> bool:
         label = f"Procedure #{procedure.pk} ({procedure.patient})"
-        warnings = procedure_sign_warnings(procedure=procedure) if procedure.is_draft else []
         try:
-            procedure_sign(procedure=procedure, by=request.user)
+            procedure_sign(procedure=procedure, by=request.user, acknowledged=acknowledged)
         except (StateConflict, PermissionDenied) as exc:
             self.message_user(request, f"{label}: {exc}", messages.ERROR)
-            return
+            return False
         except ValidationError as exc:
             reasons = "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
             self.message_user(request, f"{label}: not signed: {reasons}", messages.ERROR)
-            return
+            return False
         self.message_user(request, f"{label}: signed.", messages.SUCCESS)
-        for warning in warnings:
-            self.message_user(request, f"{label}: {warning.message}", messages.WARNING)
+        return True
 
-    @admin.action(description="Sign selected procedures")
+    def _sign_page(self, request, procedures, *, action: str = "") -> TemplateResponse:
+        """The sign step: every warning of every procedure, each with its own box to tick."""
+        rows = [(p, procedure_sign_warnings(procedure=p)) for p in procedures]
+        context = admin_page_context(self, request, title="Read the warnings, then sign", rows=rows, action=action)
+        return TemplateResponse(request, "admin/tpi/procedure/sign.html", context)
+
+    @admin.action(description="Sign selected procedures (asks to acknowledge each warning)")
     def sign_selected(self, request, queryset):
-        for procedure in queryset:
-            self._sign(request, procedure)
+        procedures = list(queryset)
+        has_warnings = any(p.is_draft and procedure_sign_warnings(procedure=p) for p in procedures)
+        if has_warnings and "confirm" not in request.POST:
+            return self._sign_page(request, procedures, action="sign_selected")
+        for procedure in procedures:
+            self._sign(request, procedure, request.POST.getlist(f"ack-{procedure.pk}"))
+        return None
+
+    def sign_view(self, request, object_id):
+        """Sign one procedure after its warnings were acknowledged (the page "Save and sign" leads to)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        procedure = self.get_object(request, object_id)
+        if procedure is None:
+            raise Http404
+        if not procedure_may_change(user=request.user, procedure=procedure):
+            raise PermissionDenied
+        change_url = reverse("admin:tpi_procedure_change", args=[procedure.pk])
+        if not procedure.is_draft:
+            self.message_user(request, f"This procedure is already {procedure.status}.", messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        if request.method == "POST" and self._sign(request, procedure, request.POST.getlist(f"ack-{procedure.pk}")):
+            return HttpResponseRedirect(change_url)
+        return self._sign_page(request, [procedure])
+
+    def get_urls(self):
+        sign = path("<path:object_id>/sign/", self.admin_site.admin_view(self.sign_view), name="tpi_procedure_sign")
+        return [sign, *super().get_urls()]
 
     def response_change(self, request, obj):
         if "_sign" in request.POST:
-            self._sign(request, obj)
+            if procedure_sign_warnings(procedure=obj):
+                return HttpResponseRedirect(reverse("admin:tpi_procedure_sign", args=[obj.pk]))
+            self._sign(request, obj, [])
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
 
@@ -370,7 +485,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
         return None
 
 
-class PatientProcedureInline(ReadOnlyAdminMixin, admin.TabularInline):
+class PatientProcedureInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.TabularInline):
     """The patient's procedures on the patient page (read-only; documented on the procedure page)."""
 
     model = Procedure

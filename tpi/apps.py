@@ -10,6 +10,7 @@ class TpiConfig(AppConfig):
         from django.conf import settings
 
         from clinic.admin_index import admin_shortcut_register
+        from clinic.api.enum_names import enum_names_register
         from clinic.audit.registry import audit_writes
         from clinic.beat import beat_entry_register
         from clinic.messaging.content import phi_words_register
@@ -20,13 +21,26 @@ class TpiConfig(AppConfig):
             plan_tasks,  # noqa: F401  (registers the plan tasks; autodiscovery only finds tpi.tasks)
             replies,
         )
-        from tpi.models import Addendum, FollowUp, Injection, MassageNote, PlanOccurrence, Procedure, TreatmentPlan
+        from tpi.models import (
+            Addendum,
+            FollowUp,
+            Injection,
+            MassagedSite,
+            MassageNote,
+            MassageNoteAddendum,
+            PlanOccurrence,
+            Procedure,
+            TreatmentPlan,
+        )
         from tpi.phi_words import PHI_WORDS
 
         # Sign and void are updates of `status` (and signed_/voided_ fields): the log shows them.
         for model in (Procedure, Injection, Addendum, FollowUp, TreatmentPlan, PlanOccurrence):
             audit_writes(model)
-        audit_writes(MassageNote, m2m_fields={"sites"})
+        # A massage note's sites are MassagedSite rows (with their side): each row's write is logged.
+        for massage_model in (MassageNote, MassagedSite, MassageNoteAddendum):
+            audit_writes(massage_model)
+        enum_names_register(ProcedureStatusEnum=Procedure.Status, MassageNoteStatusEnum=MassageNote.Status)
 
         # Pain scores and BOOK requests: each receiver takes only its own kind of reply.
         reply_received.connect(replies.handle, dispatch_uid="tpi.replies")

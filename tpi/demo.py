@@ -6,9 +6,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from clinic.models import Patient, Provider
+from tpi.massage import massage_note_create, massage_note_sign
 from tpi.models import Procedure, TreatmentPlan, TriggerPointSite
 from tpi.plans import plan_book_due, plan_create
-from tpi.procedures import massage_note_create, procedure_create
+from tpi.procedures import procedure_create
 from tpi.signing import procedure_sign
 
 DEMO_INDICATION = "Myofascial pain of the left neck and shoulder girdle (demo)"
@@ -69,7 +70,7 @@ def _signed_procedure(drlee: Provider, pasi: Provider, patient: Patient) -> None
             {"site": site["Rhomboids"], "laterality": "left", **lidocaine, "anaesthetic_volume_ml": Decimal("1.50")},
         ],
     )
-    massage_note_create(
+    note = massage_note_create(
         procedure=procedure,
         therapist=pasi,
         performed_at=performed_at + timedelta(minutes=15),
@@ -80,3 +81,4 @@ def _signed_procedure(drlee: Provider, pasi: Provider, patient: Patient) -> None
         notes="Spread the medication over the treated muscles; patient relaxed.",
     )
     procedure_sign(procedure=procedure, by=drlee.user)
+    massage_note_sign(note=note, by=pasi.user)

@@ -1,11 +1,12 @@
-"""Draft documentation services: create and edit a procedure, its injections and massage notes.
+"""Draft documentation services: create and edit a procedure and its injections.
 
-Every write locks the procedure row first and refuses anything but a draft, so a signed note, its
-injections and its massage notes never change again (corrections are addenda, see tpi/signing.py).
+Every write locks the procedure row first and refuses anything but a draft, so a signed note and its
+injections never change again (corrections are addenda, see tpi/signing.py). Massage notes are the
+therapist's own document: tpi/massage.py.
 Nothing here deletes: a draft's injection is corrected in place, a wrong procedure is voided.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from clinic.accounts.actors import Actor
 from tpi.exceptions import ProcedureStateConflict
-from tpi.models import Injection, MassageNote, Procedure, TriggerPointSite
+from tpi.models import Injection, Procedure
 
 # Fields callers may set, in the order the admin and the API show them; status, signature and void
 # fields change only through tpi/signing.py.
@@ -45,7 +46,6 @@ INJECTION_FIELDS = (
     "needle_gauge",
     "lot_number",
 )
-MASSAGE_FIELDS = ("therapist", "performed_at", "duration_minutes", "technique", "tolerance", "notes")
 
 
 def _refuse_unknown(fields: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
@@ -164,49 +164,4 @@ def injection_update(*, injection: Injection, **fields: Any) -> Injection:
         setattr(fresh, name, value)
     fresh.full_clean()
     fresh.save()
-    return fresh
-
-
-def _validate_massage(note: MassageNote, procedure: Procedure, sites: Iterable[TriggerPointSite] | None) -> None:
-    errors: dict[str, list[str]] = {}
-    try:
-        note.full_clean(exclude=["procedure"])
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if note.performed_at and note.performed_at < procedure.performed_at:
-        errors.setdefault("performed_at", []).append("The massage follows the injections; it cannot be earlier.")
-    if sites is not None and not list(sites):
-        errors.setdefault("sites", []).append("Name at least one massaged site.")
-    if errors:
-        raise ValidationError(errors)
-
-
-@transaction.atomic
-def massage_note_create(*, procedure: Procedure, sites: Iterable[TriggerPointSite], **fields: Any) -> MassageNote:
-    """Document a post-injection massage on a draft procedure."""
-    _refuse_unknown(fields, MASSAGE_FIELDS)
-    locked = _lock_draft(procedure)
-    sites = list(sites)
-    note = MassageNote(procedure=locked, **fields)
-    _validate_massage(note, locked, sites)
-    note.save()
-    note.sites.set(sites)
-    return note
-
-
-@transaction.atomic
-def massage_note_update(
-    *, note: MassageNote, sites: Iterable[TriggerPointSite] | None = None, **fields: Any
-) -> MassageNote:
-    """Correct a massage note while its procedure is still a draft."""
-    _refuse_unknown(fields, MASSAGE_FIELDS)
-    locked = _lock_draft(note.procedure)
-    fresh = MassageNote.objects.get(pk=note.pk)
-    for name, value in fields.items():
-        setattr(fresh, name, value)
-    sites = list(sites) if sites is not None else None
-    _validate_massage(fresh, locked, sites)
-    fresh.save()
-    if sites is not None:
-        fresh.sites.set(sites)
     return fresh

@@ -6,14 +6,22 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Sum
+from django.utils import timezone
 
 from tpi.models import Injection, Procedure
 
 
 @dataclass(frozen=True)
 class SignWarning:
+    """One warning: CODE its kind, KEY what acknowledges it (stable; per site for a repeated site)."""
+
     code: str
     message: str
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.code)
 
 
 def procedure_sign_warnings(*, procedure: Procedure) -> list[SignWarning]:
@@ -48,8 +56,9 @@ def procedure_sign_warnings(*, procedure: Procedure) -> list[SignWarning]:
         warnings.append(
             SignWarning(
                 "same_site_recent",
-                f"{injection.site} was injected on {injection.procedure.performed_at:%Y-%m-%d}, "
+                f"{injection.site} was injected on {timezone.localdate(injection.procedure.performed_at):%Y-%m-%d}, "
                 f"fewer than {min_days} days before this procedure.",
+                key=f"same_site_recent:{injection.site_id}",
             )
         )
 

@@ -6,6 +6,7 @@ follow-ups not yet sent.
 """
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +18,8 @@ from clinic.accounts.actors import Actor, AnyUser
 from tpi.access import procedure_may_change
 from tpi.exceptions import ProcedureActionNotAllowed, ProcedureStateConflict
 from tpi.followups import followups_cancel_for_void
-from tpi.models import Addendum, FollowUp, Procedure
+from tpi.models import Addendum, FollowUp, Procedure, SignAcknowledgement
+from tpi.sign_warnings import procedure_sign_warnings
 
 
 def procedure_check_permission(*, procedure: Procedure, user: AnyUser | None, action: str) -> None:
@@ -44,8 +46,13 @@ def follow_up_due_times(*, performed_at: dt.datetime) -> dict[str, dt.datetime]:
 
 
 @transaction.atomic
-def procedure_sign(*, procedure: Procedure, by: Actor) -> Procedure:
-    """Sign a draft: check who and completeness, lock it, record who and when, create its follow-ups."""
+def procedure_sign(*, procedure: Procedure, by: Actor, acknowledged: Collection[str] | None = None) -> Procedure:
+    """Sign a draft: check who, completeness and that every warning was read; record it all; add follow-ups.
+
+    ACKNOWLEDGED holds the keys of the pre-sign warnings (tpi.sign_warnings) the signer read; one
+    missing refuses the sign (a ValidationError naming them); they are stored with the signature.
+    The admin and the API always pass it; None (the demo seed, test set-up) skips the check.
+    """
     locked = _lock(procedure)
     procedure_check_permission(procedure=locked, user=by, action="sign")
     if not Procedure.TRANSITIONS.allows(locked.status, Procedure.Status.SIGNED):
@@ -59,12 +66,22 @@ def procedure_sign(*, procedure: Procedure, by: Actor) -> Procedure:
         errors["injections"] = "Document at least one injection before signing."
     if errors:
         raise ValidationError(errors)
+    warnings = procedure_sign_warnings(procedure=locked) if acknowledged is not None else []
+    unread = [w for w in warnings if w.key not in set(acknowledged or ())]
+    if unread:
+        raise ValidationError(
+            {"acknowledged_warnings": [f"Acknowledge the warning {w.key}: {w.message}" for w in unread]}
+        )
     locked.full_clean()  # the draft rules again: nothing in the future, no stale invalid value
     now = timezone.now()
     locked.status = Procedure.Status.SIGNED
     locked.signed_at = now
     locked.signed_by = by
     locked.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
+    SignAcknowledgement.objects.bulk_create(
+        SignAcknowledgement(procedure=locked, key=w.key, message=w.message, acknowledged_by=by, acknowledged_at=now)
+        for w in warnings
+    )
     FollowUp.objects.bulk_create(
         FollowUp(procedure=locked, kind=kind, due_at=due_at)
         for kind, due_at in follow_up_due_times(performed_at=locked.performed_at).items()

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -35,3 +37,13 @@ class Provider(models.Model):
     def is_injector(self) -> bool:
         """Return True when this role may perform injections."""
         return self.role in (self.Role.PHYSICIAN, self.Role.NP_PA)
+
+
+def staff_name(user: Any) -> str:
+    """Return how a signed note names USER: "Dana Lee, MD" (full name and credentials), never a bare login."""
+    if user is None:
+        return ""
+    provider = getattr(user, "provider", None)
+    if provider is not None:
+        return str(provider)
+    return user.get_full_name() or user.get_username()

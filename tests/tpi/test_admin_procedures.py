@@ -107,23 +107,36 @@ def test_bad_injection_shows_the_error_and_saves_nothing(frozen, admin_client, p
     assert Procedure.objects.count() == 0
 
 
-def test_sign_action_signs_and_shows_warnings(frozen, admin_client, provider):
+def test_sign_action_asks_to_acknowledge_each_warning_then_signs(frozen, admin_client, provider):
+    # Issue 10: signing means reading: the warnings are acknowledged first, not shown after as banners.
     patient = PatientFactory(local_anaesthetic_allergy=True)
     procedure = InjectionFactory(procedure__provider=provider, procedure__patient=patient).procedure
+    selection = {"action": "sign_selected", "_selected_action": [procedure.pk]}
+
+    asked = admin_client.post(CHANGELIST, selection)
+    unticked = admin_client.post(CHANGELIST, {**selection, "confirm": "Sign"}, follow=True)
+    procedure.refresh_from_db()
+    assert procedure.status == "draft"
+    assert f'name="ack-{procedure.pk}" value="anaesthetic_allergy"' in asked.content.decode()
+    assert "The patient has a local anaesthetic allergy on file." in asked.content.decode()
+    assert [str(m) for m in unticked.context["messages"]] == [
+        f"Procedure #{procedure.pk} ({procedure.patient}): not signed: Acknowledge the warning "
+        "anaesthetic_allergy: The patient has a local anaesthetic allergy on file."
+    ]
 
     response = admin_client.post(
-        CHANGELIST, {"action": "sign_selected", "_selected_action": [procedure.pk]}, follow=True
+        CHANGELIST, {**selection, "confirm": "Sign", f"ack-{procedure.pk}": "anaesthetic_allergy"}, follow=True
     )
 
     procedure.refresh_from_db()
     assert procedure.status == "signed"
     assert FollowUp.objects.filter(procedure=procedure).count() == 2
-    texts = [str(m) for m in response.context["messages"]]
-    assert f"Procedure #{procedure.pk} ({procedure.patient}): signed." in texts
-    assert (
-        f"Procedure #{procedure.pk} ({procedure.patient}): The patient has a local anaesthetic allergy on file."
-        in texts
-    )
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Procedure #{procedure.pk} ({procedure.patient}): signed."
+    ]
+    assert list(procedure.acknowledgements.values_list("key", "message", "acknowledged_by", "acknowledged_at")) == [
+        ("anaesthetic_allergy", "The patient has a local anaesthetic allergy on file.", provider.user.pk, frozen)
+    ]
 
 
 def test_sign_action_by_another_provider_is_refused(frozen, client):
@@ -277,33 +290,57 @@ def test_void_action_asks_for_a_reason_then_voids(frozen, admin_client, provider
     assert set(procedure.follow_ups.values_list("status", flat=True)) == {"cancelled"}
 
 
-def test_massage_note_inline_adds_a_note_to_a_draft(frozen, admin_client, provider):
-    injection = InjectionFactory(procedure__provider=provider)
+def test_the_change_page_shows_each_cpt_code_with_its_description(frozen, admin_client, provider):
+    procedure = InjectionFactory(procedure__provider=provider).procedure
+    InjectionFactory(
+        procedure=procedure,
+        site=site("Rhomboids"),
+        dry_needling=True,
+        anaesthetic_agent="",
+        anaesthetic_concentration_percent=None,
+        anaesthetic_volume_ml=None,
+    )
+
+    page = admin_client.get(f"{CHANGELIST}{procedure.pk}/change/").content.decode()
+
+    assert "<p><strong>20552</strong> Injection(s); single or multiple trigger point(s), 1 or 2 muscle(s)</p>" in page
+    assert "<p><strong>20560</strong> Needle insertion(s) without injection(s); 1 or 2 muscle(s)</p>" in page
+
+
+def test_save_and_sign_with_warnings_leads_to_the_sign_page_and_the_signed_note_shows_the_acknowledgement(
+    frozen, admin_client, provider
+):
+    provider.user.first_name, provider.user.last_name = "Dana", "Lee"
+    provider.user.save()
+    provider.credentials = "MD"
+    provider.save()
+    patient = PatientFactory(on_anticoagulants=True)
+    injection = InjectionFactory(procedure__provider=provider, procedure__patient=patient)
     procedure = injection.procedure
-    therapist = ProviderFactory(role="massage_therapist")
+    url = f"{CHANGELIST}{procedure.pk}/change/"
     unchanged = {
         "id": injection.pk,
         "procedure": procedure.pk,
         **lidocaine(needle_gauge="25", lot_number="LIDO-2026-114"),
     }
-    data = form_data(frozen, procedure.patient, provider, [unchanged], existing=1)
-    local = (frozen - dt.timedelta(minutes=30)).astimezone(dt.timezone(dt.timedelta(hours=-5)))
-    data.update(management("massage_notes", 1, 0))
-    data.update(
-        {
-            "massage_notes-0-therapist": therapist.pk,
-            "massage_notes-0-performed_at_0": local.strftime("%Y-%m-%d"),
-            "massage_notes-0-performed_at_1": local.strftime("%H:%M:%S"),
-            "massage_notes-0-sites": [site("Upper trapezius").pk],
-            "massage_notes-0-duration_minutes": "10",
-            "massage_notes-0-technique": "effleurage",
-            "massage_notes-0-tolerance": "good",
-            "massage_notes-0-notes": "",
-        }
-    )
+    data = form_data(frozen, patient, provider, [unchanged], existing=1, _sign="Save and sign")
 
-    response = admin_client.post(f"{CHANGELIST}{procedure.pk}/change/", data)
+    saved = admin_client.post(url, data)
+    sign_url = f"{CHANGELIST}{procedure.pk}/sign/"
+    assert saved.status_code == 302
+    assert saved.url == sign_url
+    page = admin_client.get(sign_url).content.decode()
+    assert "The patient takes anticoagulants." in page
+    signed = admin_client.post(sign_url, {f"ack-{procedure.pk}": "anticoagulants"})
 
-    assert response.status_code == 302
-    note = procedure.massage_notes.get()
-    assert (note.therapist, list(note.sites.values_list("name", flat=True))) == (therapist, ["Upper trapezius"])
+    assert signed.status_code == 302
+    procedure.refresh_from_db()
+    assert procedure.status == "signed"
+    note = admin_client.get(url).content.decode()
+    assert "The patient takes anticoagulants. <small>(acknowledged by Dana Lee, MD, " in note
+    assert "&#9888;" not in note  # no warning banner on the signed note
+    assert 'name="_continue"' not in note
+    assert 'name="_sign"' not in note
+    assert 'value="Save"' not in note
+    assert "Dana Lee, MD" in note
+    assert provider.user.username not in note

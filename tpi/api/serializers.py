@@ -1,7 +1,19 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
+from clinic.models.providers import staff_name
+from tpi.massage import massage_note_deadline
+from tpi.models import (
+    Addendum,
+    FollowUp,
+    Injection,
+    Laterality,
+    MassageNote,
+    MassageNoteAddendum,
+    Procedure,
+    SignAcknowledgement,
+    TriggerPointSite,
+)
 from tpi.outcomes import procedure_pain_timeline
 from tpi.procedures import INJECTION_FIELDS, PROCEDURE_FIELDS
 
@@ -35,6 +47,11 @@ class PainPointSerializer(serializers.Serializer):
     at = serializers.DateTimeField(allow_null=True)
 
 
+class CptCodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    description = serializers.CharField()
+
+
 class AddendumSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.get_username", read_only=True)
 
@@ -49,36 +66,128 @@ class VoidSerializer(serializers.Serializer):
 
 
 class SignWarningSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = serializers.CharField(help_text="The kind of warning")
+    key = serializers.CharField(help_text="What acknowledges it: list it in the sign request's acknowledged_warnings")
     message = serializers.CharField()
 
 
+class SignSerializer(serializers.Serializer):
+    acknowledged_warnings = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        required=False,
+        default=list,
+        help_text="The key of every pre-sign warning read (GET .../warnings/); one missing refuses the sign (400)",
+    )
+
+
+class SignAcknowledgementSerializer(serializers.ModelSerializer):
+    acknowledged_by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SignAcknowledgement
+        fields = ["key", "message", "acknowledged_by", "acknowledged_by_name", "acknowledged_at"]
+        read_only_fields = fields
+
+    def get_acknowledged_by_name(self, obj) -> str:
+        return staff_name(obj.acknowledged_by)
+
+
+class MassagedSiteSerializer(serializers.Serializer):
+    """A massaged site and its side; a bare site id takes the side it was injected on."""
+
+    site = serializers.PrimaryKeyRelatedField(queryset=TriggerPointSite.objects.all())
+    site_name = serializers.CharField(source="site.name", read_only=True)
+    laterality = serializers.ChoiceField(choices=Laterality.choices)
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            field: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+                queryset=TriggerPointSite.objects.all()
+            )
+            return field.to_internal_value(data)  # a bare site: the service takes the injected side
+        return super().to_internal_value(data)
+
+
+class MassageNoteAddendumSerializer(serializers.ModelSerializer):
+    author = serializers.IntegerField(source="author_id", read_only=True)
+    author_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MassageNoteAddendum
+        fields = ["id", "author", "author_name", "created_at", "text"]
+        read_only_fields = ["id", "author", "created_at"]
+
+    def get_author_name(self, obj) -> str:
+        return staff_name(obj.author)
+
+
 class MassageNoteSerializer(serializers.ModelSerializer):
+    sites = MassagedSiteSerializer(
+        many=True,
+        source="massaged_sites",
+        help_text='Each massaged site with its side: {"site": id, "laterality": "left"}; a bare id takes '
+        "the side it was injected on",
+    )
+    therapist_name = serializers.CharField(source="therapist.__str__", read_only=True)
+    signed_by = serializers.IntegerField(source="signed_by_id", read_only=True, allow_null=True)
+    signed_by_name = serializers.SerializerMethodField()
+    addenda = MassageNoteAddendumSerializer(many=True, read_only=True)
+
     class Meta:
         model = MassageNote
         fields = [
             "id",
             "procedure",
             "therapist",
+            "therapist_name",
             "performed_at",
             "sites",
             "duration_minutes",
             "technique",
             "tolerance",
             "notes",
+            "status",
+            "signed_at",
+            "signed_by",
+            "signed_by_name",
+            "addenda",
             "created_at",
         ]
-        read_only_fields = ["created_at"]
+        read_only_fields = ["status", "signed_at", "created_at"]
+
+    def get_signed_by_name(self, obj) -> str | None:
+        return staff_name(obj.signed_by) if obj.signed_by_id else None
+
+
+class MassageNoteOnProcedureSerializer(MassageNoteSerializer):
+    """A massage note as the procedure lists it (its addenda are on the note's own endpoint)."""
+
+    class Meta(MassageNoteSerializer.Meta):
+        fields = [f for f in MassageNoteSerializer.Meta.fields if f != "addenda"]
+
+
+class InjectedSiteSerializer(serializers.Serializer):
+    site = serializers.IntegerField(source="site_id")
+    site_name = serializers.CharField(source="site.name")
+    laterality = serializers.CharField()
 
 
 class ProcedureSerializer(serializers.ModelSerializer):
     injections = InjectionSerializer(many=True, required=False)
-    cpt_code = serializers.CharField(read_only=True, help_text="20552 for 1-2 distinct muscles, 20553 for 3+")
-    signed_by = serializers.CharField(source="signed_by.get_username", read_only=True, default=None)
-    voided_by = serializers.CharField(source="voided_by.get_username", read_only=True, default=None)
+    cpt_code = serializers.CharField(
+        read_only=True,
+        help_text="The CPT codes on one line: 20552/20553 for 1-2/3+ distinct muscles injected, "
+        "20560/20561 for 1-2/3+ muscles dry-needled without injection; both when both happened",
+    )
+    cpt_codes = serializers.SerializerMethodField(help_text="Each CPT code with its description")
+    signed_by = serializers.IntegerField(source="signed_by_id", read_only=True, allow_null=True)
+    signed_by_name = serializers.SerializerMethodField(help_text='Full name and credentials, e.g. "Dana Lee, MD"')
+    voided_by = serializers.IntegerField(source="voided_by_id", read_only=True, allow_null=True)
+    voided_by_name = serializers.SerializerMethodField()
+
     follow_ups = FollowUpSerializer(many=True, read_only=True)
     addenda = AddendumSerializer(many=True, read_only=True)
-    massage_notes = MassageNoteSerializer(many=True, read_only=True)
+    massage_notes = MassageNoteOnProcedureSerializer(many=True, read_only=True)
     pain_timeline = serializers.SerializerMethodField(help_text="Pain scores over time, for charting outcomes")
 
     class Meta:
@@ -88,11 +197,14 @@ class ProcedureSerializer(serializers.ModelSerializer):
             *PROCEDURE_FIELDS,
             "injections",
             "cpt_code",
+            "cpt_codes",
             "status",
             "signed_at",
             "signed_by",
+            "signed_by_name",
             "voided_at",
             "voided_by",
+            "voided_by_name",
             "void_reason",
             "massage_notes",
             "follow_ups",
@@ -103,20 +215,74 @@ class ProcedureSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["status", "signed_at", "voided_at", "void_reason", "created_at", "updated_at"]
 
+    def get_signed_by_name(self, obj) -> str | None:
+        return staff_name(obj.signed_by) if obj.signed_by_id else None
+
+    def get_voided_by_name(self, obj) -> str | None:
+        return staff_name(obj.voided_by) if obj.voided_by_id else None
+
+    @extend_schema_field(CptCodeSerializer(many=True))
+    def get_cpt_codes(self, obj):
+        return CptCodeSerializer([{"code": c, "description": d} for c, d in obj.cpt_descriptions], many=True).data
+
     @extend_schema_field(PainPointSerializer(many=True))
     def get_pain_timeline(self, obj):
         return PainPointSerializer(procedure_pain_timeline(obj), many=True).data
 
 
+class ProcedureDetailSerializer(ProcedureSerializer):
+    """One procedure: the list's fields plus the warnings acknowledged at signing."""
+
+    acknowledgements = SignAcknowledgementSerializer(
+        many=True, read_only=True, help_text="The pre-sign warnings the signer acknowledged, stored with the signature"
+    )
+
+    class Meta(ProcedureSerializer.Meta):
+        fields = [*ProcedureSerializer.Meta.fields, "acknowledgements"]
+
+
 class ProcedureBasicsSerializer(serializers.ModelSerializer):
-    """What a massage therapist reads: who, when, the status and the muscles injected; no clinical detail."""
+    """What a massage therapist reads: what the massage needs and nothing more.
+
+    The sites and sides injected, when (the clinic's time), the patient's anticoagulant flag (bruising)
+    and the massage notes; never drugs, doses, concentrations, lots, pain scores or the indication.
+    """
 
     sites = serializers.SerializerMethodField(help_text="Ids of the trigger point sites injected")
+    injected_sites = serializers.SerializerMethodField(help_text="Each site injected, with its side")
+    patient_on_anticoagulants = serializers.BooleanField(
+        source="patient.on_anticoagulants", read_only=True, help_text="Bruises easily: massage gently"
+    )
+    massage_notes = MassageNoteOnProcedureSerializer(many=True, read_only=True)
+    massage_note_deadline = serializers.SerializerMethodField(
+        help_text="Until when a massage note may be added (null: no limit while the procedure is a draft)"
+    )
 
     class Meta:
         model = Procedure
-        fields = ["id", "patient", "provider", "appointment", "performed_at", "status", "sites"]
+        fields = [
+            "id",
+            "patient",
+            "provider",
+            "appointment",
+            "performed_at",
+            "status",
+            "sites",
+            "injected_sites",
+            "patient_on_anticoagulants",
+            "massage_notes",
+            "massage_note_deadline",
+        ]
         read_only_fields = fields
 
     def get_sites(self, procedure: Procedure) -> list[int]:
         return sorted({injection.site_id for injection in procedure.injections.all()})
+
+    @extend_schema_field(InjectedSiteSerializer(many=True))
+    def get_injected_sites(self, procedure: Procedure):
+        return InjectedSiteSerializer(procedure.injections.all(), many=True).data
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_massage_note_deadline(self, procedure: Procedure):
+        deadline = massage_note_deadline(procedure=procedure)
+        return serializers.DateTimeField().to_representation(deadline) if deadline else None

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from clinic.api.filters import IdFilter
 from clinic.api.pagination import PagePagination
 from clinic.audit.mixins import AccessLoggedRetrieveMixin
 from clinic.roles import ClinicModelPermissions
@@ -21,15 +22,28 @@ from tpi.access import (
 )
 from tpi.api.serializers import (
     AddendumSerializer,
+    MassageNoteAddendumSerializer,
     MassageNoteSerializer,
     ProcedureBasicsSerializer,
+    ProcedureDetailSerializer,
     ProcedureSerializer,
+    SignSerializer,
     SignWarningSerializer,
     TriggerPointSiteSerializer,
     VoidSerializer,
 )
-from tpi.models import Addendum, Injection, MassageNote, Procedure, TriggerPointSite
-from tpi.procedures import massage_note_create, massage_note_update, procedure_create, procedure_update
+from tpi.massage import massage_note_addendum_add, massage_note_create, massage_note_sign, massage_note_update
+from tpi.models import (
+    Addendum,
+    Injection,
+    MassagedSite,
+    MassageNote,
+    MassageNoteAddendum,
+    Procedure,
+    SignAcknowledgement,
+    TriggerPointSite,
+)
+from tpi.procedures import procedure_create, procedure_update
 from tpi.sign_warnings import procedure_sign_warnings
 from tpi.signing import addendum_add, procedure_sign, procedure_void
 
@@ -46,17 +60,49 @@ class TriggerPointSiteViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["name"]
 
 
+def _strict_boolean(label: str, method: str) -> django_filters.TypedChoiceFilter:
+    """Return a filter that takes exactly "true" or "false"; anything else is a 400 naming the parameter."""
+    return django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", method=method, label=label
+    )
+
+
 class ProcedureFilter(django_filters.FilterSet):
     performed_after = django_filters.IsoDateTimeFilter(field_name="performed_at", lookup_expr="gte")
     performed_before = django_filters.IsoDateTimeFilter(field_name="performed_at", lookup_expr="lte")
-    with_steroid = django_filters.BooleanFilter(method="filter_with_steroid", label="Any site got a steroid")
+    with_steroid = _strict_boolean("true: any site got a steroid; false: no site did", "filter_with_steroid")
+    anaesthetic_only = _strict_boolean(
+        "true: injected with a local anaesthetic and no steroid anywhere (dry needling alone is not); false: the rest",
+        "filter_anaesthetic_only",
+    )
+    dry_needling = _strict_boolean("true: any site was dry-needled; false: none was", "filter_dry_needling")
+    agent = django_filters.ChoiceFilter(
+        choices=[*Injection.Anaesthetic.choices, *Injection.Steroid.choices],
+        method="filter_agent",
+        label="Any site got this anaesthetic or steroid",
+    )
+    site = IdFilter(method="filter_site", label="This catalogue site (id) was treated")
 
     class Meta:
         model = Procedure
         fields = ["patient", "provider", "status", "appointment"]
 
-    def filter_with_steroid(self, queryset, name, value):
-        return queryset.with_steroid() if value else queryset.anaesthetic_only()
+    def filter_with_steroid(self, queryset, name, value: bool):
+        steroid = Procedure.objects.with_steroid().values("pk")
+        return queryset.filter(pk__in=steroid) if value else queryset.exclude(pk__in=steroid)
+
+    def filter_anaesthetic_only(self, queryset, name, value: bool):
+        alone = Procedure.objects.anaesthetic_only().values("pk")
+        return queryset.filter(pk__in=alone) if value else queryset.exclude(pk__in=alone)
+
+    def filter_dry_needling(self, queryset, name, value: bool):
+        return queryset.dry_needling(value)
+
+    def filter_agent(self, queryset, name, value):
+        return queryset.with_agent(value)
+
+    def filter_site(self, queryset, name, value):
+        return queryset.with_site(value)
 
 
 class ProcedureViewSet(
@@ -78,7 +124,7 @@ class ProcedureViewSet(
         user = getattr(self.request, "user", None)
         if user is not None and user.is_authenticated and not procedure_shows_clinical_detail(user=user):
             return ProcedureBasicsSerializer
-        return ProcedureSerializer
+        return ProcedureSerializer if self.action == "list" else ProcedureDetailSerializer
 
     def has_object_access(self, request, obj: Procedure) -> bool:
         """Reads: see tpi.access; any write (update, sign, void, addenda): its provider or a clinic admin."""
@@ -99,17 +145,29 @@ class ProcedureViewSet(
     def _base_queryset(self):
         return (
             Procedure.objects.with_muscle_count()
-            .select_related("patient", "provider__user", "signed_by", "voided_by")
+            .select_related("patient", "provider__user", "signed_by__provider", "voided_by__provider")
             .prefetch_related(
                 Prefetch("injections", queryset=Injection.objects.select_related("site")),
                 "follow_ups",
-                Prefetch("massage_notes", queryset=MassageNote.objects.prefetch_related("sites")),
+                Prefetch(
+                    "massage_notes",
+                    queryset=MassageNote.objects.select_related(
+                        "therapist__user", "signed_by__provider"
+                    ).prefetch_related(
+                        Prefetch("massaged_sites", queryset=MassagedSite.objects.select_related("site"))
+                    ),
+                ),
                 Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
             )
         )
 
     def _respond(self, procedure: Procedure, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self._base_queryset().get(pk=procedure.pk)).data, status=code)
+        queryset = self._base_queryset().prefetch_related(
+            Prefetch(
+                "acknowledgements", queryset=SignAcknowledgement.objects.select_related("acknowledged_by__provider")
+            )
+        )
+        return Response(self.get_serializer(queryset.get(pk=procedure.pk)).data, status=code)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -131,11 +189,18 @@ class ProcedureViewSet(
         procedure = procedure_update(procedure=procedure, by=request.user, **serializer.validated_data)
         return self._respond(procedure)
 
-    @extend_schema(request=None, responses=ProcedureSerializer)
+    @extend_schema(request=SignSerializer, responses=ProcedureSerializer)
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
-        """Sign the draft (its own provider or a clinic admin); 409 when it is already signed or voided."""
-        return self._respond(procedure_sign(procedure=self.get_object(), by=request.user))
+        """Sign the draft (its own provider or a clinic admin), acknowledging every pre-sign warning.
+
+        400 naming the warnings not acknowledged; 409 when it is already signed or voided.
+        """
+        procedure = self.get_object()
+        serializer = SignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        acknowledged = serializer.validated_data["acknowledged_warnings"]
+        return self._respond(procedure_sign(procedure=procedure, by=request.user, acknowledged=acknowledged))
 
     @extend_schema(request=VoidSerializer, responses=ProcedureSerializer)
     @action(detail=True, methods=["post"])
@@ -166,6 +231,16 @@ class ProcedureViewSet(
         return Response(SignWarningSerializer(found, many=True).data)
 
 
+class MassageNoteFilter(django_filters.FilterSet):
+    # Ids, not model choices: a filter by id needs no look-up query (the list stays at a fixed count).
+    procedure = IdFilter(field_name="procedure_id")
+    therapist = IdFilter(field_name="therapist_id")
+
+    class Meta:
+        model = MassageNote
+        fields = ["procedure", "therapist", "status"]
+
+
 class MassageNoteViewSet(
     AccessLoggedRetrieveMixin,
     mixins.ListModelMixin,
@@ -174,13 +249,20 @@ class MassageNoteViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Post-injection massage notes; written and corrected while their procedure is a draft."""
+    """The therapist's own massage notes: added to a draft procedure or to a signed one within the
+    window, edited while a draft, signed by their therapist, then corrected by addenda only."""
 
-    queryset = MassageNote.objects.select_related("procedure").prefetch_related("sites")
+    queryset = MassageNote.objects.select_related(
+        "procedure", "therapist__user", "signed_by__provider"
+    ).prefetch_related(
+        Prefetch("massaged_sites", queryset=MassagedSite.objects.select_related("site")),
+        Prefetch("addenda", queryset=MassageNoteAddendum.objects.select_related("author")),
+    )
     serializer_class = MassageNoteSerializer
     pagination_class = PagePagination
-    filterset_fields = ["procedure", "therapist"]
+    filterset_class = MassageNoteFilter
     permission_classes = [ClinicModelPermissions]
+    change_actions = ["sign", "addenda"]
 
     def get_audit_patient(self, obj: MassageNote):
         return obj.procedure.patient
@@ -191,25 +273,52 @@ class MassageNoteViewSet(
         return self.queryset
 
     def has_object_access(self, request, obj: MassageNote) -> bool:
-        """Reads follow the procedure's rules; only the note's own therapist (or a clinic admin) changes it."""
+        """Reads follow the procedure's rules; only the note's own therapist (or a clinic admin) writes it."""
         if request.method in permissions.SAFE_METHODS:
             return procedure_may_view(user=request.user, procedure=obj.procedure)
         if not massage_note_may_change(user=request.user, note=obj):
-            raise PermissionDenied("Only the note's own therapist or a clinic admin may change it.")
+            verb = {"sign": "sign", "addenda": "add an addendum to"}.get(self.action, "change")
+            raise PermissionDenied(f"Only the note's own therapist or a clinic admin may {verb} it.")
         return True
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        if not massage_note_may_change(user=self.request.user, note=MassageNote(therapist=data.get("therapist"))):
-            raise PermissionDenied("Write your own massage notes (a clinic admin may write for others).")
-        serializer.instance = massage_note_create(procedure=data.pop("procedure"), **data)
+    def _respond(self, note: MassageNote, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.queryset.get(pk=note.pk)).data, status=code)
 
-    def perform_update(self, serializer):
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        if "procedure" in data and data.pop("procedure") != serializer.instance.procedure:
+        if not massage_note_may_change(user=request.user, note=MassageNote(therapist=data.get("therapist"))):
+            raise PermissionDenied("Write your own massage notes (a clinic admin may write for others).")
+        note = massage_note_create(procedure=data.pop("procedure"), sites=data.pop("massaged_sites"), **data)
+        return self._respond(note, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        note = self.get_object()
+        serializer = self.get_serializer(note, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "procedure" in data and data.pop("procedure") != note.procedure:
             raise ValidationError({"procedure": "A massage note cannot move to another procedure."})
         if "therapist" in data and not massage_note_may_change(
-            user=self.request.user, note=MassageNote(therapist=data["therapist"])
+            user=request.user, note=MassageNote(therapist=data["therapist"])
         ):
             raise PermissionDenied("A massage note cannot be handed to another therapist.")
-        serializer.instance = massage_note_update(note=serializer.instance, **data)
+        note = massage_note_update(note=note, sites=data.pop("massaged_sites", None), **data)
+        return self._respond(note)
+
+    @extend_schema(request=None, responses=MassageNoteSerializer)
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        """Sign the draft note (its own therapist or a clinic admin); 409 when it is already signed."""
+        return self._respond(massage_note_sign(note=self.get_object(), by=request.user))
+
+    @extend_schema(request=MassageNoteAddendumSerializer, responses={201: MassageNoteAddendumSerializer})
+    @action(detail=True, methods=["post"])
+    def addenda(self, request, pk=None):
+        """Append an addendum to a signed massage note (its own therapist or a clinic admin)."""
+        serializer = MassageNoteAddendumSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        addendum = massage_note_addendum_add(note=self.get_object(), author=request.user, **serializer.validated_data)
+        return Response(MassageNoteAddendumSerializer(addendum).data, status=status.HTTP_201_CREATED)

@@ -1,15 +1,28 @@
 from .followups import FollowUp
 from .plans import PlanOccurrence, TreatmentPlan
-from .procedures import Addendum, Injection, MassageNote, Procedure
+from .procedures import (
+    Addendum,
+    Injection,
+    Laterality,
+    MassagedSite,
+    MassageNote,
+    MassageNoteAddendum,
+    Procedure,
+    SignAcknowledgement,
+)
 from .sites import TriggerPointSite
 
 __all__ = [
     "Addendum",
     "FollowUp",
     "Injection",
+    "Laterality",
     "MassageNote",
+    "MassageNoteAddendum",
+    "MassagedSite",
     "PlanOccurrence",
     "Procedure",
+    "SignAcknowledgement",
     "TreatmentPlan",
     "TriggerPointSite",
 ]

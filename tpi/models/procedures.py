@@ -10,22 +10,48 @@ from clinic.transitions import Transitions
 
 PAIN_SCORE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 ICD10_VALIDATOR = RegexValidator(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$", "Enter an ICD-10 code such as M79.18.")
-CPT_FEW_MUSCLES = "20552"  # one or two muscles
-CPT_MANY_MUSCLES = "20553"  # three or more muscles
+CPT_FEW_MUSCLES = "20552"  # trigger point injection(s), one or two muscles
+CPT_MANY_MUSCLES = "20553"  # trigger point injection(s), three or more muscles
+CPT_NEEDLING_FEW_MUSCLES = "20560"  # needle insertion(s) without injection, one or two muscles
+CPT_NEEDLING_MANY_MUSCLES = "20561"  # needle insertion(s) without injection, three or more muscles
+CPT_DESCRIPTIONS = {
+    CPT_FEW_MUSCLES: "Injection(s); single or multiple trigger point(s), 1 or 2 muscle(s)",
+    CPT_MANY_MUSCLES: "Injection(s); single or multiple trigger point(s), 3 or more muscles",
+    CPT_NEEDLING_FEW_MUSCLES: "Needle insertion(s) without injection(s); 1 or 2 muscle(s)",
+    CPT_NEEDLING_MANY_MUSCLES: "Needle insertion(s) without injection(s); 3 or more muscles",
+}
 
 
 def cpt_for_muscles(count: int) -> str:
-    """Return the CPT code for trigger point injections into COUNT distinct muscles ('' for none)."""
+    """Return the injection CPT code for COUNT distinct muscles injected ('' for none)."""
     if count <= 0:
         return ""
     return CPT_FEW_MUSCLES if count <= 2 else CPT_MANY_MUSCLES
 
 
+def cpt_for_needled_muscles(count: int) -> str:
+    """Return the dry-needling CPT code for COUNT distinct muscles needled without injection ('' for none)."""
+    if count <= 0:
+        return ""
+    return CPT_NEEDLING_FEW_MUSCLES if count <= 2 else CPT_NEEDLING_MANY_MUSCLES
+
+
+def cpt_codes_for(*, injected: int, needled_only: int) -> list[str]:
+    """Return the CPT codes for INJECTED muscles and muscles NEEDLED_ONLY (dry needling, no injection)."""
+    return [code for code in (cpt_for_muscles(injected), cpt_for_needled_muscles(needled_only)) if code]
+
+
 class ProcedureQuerySet(models.QuerySet):
     def with_muscle_count(self) -> "ProcedureQuerySet":
-        """Annotate the number of distinct muscles injected (what the CPT code counts)."""
+        """Annotate the distinct muscles injected and dry-needled without injection (what the CPT codes count)."""
         # An aggregate drops Meta.ordering (GROUP BY): keep the list order stable for pagination.
-        annotated = self.annotate(muscle_count=models.Count("injections__site", distinct=True))
+        # A muscle both injected and dry-needled counts once, as injected: needled-only = all - injected.
+        annotated = self.annotate(
+            muscle_count=models.Count(
+                "injections__site", filter=models.Q(injections__dry_needling=False), distinct=True
+            ),
+            all_muscle_count=models.Count("injections__site", distinct=True),
+        )
         return annotated if annotated.query.order_by else annotated.order_by(*(Procedure._meta.ordering or ()))
 
     def with_steroid(self) -> "ProcedureQuerySet":
@@ -33,8 +59,25 @@ class ProcedureQuerySet(models.QuerySet):
         return self.filter(injections__steroid_agent__gt="").distinct()
 
     def anaesthetic_only(self) -> "ProcedureQuerySet":
-        """Procedures where no site got a steroid."""
-        return self.exclude(injections__steroid_agent__gt="")
+        """Procedures with at least one injection and no steroid anywhere (dry needling alone is not)."""
+        injected = Injection.objects.filter(procedure=models.OuterRef("pk"), dry_needling=False)
+        return self.filter(models.Exists(injected)).exclude(injections__steroid_agent__gt="")
+
+    def dry_needling(self, value: bool = True) -> "ProcedureQuerySet":
+        """Procedures where at least one site was dry-needled (or, VALUE False, none was)."""
+        needled = Injection.objects.filter(procedure=models.OuterRef("pk"), dry_needling=True)
+        return self.filter(models.Exists(needled) if value else ~models.Exists(needled))
+
+    def with_agent(self, agent: str) -> "ProcedureQuerySet":
+        """Procedures where at least one site got AGENT (an anaesthetic or a steroid)."""
+        used = Injection.objects.filter(procedure=models.OuterRef("pk")).filter(
+            models.Q(anaesthetic_agent=agent) | models.Q(steroid_agent=agent)
+        )
+        return self.filter(models.Exists(used))
+
+    def with_site(self, site_id: int) -> "ProcedureQuerySet":
+        """Procedures where the catalogue site SITE_ID was treated."""
+        return self.filter(models.Exists(Injection.objects.filter(procedure=models.OuterRef("pk"), site_id=site_id)))
 
 
 class Procedure(models.Model):
@@ -141,13 +184,40 @@ class Procedure(models.Model):
     def is_signed(self) -> bool:
         return self.status == self.Status.SIGNED
 
+    def _muscle_counts(self) -> tuple[int, int]:
+        """Return (muscles injected, muscles dry-needled only), from the annotation when present."""
+        injected = getattr(self, "muscle_count", None)
+        every = getattr(self, "all_muscle_count", None)
+        if injected is None or every is None:
+            rows = list(self.injections.all())
+            injected = len({i.site_id for i in rows if not i.dry_needling})
+            every = len({i.site_id for i in rows})
+        return injected, every - injected
+
+    @property
+    def cpt_codes(self) -> list[str]:
+        """Return the CPT codes derived from what was done (20552/20553 injected, 20560/20561 needled only)."""
+        injected, needled_only = self._muscle_counts()
+        return cpt_codes_for(injected=injected, needled_only=needled_only)
+
     @property
     def cpt_code(self) -> str:
-        """Return CPT 20552 (one or two distinct muscles) or 20553 (three or more), derived, never typed."""
-        count = getattr(self, "muscle_count", None)
-        if count is None:
-            count = len({i.site_id for i in self.injections.all()})
-        return cpt_for_muscles(count)
+        """Return the CPT codes as one line ("20552", "20552, 20560"), derived, never typed."""
+        return ", ".join(self.cpt_codes)
+
+    @property
+    def cpt_descriptions(self) -> list[tuple[str, str]]:
+        """Return each CPT code with its description."""
+        return [(code, CPT_DESCRIPTIONS[code]) for code in self.cpt_codes]
+
+
+class Laterality(models.TextChoices):
+    """The side of a treated (injected or massaged) site."""
+
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    BILATERAL = "bilateral", "Bilateral"
+    MIDLINE = "midline", "Midline"
 
 
 class InjectionQuerySet(models.QuerySet):
@@ -161,10 +231,7 @@ class InjectionQuerySet(models.QuerySet):
 class Injection(models.Model):
     """One treated site of a procedure: anaesthetic alone or with a steroid, or dry needling."""
 
-    class Laterality(models.TextChoices):
-        LEFT = "left", "Left"
-        RIGHT = "right", "Right"
-        BILATERAL = "bilateral", "Bilateral"
+    Laterality = Laterality
 
     class Anaesthetic(models.TextChoices):
         LIDOCAINE = "lidocaine", "Lidocaine"
@@ -268,7 +335,17 @@ def _check_amount(errors: dict, field: str, value: Decimal | None, maximum: floa
 
 
 class MassageNote(models.Model):
-    """The post-injection massage that spreads the medication over the treated muscles."""
+    """The therapist's own note of the post-injection massage: a draft until the therapist signs it.
+
+    It hangs off the procedure but is not part of it: it may be added after the procedure is signed
+    (within settings.TPI_MASSAGE_NOTE_WINDOW) and is frozen by its own signature, never the procedure's.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+
+    TRANSITIONS = Transitions("massage note status", {Status.DRAFT: {Status.SIGNED}, Status.SIGNED: set()})
 
     class Technique(models.TextChoices):
         EFFLEURAGE = "effleurage", "Effleurage"
@@ -286,11 +363,16 @@ class MassageNote(models.Model):
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="massage_notes")
     therapist = models.ForeignKey("clinic.Provider", on_delete=models.PROTECT, related_name="massage_notes")
     performed_at = models.DateTimeField()
-    sites = models.ManyToManyField("tpi.TriggerPointSite", related_name="massage_notes")
+    sites = models.ManyToManyField("tpi.TriggerPointSite", through="tpi.MassagedSite", related_name="massage_notes")
     duration_minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(180)])
     technique = models.CharField(max_length=20, choices=Technique.choices)
     tolerance = models.CharField(max_length=4, choices=Tolerance.choices)
     notes = models.TextField(blank=True)
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.DRAFT, editable=False)
+    signed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -299,7 +381,11 @@ class MassageNote(models.Model):
             models.CheckConstraint(
                 condition=models.Q(duration_minutes__gte=1, duration_minutes__lte=180),
                 name="massage_duration_1_180",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="signed") | models.Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="massage_signed_has_signature",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -308,6 +394,52 @@ class MassageNote(models.Model):
     def clean(self) -> None:
         if self.performed_at and self.performed_at > timezone.now():
             raise ValidationError({"performed_at": "A massage cannot be documented before it happened."})
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+
+class MassagedSite(models.Model):
+    """One site a massage note covers, with its side (the table Django made for the plain M2M before)."""
+
+    note = models.ForeignKey(
+        MassageNote, on_delete=models.PROTECT, db_column="massagenote_id", related_name="massaged_sites"
+    )
+    site = models.ForeignKey(
+        "tpi.TriggerPointSite", on_delete=models.PROTECT, db_column="triggerpointsite_id", related_name="+"
+    )
+    laterality = models.CharField(max_length=9, choices=Laterality.choices)
+
+    class Meta:
+        db_table = "tpi_massagenote_sites"
+        ordering = ["note", "id"]
+        constraints = [models.UniqueConstraint(fields=["note", "site"], name="massagedsite_once_per_note")]
+
+    def __str__(self) -> str:
+        return f"{self.site} ({self.laterality})"
+
+
+class MassageNoteAddendum(models.Model):
+    """A correction or late entry on a signed massage note, by its therapist (or a clinic admin)."""
+
+    note = models.ForeignKey(MassageNote, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["note", "created_at", "id"]
+        verbose_name = "massage note addendum"
+        verbose_name_plural = "massage note addenda"
+        constraints = [models.CheckConstraint(condition=~models.Q(text=""), name="massage_addendum_text_not_empty")]
+
+    def __str__(self) -> str:
+        return f"Addendum {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class Addendum(models.Model):
@@ -325,3 +457,20 @@ class Addendum(models.Model):
 
     def __str__(self) -> str:
         return f"Addendum {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SignAcknowledgement(models.Model):
+    """A pre-sign warning the signer acknowledged, stored with the signature (who, when, which text)."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="acknowledgements")
+    key = models.CharField(max_length=60, help_text="The warning's stable code, e.g. anticoagulants")
+    message = models.TextField(help_text="The warning as the signer read it")
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["procedure", "id"]
+        constraints = [models.UniqueConstraint(fields=["procedure", "key"], name="acknowledgement_once_per_warning")]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"

@@ -144,6 +144,13 @@ def test_a_massage_therapist_reads_the_procedure_basics_only(draft):
         "performed_at": body["performed_at"],
         "status": "draft",
         "sites": [draft.injections.get().site_id],
+        # Issue 10: what the massage needs (sites and sides, the bruising flag, the notes), no drugs.
+        "injected_sites": [
+            {"site": draft.injections.get().site_id, "site_name": "Upper trapezius", "laterality": "left"}
+        ],
+        "patient_on_anticoagulants": False,
+        "massage_notes": [],
+        "massage_note_deadline": None,
     }
     assert therapist.patch(f"/api/procedures/{draft.pk}/", {"indication": "x"}).status_code == 403
     assert therapist.get(f"/api/procedures/{draft.pk}/warnings/").status_code == 403

@@ -111,6 +111,10 @@ ADMIN = {
     "tpi_procedure_changelist": CHART,
     "tpi_procedure_add": CLINICAL,
     "tpi_procedure_change": CHART,  # the provider's own; the therapist sees the basics
+    "tpi_procedure_sign": CLINICAL,  # the sign step: read and acknowledge the warnings
+    "tpi_massagenote_changelist": CHART,
+    "tpi_massagenote_add": (MT, CA),  # the therapist's own document
+    "tpi_massagenote_change": CHART,  # read by the procedure's rules; written by its therapist
     "tpi_followup_changelist": (FD, PR, CA),  # kind, due time, pain answer: the review queue
     "tpi_followup_add": NOBODY,  # made by signing
     "tpi_followup_change": (FD, PR, CA),
@@ -193,6 +197,8 @@ API = {
     ("get", "/api/massage-notes/{id}/"): CHART,
     ("put", "/api/massage-notes/{id}/"): (MT, CA),
     ("patch", "/api/massage-notes/{id}/"): (MT, CA),
+    ("post", "/api/massage-notes/{id}/sign/"): (MT, CA),
+    ("post", "/api/massage-notes/{id}/addenda/"): (MT, CA),
     ("get", "/api/treatment-plans/"): (FD, PR, CA),
     ("post", "/api/treatment-plans/"): CLINICAL,
     ("get", "/api/treatment-plans/{id}/"): (FD, PR, CA),
@@ -382,3 +388,102 @@ def test_the_calendar_feed_answers_its_token_only(world):
     doctor, token = world["doctor"], world["feed"].token
     assert client.get(f"/api/calendar/providers/{doctor.pk}/{token}.ics").status_code == 200
     assert client.get(f"/api/calendar/providers/{doctor.pk}/{'x' * len(token)}.ics").status_code == 404
+
+
+# --- Admin inlines: "<parent app_model>.<inline model>" -> the API list whose rows it may show -------
+# An inline that shows clinical rows shows only what the same user reads through the API; a new
+# inline fails test_every_admin_inline_has_an_expectation until it is listed here.
+INLINES = {
+    "clinic_patient.tpi_procedure": "procedures",
+    "tpi_procedure.tpi_injection": "procedures",  # rows of the procedures the API shows
+    "tpi_procedure.tpi_massagenote": "massage-notes",
+    "tpi_procedure.tpi_addendum": "procedures",
+    "tpi_procedure.tpi_followup": "procedures",
+    "tpi_massagenote.tpi_massagedsite": "massage-notes",  # rows of the notes the API shows
+    "tpi_massagenote.tpi_massagenoteaddendum": "massage-notes",
+    "messaging_message.messaging_messageevent": None,  # no clinical rows
+    "messaging_messageneedingattention.messaging_messageevent": None,
+    "scheduling_appointment.scheduling_appointmentstatuschange": None,
+    "scheduling_series.scheduling_appointment": None,
+    "tpi_treatmentplan.tpi_planoccurrence": None,  # who, where and when: the front desk's work
+}
+
+
+def _label(model) -> str:
+    return f"{model._meta.app_label}_{model._meta.model_name}"
+
+
+def test_every_admin_inline_has_an_expectation():
+    found = {
+        f"{_label(model)}.{_label(inline.model)}"
+        for model, model_admin in admin.site._registry.items()
+        for inline in model_admin.inlines
+    }
+    assert sorted(found - set(INLINES)) == [], "add the new admin inlines to INLINES"
+    assert sorted(set(INLINES) - found) == []
+
+
+@pytest.fixture
+def stranger_procedure(world):
+    """Another provider's procedure (with a massage note and an addendum) for the same patient."""
+    from tpi.signing import addendum_add, procedure_sign
+
+    with time_machine.travel(dt.datetime(2026, 11, 30, 7, tzinfo=dt.UTC), tick=False):
+        other = ProviderFactory()
+        procedure = InjectionFactory(
+            procedure__provider=other,
+            procedure__patient_id=world["ids"]["patient"],
+            procedure__performed_at=timezone.now() - dt.timedelta(hours=3),
+        ).procedure
+        MassageNoteFactory(procedure=procedure)
+        procedure_sign(procedure=procedure, by=other.user)
+        addendum_add(procedure=procedure, author=other.user, text="late entry")
+    return procedure
+
+
+def _api_ids(client, resource: str) -> set[int]:
+    response = client.get(f"/api/{resource}/?page_size=100")
+    return {row["id"] for row in response.json()["results"]} if response.status_code == 200 else set()
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+def test_admin_inlines_show_only_what_the_api_shows(client, world, stranger_procedure, role):
+    from tpi.models import MassagedSite, MassageNote, MassageNoteAddendum, Procedure
+
+    user = world["users"][role]
+    client.force_login(user)
+    api = APIClient()
+    api.force_authenticate(user)
+    allowed = {"procedures": _api_ids(api, "procedures"), "massage-notes": _api_ids(api, "massage-notes")}
+    pages = [reverse("admin:clinic_patient_change", args=[world["ids"]["patient"]])]
+    pages += [reverse("admin:tpi_procedure_change", args=[pk]) for pk in Procedure.objects.values_list("pk", flat=True)]
+    pages += [
+        reverse("admin:tpi_massagenote_change", args=[pk]) for pk in MassageNote.objects.values_list("pk", flat=True)
+    ]
+    wrong, shown = [], 0
+    for url in pages:
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        for formset in response.context["inline_admin_formsets"]:
+            key = f"{_label(formset.formset.instance)}.{_label(formset.opts.model)}"
+            for row in formset.formset.get_queryset():
+                shown += 1
+                rule = INLINES[key]
+                if rule is None:
+                    continue
+                pk = {Procedure: "pk", MassageNote: "pk", MassagedSite: "note_id", MassageNoteAddendum: "note_id"}
+                pk = getattr(row, pk.get(formset.opts.model, "procedure_id"))
+                if pk not in allowed[rule]:
+                    wrong.append(f"{url}: {key} #{row.pk}")
+    assert wrong == []
+    if role == PR:
+        # The provider's patient page lists their own procedure, never the other provider's.
+        page = client.get(reverse("admin:clinic_patient_change", args=[world["ids"]["patient"]]))
+        listed = {
+            row.pk for fs in page.context["inline_admin_formsets"] for row in fs.formset.get_queryset()
+            if fs.opts.model is Procedure
+        }  # fmt: skip
+        assert listed == {world["ids"]["procedure"]}
+    if role in (CA, MT):
+        assert shown > 0  # the walk saw rows: the test can fail

@@ -200,7 +200,10 @@ def test_warnings_before_signing(frozen, api, provider):
     response = api.get(f"/api/procedures/{procedure.pk}/warnings/")
 
     assert response.status_code == 200
-    assert response.json() == [{"code": "anticoagulants", "message": "The patient takes anticoagulants."}]
+    # Issue 10: each warning also carries the key that acknowledges it when signing.
+    assert response.json() == [
+        {"code": "anticoagulants", "key": "anticoagulants", "message": "The patient takes anticoagulants."}
+    ]
 
 
 def test_addenda_and_void(frozen, api, provider):

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import InjectionFactory, MassageNoteFactory, ProviderFactory, site
+from tpi.massage import massage_note_sign
 from tpi.signing import procedure_sign
 
 pytestmark = pytest.mark.django_db
@@ -55,9 +56,11 @@ def test_massage_note_create_and_update_while_draft(frozen, api, therapist):
     assert procedure.massage_notes.get().duration_minutes == 15
 
 
-def test_massage_note_of_a_signed_procedure_is_409_and_unchanged(frozen, api, therapist):
+def test_a_signed_massage_note_is_409_and_unchanged(frozen, api, therapist):
+    # Issue 10: the note is frozen by its own signature (the procedure's no longer freezes it).
     note = MassageNoteFactory(procedure=InjectionFactory().procedure, therapist=therapist)
     procedure_sign(procedure=note.procedure, by=note.procedure.provider.user)
+    massage_note_sign(note=note, by=therapist.user)
 
     response = api.patch(f"/api/massage-notes/{note.pk}/", {"duration_minutes": 99}, format="json")
 
