@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from clinic.accounts.actors import request_user
 from clinic.admin_tools import ReadOnlyAdminMixin, admin_page_context
 from clinic.roles import is_clinic_admin
+from scheduling import admin_locations  # noqa: F401  (registers the locations, rooms and closures admin)
 from scheduling.admin_series import series_view
 from scheduling.booking import appointment_book, appointment_move, appointment_status_set
 from scheduling.clock import local_date
@@ -27,7 +28,6 @@ from scheduling.models import (
     AppointmentStatusChange,
     AppointmentType,
     CalendarFeed,
-    Room,
     Series,
     TimeOff,
     WorkingHours,
@@ -36,13 +36,6 @@ from scheduling.series import appointments_cancel_scoped, appointments_move_scop
 from scheduling.slots import slots_find
 
 SUGGESTIONS = 8
-
-
-@admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active"]
-    list_filter = ["is_active"]
-    search_fields = ["name"]
 
 
 @admin.register(AppointmentType)
