@@ -154,8 +154,11 @@ class Closure(models.Model):
                     & Q(end__gt=models.F("start"))
                 ),
                 name="closure_days_or_instants",
+                violation_error_message="Give either whole days (first and last day) or a start and an end time.",
             ),
-            models.CheckConstraint(condition=~Q(reason=""), name="closure_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="closure_has_reason", violation_error_message="Give the reason."
+            ),
         ]
         indexes = [models.Index(fields=["first_day"]), models.Index(fields=["start"])]
 
@@ -171,8 +174,11 @@ class Closure(models.Model):
     def clean(self) -> None:
         whole_days = self.first_day is not None or self.last_day is not None
         instants = self.start is not None or self.end is not None
+        # Every error names a field, so Django skips the check constraints over it (no constraint names shown).
         if whole_days == instants:
-            raise ValidationError("Give either whole days (first and last day) or a start and an end time.")
+            raise ValidationError(
+                {"first_day": "Give either whole days (first and last day) or a start and an end time."}
+            )
         if whole_days and (self.first_day is None or self.last_day is None):
             raise ValidationError({"last_day": "Give the first and the last day closed."})
         if whole_days and self.last_day < self.first_day:  # type: ignore[operator]

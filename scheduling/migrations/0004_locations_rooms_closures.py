@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['first_day', 'start', 'id'],
                 'indexes': [models.Index(fields=['first_day'], name='scheduling__first_d_2a6fd3_idx'), models.Index(fields=['start'], name='scheduling__start_eef8ed_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('end__isnull', True), ('first_day__isnull', False), ('last_day__isnull', False), ('start__isnull', True), ('last_day__gte', models.F('first_day'))), models.Q(('end__isnull', False), ('first_day__isnull', True), ('last_day__isnull', True), ('start__isnull', False), ('end__gt', models.F('start'))), _connector='OR'), name='closure_days_or_instants'), models.CheckConstraint(condition=models.Q(('reason', ''), _negated=True), name='closure_has_reason')],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('end__isnull', True), ('first_day__isnull', False), ('last_day__isnull', False), ('start__isnull', True), ('last_day__gte', models.F('first_day'))), models.Q(('end__isnull', False), ('first_day__isnull', True), ('last_day__isnull', True), ('start__isnull', False), ('end__gt', models.F('start'))), _connector='OR'), name='closure_days_or_instants', violation_error_message='Give either whole days (first and last day) or a start and an end time.'), models.CheckConstraint(condition=models.Q(('reason', ''), _negated=True), name='closure_has_reason', violation_error_message='Give the reason.')],
             },
         ),
         migrations.CreateModel(
