@@ -119,17 +119,7 @@ def _alternatives(
     )
     buffer = dt.timedelta(minutes=appointment_type.buffer_after_minutes)
     slots = [s for s in slots if all(s.end + buffer <= t0 or s.start >= t1 for t0, t1 in taken)]
-    wall = occurrence.astimezone(clinic_tz())
-
-    def nearness(slot: Slot) -> tuple:
-        # The same day first, then the nearest day, and on it the nearest clock time (a closed day's
-        # alternatives keep the patient's usual time rather than the previous evening).
-        local = slot.start.astimezone(clinic_tz())
-        days = abs((local.date() - day).days)
-        minutes = abs((local.hour * 60 + local.minute) - (wall.hour * 60 + wall.minute))
-        return (days != 0, days, minutes, slot.start)
-
-    slots.sort(key=nearness)
+    slots.sort(key=lambda s: (local_date(s.start) != day, abs(s.start - occurrence)))
     return slots[: settings.SCHEDULING_SERIES_ALTERNATIVES]
 
 

@@ -92,10 +92,11 @@ def test_a_series_preview_marks_the_closed_occurrence_and_offers_alternatives(cl
         (at(2027, 1, 1, 10), "free", "Free"),
     ]
     assert previews[1].problem == "The clinic is closed on Fri 25 Dec 2026 (Christmas Day); choose another day."
+    # Nearest in time to the closed occurrence, none on the closed day.
     assert [a.start for a in previews[1].alternatives] == [
-        at(2026, 12, 24, 10),
-        at(2026, 12, 26, 10),
-        at(2026, 12, 24, 9, 45),
+        at(2026, 12, 24, 16, 30),
+        at(2026, 12, 24, 16, 15),
+        at(2026, 12, 24, 16),
     ]
 
 
