@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from clinic import roles
 from scheduling.booking import appointment_book, appointment_move
 from scheduling.exceptions import OutsideOpeningHours, RoomCannotHost
-from scheduling.models import Appointment, Series
+from scheduling.models import Appointment, Location, Series
 from scheduling.series import series_commit, series_preview
 from scheduling.slots import slots_find
 from tests.factories import LocationFactory, OpeningHoursFactory, RoomFactory, UserFactory
@@ -192,3 +192,53 @@ def test_the_api_lists_locations_rooms_with_capabilities_and_slots_by_location(c
         ("2026-11-30T09:00:00-05:00", clinic.room.pk),
         ("2026-11-30T09:15:00-05:00", clinic.room.pk),
     ]
+
+
+def test_a_clinic_admin_sets_up_a_location_and_what_a_room_hosts_in_the_admin(clinic, client):
+    manager = UserFactory(username="manager")
+    manager.groups.add(Group.objects.get(name=roles.CLINIC_ADMIN))
+    client.force_login(manager)
+
+    added = client.post(
+        "/admin/scheduling/location/add/",
+        {
+            "name": "Westside",
+            "address": "25 West Avenue",
+            "time_zone": "America/Chicago",
+            "is_active": "on",
+            "opening_hours-TOTAL_FORMS": "1",
+            "opening_hours-INITIAL_FORMS": "0",
+            "opening_hours-0-weekday": "0",
+            "opening_hours-0-start_time": "09:00",
+            "opening_hours-0-end_time": "17:00",
+            "rooms-TOTAL_FORMS": "0",
+            "rooms-INITIAL_FORMS": "0",
+        },
+    )
+    bad_zone = client.post(
+        "/admin/scheduling/location/add/",
+        {
+            "name": "Nowhere",
+            "time_zone": "Mars/Olympus",
+            "opening_hours-TOTAL_FORMS": "0",
+            "opening_hours-INITIAL_FORMS": "0",
+            "rooms-TOTAL_FORMS": "0",
+            "rooms-INITIAL_FORMS": "0",
+        },
+    )
+    west = Location.objects.get(name="Westside")
+    page = client.get(f"/admin/scheduling/room/{clinic.room.pk}/change/").content.decode()
+    changed = client.post(
+        f"/admin/scheduling/room/{clinic.room.pk}/change/",
+        {"name": "Room 1", "location": west.pk, "appointment_types": [clinic.massage.pk], "is_active": "on"},
+    )
+
+    assert added.status_code == 302
+    assert [(o.weekday, o.start_time, o.end_time) for o in west.opening_hours.all()] == [(0, dt.time(9), dt.time(17))]
+    assert "&#x27;Mars/Olympus&#x27; is not an IANA time zone (e.g. America/New_York)." in bad_zone.content.decode()
+    assert 'class="selectfilter"' in page or "SelectFilter" in page  # filter_horizontal: the two-box picker
+    assert changed.status_code == 302
+    clinic.room.refresh_from_db()
+    assert (clinic.room.location, list(clinic.room.appointment_types.all())) == (west, [clinic.massage])
+    listing = client.get("/admin/scheduling/room/").content.decode()
+    assert '<td class="field-hosts">Massage</td>' in listing
