@@ -70,9 +70,9 @@ def seed() -> None:
             },
         )
     for name, location_name, codes in ROOMS:
-        room, created = Room.objects.get_or_create(name=name, defaults={"location": locations[location_name]})
+        new_room, created = Room.objects.get_or_create(name=name, defaults={"location": locations[location_name]})
         if created:
-            room.appointment_types.set(AppointmentType.objects.filter(code__in=codes))
+            new_room.appointment_types.set(AppointmentType.objects.filter(code__in=codes))
     today = timezone.localdate()
     holidays_import(years=[today.year])
     providers = {p.user.username: p for p in Provider.objects.select_related("user").filter(user__username__in=HOURS)}

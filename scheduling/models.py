@@ -89,31 +89,6 @@ class OpeningHours(models.Model):
         return f"{self.location} {self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
 
 
-class Room(models.Model):
-    """A treatment room at one location; an appointment holds exactly one, of a type the room can host."""
-
-    name = models.CharField(max_length=100, unique=True)
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="rooms")
-    appointment_types = models.ManyToManyField(
-        "AppointmentType",
-        related_name="rooms",
-        blank=True,
-        verbose_name="can host",
-        help_text="The visit types this room is equipped for",
-    )
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def can_host(self, appointment_type: "AppointmentType") -> bool:
-        """Return True when this room is equipped for APPOINTMENT_TYPE visits."""
-        return self.appointment_types.filter(pk=appointment_type.pk).exists()
-
-
 class Closure(models.Model):
     """A time the clinic (LOCATION empty) or one location is closed: whole local days or start/end instants.
 
@@ -214,6 +189,31 @@ class AppointmentType(models.Model):
     def allows_role(self, role: str) -> bool:
         """Return True when a provider with ROLE may take this type of visit."""
         return role in (self.allowed_roles or [])
+
+
+class Room(models.Model):
+    """A treatment room at one location; an appointment holds exactly one, of a type the room can host."""
+
+    name = models.CharField(max_length=100, unique=True)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="rooms")
+    appointment_types = models.ManyToManyField(
+        AppointmentType,
+        related_name="rooms",
+        blank=True,
+        verbose_name="can host",
+        help_text="The visit types this room is equipped for",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def can_host(self, appointment_type: AppointmentType) -> bool:
+        """Return True when this room is equipped for APPOINTMENT_TYPE visits."""
+        return self.appointment_types.filter(pk=appointment_type.pk).exists()
 
 
 class WorkingHours(models.Model):
