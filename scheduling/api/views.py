@@ -66,7 +66,7 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Room.objects.prefetch_related("appointment_types")
     serializer_class = s.RoomSerializer
     permission_classes = [ClinicModelPermissions]
-    filterset_fields = ["is_active", "location", "appointment_types"]
+    filterset_fields = ["is_active", "location"]
 
 
 class ClosureViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
