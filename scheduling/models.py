@@ -200,8 +200,8 @@ class Room(models.Model):
         AppointmentType,
         related_name="rooms",
         blank=True,
-        verbose_name="can host",
-        help_text="The visit types this room is equipped for",
+        verbose_name="hosted visit types",
+        help_text="The visit types this room is equipped for.",
     )
     is_active = models.BooleanField(default=True)
 

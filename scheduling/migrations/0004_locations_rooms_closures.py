@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='room',
             name='appointment_types',
-            field=models.ManyToManyField(blank=True, help_text='The visit types this room is equipped for', related_name='rooms', to='scheduling.appointmenttype', verbose_name='can host'),
+            field=models.ManyToManyField(blank=True, help_text='The visit types this room is equipped for.', related_name='rooms', to='scheduling.appointmenttype', verbose_name='hosted visit types'),
         ),
         migrations.AddField(
             model_name='room',

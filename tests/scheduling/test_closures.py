@@ -231,3 +231,14 @@ def test_the_api_adds_a_closure_and_refuses_bookings_into_it(clinic):
         "code": "clinic_closed",
     }
     assert bad.status_code == 400
+
+
+def test_the_appointments_to_move_are_shown_in_their_locations_zone(clinic, client):
+    chicago = RoomFactory(name="Chicago 1", location=LocationFactory(name="Chicago", time_zone="America/Chicago"))
+    _book(clinic, room=chicago, start=at(2026, 12, 2, 10))  # 10:00 in New York is 09:00 in Chicago
+    closure, _ = closure_create(first_day=dt.date(2026, 12, 2), reason="Snow")
+
+    page = _clinic_admin_client(client).get(f"/admin/scheduling/closure/{closure.pk}/affected/").content.decode()
+
+    assert "Wed 2 Dec 2026 09:00" in page
+    assert "Chicago 1 (Chicago)" in page
