@@ -74,7 +74,7 @@ def seed() -> None:
         if created:
             new_room.appointment_types.set(AppointmentType.objects.filter(code__in=codes))
     today = timezone.localdate()
-    holidays_import(years=[today.year])
+    holidays_import(years=[today.year, today.year + 1])
     providers = {p.user.username: p for p in Provider.objects.select_related("user").filter(user__username__in=HOURS)}
     for username, intervals in HOURS.items():
         provider = providers.get(username)
