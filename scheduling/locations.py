@@ -55,8 +55,8 @@ def closures_at_many(
     """Return closures_at for each of LOCATIONS, keyed by location id, in one query."""
     locations = list(locations)
     # Whole days are local to each location; a day either side of the UTC dates covers any zone offset.
-    first = start.date() - dt.timedelta(days=1)
-    last = end.date() + dt.timedelta(days=1)
+    first = start.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    last = end.astimezone(dt.UTC).date() + dt.timedelta(days=1)
     rows = list(
         Closure.objects.filter(Q(location__isnull=True) | Q(location__in=locations)).filter(
             Q(first_day__lte=last, last_day__gte=first) | Q(start__lt=end, end__gt=start)
