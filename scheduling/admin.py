@@ -45,6 +45,10 @@ class AppointmentTypeAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
 
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        form.instance.rooms.set(form.cleaned_data["rooms"])
+
 
 @admin.register(WorkingHours)
 class WorkingHoursAdmin(admin.ModelAdmin):

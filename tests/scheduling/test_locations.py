@@ -1,6 +1,7 @@
 """Locations, opening hours and rooms that list what they host: booking, series, slot finder, API."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.auth.models import Group
@@ -10,7 +11,7 @@ from rest_framework.test import APIClient
 from clinic import roles
 from scheduling.booking import appointment_book, appointment_move
 from scheduling.exceptions import OutsideOpeningHours, RoomCannotHost
-from scheduling.models import Appointment, Location, Series
+from scheduling.models import Appointment, AppointmentType, Location, Series
 from scheduling.series import series_commit, series_preview
 from scheduling.slots import slots_find
 from tests.factories import LocationFactory, OpeningHoursFactory, RoomFactory, UserFactory
@@ -242,3 +243,29 @@ def test_a_clinic_admin_sets_up_a_location_and_what_a_room_hosts_in_the_admin(cl
     assert (clinic.room.location, list(clinic.room.appointment_types.all())) == (west, [clinic.massage])
     listing = client.get("/admin/scheduling/room/").content.decode()
     assert '<td class="field-hosts">Massage</td>' in listing
+
+
+def test_a_new_visit_type_is_hosted_by_the_rooms_ticked_on_its_admin_page(clinic, client):
+    manager = UserFactory(username="manager")
+    manager.groups.add(Group.objects.get(name=roles.CLINIC_ADMIN))
+    client.force_login(manager)
+
+    response = client.post(
+        "/admin/scheduling/appointmenttype/add/",
+        {
+            "code": "reassessment",
+            "name": "Reassessment",
+            "default_duration_minutes": "20",
+            "buffer_after_minutes": "5",
+            "allowed_roles": ["physician"],
+            "rooms": [clinic.room2.pk],
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    reassessment = AppointmentType.objects.get(code="reassessment")
+    assert list(reassessment.rooms.all()) == [clinic.room2]
+    page = client.get(f"/admin/scheduling/appointmenttype/{reassessment.pk}/change/").content.decode()
+    ticked = re.findall(r'<input type="checkbox" name="rooms" value="(\d+)"[^>]*checked', page)
+    assert ticked == [str(clinic.room2.pk)]
