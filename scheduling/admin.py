@@ -45,6 +45,13 @@ class AppointmentTypeAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # "rooms" is a form-only field (the reverse side of Room.appointment_types): nothing to show read-only.
+            return [f for f in fields if f != "rooms"]
+        return fields
+
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         form.instance.rooms.set(form.cleaned_data["rooms"])
