@@ -378,6 +378,10 @@ SCHEDULING_SERIES_MAX_OCCURRENCES = env.int("SCHEDULING_SERIES_MAX_OCCURRENCES",
 SCHEDULING_SERIES_ALTERNATIVE_DAYS = env.int("SCHEDULING_SERIES_ALTERNATIVE_DAYS", default=3)
 SCHEDULING_FEED_PAST_DAYS = env.int("SCHEDULING_FEED_PAST_DAYS", default=30)
 SCHEDULING_FEED_FUTURE_DAYS = env.int("SCHEDULING_FEED_FUTURE_DAYS", default=180)
+# Public holidays prefilled as clinic-wide closures (`manage.py holidays_import`, the demo) come from
+# the `holidays` package for this ISO 3166 country and, when set, its subdivision (state, province).
+SCHEDULING_HOLIDAYS_COUNTRY = env.str("SCHEDULING_HOLIDAYS_COUNTRY", default="US")
+SCHEDULING_HOLIDAYS_SUBDIVISION = env.str("SCHEDULING_HOLIDAYS_SUBDIVISION", default="")
 
 # --- TPI (tpi/): procedures, warnings, follow-ups, treatment plans -------------------------------
 # Follow-up due times after `performed_at`: the 72-hour check-in (relief usually starts 24-72 h

@@ -16,18 +16,18 @@ from django.views.decorators.http import require_POST
 from clinic.accounts.actors import request_user
 from clinic.admin_tools import ReadOnlyAdminMixin, admin_page_context
 from clinic.roles import is_clinic_admin
+from scheduling import admin_locations  # noqa: F401  (registers the locations, rooms and closures admin)
 from scheduling.admin_series import series_view
 from scheduling.booking import appointment_book, appointment_move, appointment_status_set
 from scheduling.clock import local_date
 from scheduling.daysheet import View, day_sheet
-from scheduling.exceptions import BookingConflict, OutsideWorkingHours
+from scheduling.exceptions import BookingError
 from scheduling.forms import AppointmentTypeForm, BookingForm, MoveForm
 from scheduling.models import (
     Appointment,
     AppointmentStatusChange,
     AppointmentType,
     CalendarFeed,
-    Room,
     Series,
     TimeOff,
     WorkingHours,
@@ -38,19 +38,23 @@ from scheduling.slots import slots_find
 SUGGESTIONS = 8
 
 
-@admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active"]
-    list_filter = ["is_active"]
-    search_fields = ["name"]
-
-
 @admin.register(AppointmentType)
 class AppointmentTypeAdmin(admin.ModelAdmin):
     form = AppointmentTypeForm
     list_display = ["name", "code", "default_duration_minutes", "buffer_after_minutes", "allowed_roles", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # "rooms" is a form-only field (the reverse side of Room.appointment_types): nothing to show read-only.
+            return [f for f in fields if f != "rooms"]
+        return fields
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        form.instance.rooms.set(form.cleaned_data["rooms"])
 
 
 @admin.register(WorkingHours)
@@ -160,7 +164,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                     override_hours=cd.get("override_hours", False),
                     by=request_user(request),
                 )
-            except (BookingConflict, OutsideWorkingHours) as exc:
+            except BookingError as exc:
                 form.add_error(None, exc.message)
                 suggestions = self._suggestions(cd)
             except ValidationError as exc:
@@ -180,19 +184,28 @@ class AppointmentAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/scheduling/appointment/book.html", context)
 
     def _suggestions(self, cd: dict, exclude_ids: frozenset[int] = frozenset()) -> list:
-        day = local_date(cd["start"])
+        """Return free slots from the requested time on, in time order, keeping the provider, room and location asked.
+
+        The room asked for is kept when it can host the visit; otherwise (or when it has nothing free
+        that week) the search widens to the other rooms of the same location, never to another provider
+        or location without the user choosing it.
+        """
+        requested = cd["start"]
+        room = cd["room"]
         search = {
             "appointment_type": cd["appointment_type"],
-            "first_day": day,
-            "last_day": day + dt.timedelta(days=6),
+            "first_day": local_date(requested),
+            "last_day": local_date(requested) + dt.timedelta(days=6),
+            "provider": cd["provider"],
             "patient": cd["patient"],
             "exclude_ids": exclude_ids,
         }
-        slots = slots_find(provider=cd["provider"], **search) or slots_find(**search)
-        # Nearest to the requested time first, the requested day before the rest of the week.
-        slots.sort(key=lambda s: (local_date(s.start) != day, abs(s.start - cd["start"])))
-        slots = slots[:SUGGESTIONS]
-        return [(s, f"{timezone.localtime(s.start):%Y-%m-%dT%H:%M}|{s.provider.pk}|{s.room.pk}") for s in slots]
+        slots = slots_find(room=room, **search) if room.can_host(cd["appointment_type"]) else []
+        later = [s for s in slots if s.start >= requested]
+        if not later:
+            later = [s for s in slots_find(location=room.location, **search) if s.start >= requested]
+        later = later[:SUGGESTIONS]  # slots_find returns them in time order: the nearest later one first
+        return [(s, f"{timezone.localtime(s.start):%Y-%m-%dT%H:%M}|{s.provider.pk}|{s.room.pk}") for s in later]
 
     def day_sheet_view(self, request: HttpRequest) -> HttpResponse:
         """Show one day, a column per provider (or per room), with the front-desk actions."""
@@ -261,7 +274,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                             by=request_user(request),
                         )
                     ]
-            except (BookingConflict, OutsideWorkingHours) as exc:
+            except BookingError as exc:
                 form.add_error(None, exc.message)
                 suggestions = self._suggestions(
                     {**cd, "patient": appointment.patient, "appointment_type": appointment.appointment_type},

@@ -16,9 +16,26 @@ from django.utils import timezone
 from clinic.accounts.actors import Actor
 from clinic.models import Patient, Provider
 from clinic.roles import is_clinic_admin
-from scheduling.exceptions import BookingConflict, Collision, OutsideWorkingHours
+from scheduling.exceptions import (
+    BookingConflict,
+    ClinicClosed,
+    Collision,
+    OutsideOpeningHours,
+    OutsideWorkingHours,
+    RoomCannotHost,
+)
 from scheduling.hours import hours_problem
-from scheduling.models import MAX_BLOCKED_SPAN, Appointment, AppointmentStatusChange, AppointmentType, Room, Series
+from scheduling.locations import closure_problem, closure_span, opening_problem
+from scheduling.models import (
+    MAX_BLOCKED_SPAN,
+    Appointment,
+    AppointmentStatusChange,
+    AppointmentType,
+    Closure,
+    Location,
+    Room,
+    Series,
+)
 
 S = Appointment.Status
 OVERLAP_CONSTRAINTS = frozenset(
@@ -94,10 +111,49 @@ def booking_validate(
         errors["patient"] = "Only active patients can be booked."
     if errors:
         raise ValidationError(errors)
+    if not room.can_host(appointment_type):
+        raise RoomCannotHost(room=room, appointment_type=appointment_type)
+
+
+def closed_message(*, closure: Closure, location: Location, start: dt.datetime) -> str:
+    """Return e.g. 'The clinic is closed on Fri 25 Dec 2026 (Christmas Day); choose another day.'."""
+    where = "The clinic" if closure.location_id is None else str(location)
+    local = start.astimezone(location.zone)
+    if closure.first_day is not None:
+        return f"{where} is closed on {local:%a %d %b %Y} ({closure.reason}); choose another day."
+    since, until = (instant.astimezone(location.zone) for instant in closure_span(closure=closure, tz=location.zone))
+    return (
+        f"{where} is closed from {since:%a %d %b %H:%M} to {until:%a %d %b %H:%M} ({closure.reason}); "
+        "choose another time."
+    )
+
+
+def _check_open(*, appointment: Appointment, by: Actor, override_hours: bool) -> bool:
+    """Refuse a closure always, and a time outside the location's opening hours unless a clinic admin overrides."""
+    location = appointment.room.location
+    closure = closure_problem(location=location, start=appointment.start, end=appointment.end)
+    if closure is not None:
+        raise ClinicClosed(
+            closed_message(closure=closure, location=location, start=appointment.start),
+            start=appointment.start,
+            reason=closure.reason,
+        )
+    problem = opening_problem(location=location, start=appointment.start, end=appointment.end)
+    if problem is None:
+        return False
+    if not override_hours:
+        raise OutsideOpeningHours(problem, start=appointment.start)
+    if not is_clinic_admin(by):
+        raise PermissionDenied("Only a clinic admin may book outside opening hours.")
+    return True  # overridden: recorded like an override of working hours
 
 
 def _check_hours(*, appointment: Appointment, by: Actor, override_hours: bool, now: dt.datetime) -> None:
+    overridden = _check_open(appointment=appointment, by=by, override_hours=override_hours)
     problem = hours_problem(provider_id=appointment.provider_id, start=appointment.start, end=appointment.end)
+    if problem is None and overridden:
+        appointment.hours_override_by, appointment.hours_override_at = by, now
+        return
     if problem is None:
         appointment.hours_override_by, appointment.hours_override_at = None, None
         return

@@ -1,4 +1,5 @@
-"""Demo scheduling: rooms, visit types, working hours, this week's appointments. Idempotent."""
+"""Demo scheduling: two locations, rooms and what they host, visit types, working hours, holidays, this week's
+appointments. Idempotent."""
 
 import contextlib
 import datetime as dt
@@ -10,11 +11,22 @@ from clinic.models import Patient, Provider
 from scheduling.booking import appointment_book
 from scheduling.calendar import calendar_feed_ensure
 from scheduling.clock import local_datetime
+from scheduling.closures import holidays_import
 from scheduling.exceptions import BookingError
-from scheduling.models import Appointment, AppointmentType, Room, Series, WorkingHours
+from scheduling.models import Appointment, AppointmentType, Location, OpeningHours, Room, Series, WorkingHours
 from scheduling.series import series_commit
 
-ROOMS = ["Room 1", "Room 2", "Massage room"]
+# name, address, opening hours on weekdays (local time of the location; both share the clinic's zone).
+LOCATIONS = [
+    ("Main clinic", "100 Main Street", (dt.time(8), dt.time(18))),
+    ("Westside clinic", "25 West Avenue", (dt.time(9), dt.time(18))),
+]
+# room, location, the visit types it can host (set once, when the room is created; clinic admins edit them).
+ROOMS = [
+    ("Room 1", "Main clinic", ["tpi", "reassessment", "consult"]),
+    ("Massage room", "Main clinic", ["massage"]),
+    ("Room 2", "Westside clinic", ["tpi", "reassessment", "consult"]),
+]
 INJECTORS = [Provider.Role.PHYSICIAN, Provider.Role.NP_PA]
 TYPES = [
     # code, name, minutes, buffer after, roles
@@ -40,8 +52,13 @@ DAY_PLAN = [
 
 
 def seed() -> None:
-    for name in ROOMS:
-        Room.objects.get_or_create(name=name)
+    locations = {}
+    for name, address, (opens, closes) in LOCATIONS:
+        location, created = Location.objects.get_or_create(name=name, defaults={"address": address})
+        if created:
+            for weekday in WEEKDAYS:
+                OpeningHours.objects.create(location=location, weekday=weekday, start_time=opens, end_time=closes)
+        locations[name] = location
     for code, name, minutes, buffer, roles in TYPES:
         AppointmentType.objects.get_or_create(
             code=code,
@@ -52,6 +69,12 @@ def seed() -> None:
                 "allowed_roles": list(roles),
             },
         )
+    for name, location_name, codes in ROOMS:
+        new_room, created = Room.objects.get_or_create(name=name, defaults={"location": locations[location_name]})
+        if created:
+            new_room.appointment_types.set(AppointmentType.objects.filter(code__in=codes))
+    today = timezone.localdate()
+    holidays_import(years=[today.year, today.year + 1])
     providers = {p.user.username: p for p in Provider.objects.select_related("user").filter(user__username__in=HOURS)}
     for username, intervals in HOURS.items():
         provider = providers.get(username)
@@ -68,7 +91,6 @@ def seed() -> None:
     if len(patients) < 4 or len(providers) < len(HOURS):
         return
     admin = get_user_model().objects.filter(username="admin").first()
-    today = timezone.localdate()
     days = [today + dt.timedelta(days=n) for n in range(7) if (today + dt.timedelta(days=n)).weekday() in WEEKDAYS][:3]
     types = {t.code: t for t in AppointmentType.objects.all()}
     rooms = {r.name: r for r in Room.objects.all()}

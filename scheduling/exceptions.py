@@ -66,3 +66,35 @@ class OutsideWorkingHours(BookingError):
     def __init__(self, message: str, *, start: dt.datetime):
         super().__init__(message)
         self.start = start
+
+
+class RoomCannotHost(BookingError):
+    """The room is not equipped for the visit type (e.g. a procedure in the massage room)."""
+
+    code = "room_cannot_host"
+
+    def __init__(self, *, room: object, appointment_type: object):
+        super().__init__(f"{room} cannot host {appointment_type} visits; choose a room equipped for them.")
+        self.room = room
+        self.appointment_type = appointment_type
+
+
+class ClinicClosed(BookingError):
+    """The requested time falls into a closure (public holiday, staff training, ...); nobody may override it."""
+
+    code = "clinic_closed"
+
+    def __init__(self, message: str, *, start: dt.datetime, reason: str):
+        super().__init__(message)
+        self.start = start
+        self.reason = reason
+
+
+class OutsideOpeningHours(BookingError):
+    """The requested time is outside the opening hours of the room's location."""
+
+    code = "outside_opening_hours"
+
+    def __init__(self, message: str, *, start: dt.datetime):
+        super().__init__(message)
+        self.start = start

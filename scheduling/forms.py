@@ -37,6 +37,18 @@ class AppointmentTypeForm(forms.ModelForm):
     allowed_roles = forms.MultipleChoiceField(
         choices=Provider.Role.choices, widget=forms.CheckboxSelectMultiple, help_text="Who may take this visit"
     )
+    # The other side of Room.appointment_types: a new visit type is bookable only in the rooms ticked here.
+    rooms = forms.ModelMultipleChoiceField(
+        queryset=Room.objects.select_related("location"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Rooms equipped for this visit",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["rooms"].initial = list(self.instance.rooms.all())
 
     class Meta:
         model = AppointmentType

@@ -1,4 +1,4 @@
-"""Scheduling records: rooms, appointment types, working hours, time off, appointments and series.
+"""Scheduling records: locations, rooms, closures, appointment types, working hours, time off, appointments and series.
 
 Appointments are created, moved and cancelled only by `scheduling.booking` (and `scheduling.series`).
 No-overlap rules live in the database on PostgreSQL (exclusion constraints, migration 0003) and in
@@ -7,20 +7,52 @@ the booking service under SQLite's write lock.
 
 import datetime as dt
 import secrets
+import zoneinfo
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from clinic.models import Provider
 from clinic.transitions import Transitions
 
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
 
-class Room(models.Model):
-    """A treatment room; an appointment holds exactly one."""
+
+def _default_zone() -> str:
+    return settings.TIME_ZONE
+
+
+def zone_validate(value: str) -> None:
+    """Refuse a time zone name the IANA database does not know."""
+    try:
+        ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. America/New_York).") from exc
+
+
+class Location(models.Model):
+    """A place the clinic works from: its address, its time zone, its opening hours and its rooms."""
 
     name = models.CharField(max_length=100, unique=True)
+    address = models.TextField(blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default=_default_zone,
+        validators=[zone_validate],
+        help_text="IANA time zone, e.g. America/New_York; staff read this location's times in it",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -28,6 +60,108 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the location's time zone."""
+        return ZoneInfo(self.time_zone)
+
+
+class OpeningHours(models.Model):
+    """One interval a location is open on a weekday, in the location's own time. No rows: no limit."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
+    start_time = models.TimeField(help_text="Local time of the location")
+    end_time = models.TimeField(help_text="Local time of the location")
+
+    class Meta:
+        ordering = ["location", "weekday", "start_time"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="openinghours_end_after_start"
+            ),
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="openinghours_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location} {self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class Closure(models.Model):
+    """A time the clinic (LOCATION empty) or one location is closed: whole local days or start/end instants.
+
+    Whole days (first_day..last_day) are read in each location's own zone, so a clinic-wide holiday
+    closes every location on its local calendar day.
+    """
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Entered by staff"
+        HOLIDAY = "holiday", "Public holiday"
+
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.CASCADE,
+        related_name="closures",
+        null=True,
+        blank=True,
+        help_text="Empty: every location is closed",
+    )
+    first_day = models.DateField(null=True, blank=True, help_text="Whole local days closed, from")
+    last_day = models.DateField(null=True, blank=True, help_text="Whole local days closed, until (inclusive)")
+    start = models.DateTimeField(null=True, blank=True, help_text="Or closed from this time")
+    end = models.DateTimeField(null=True, blank=True, help_text="... until this time")
+    reason = models.CharField(max_length=200)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["first_day", "start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(first_day__isnull=False, last_day__isnull=False, start__isnull=True, end__isnull=True)
+                    & Q(last_day__gte=models.F("first_day"))
+                )
+                | (
+                    Q(first_day__isnull=True, last_day__isnull=True, start__isnull=False, end__isnull=False)
+                    & Q(end__gt=models.F("start"))
+                ),
+                name="closure_days_or_instants",
+                violation_error_message="Give either whole days (first and last day) or a start and an end time.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="closure_has_reason", violation_error_message="Give the reason."
+            ),
+        ]
+        indexes = [models.Index(fields=["first_day"]), models.Index(fields=["start"])]
+
+    def __str__(self) -> str:
+        where = self.location.name if self.location_id and self.location else "All locations"
+        if self.first_day is not None:
+            days = f"{self.first_day:%Y-%m-%d}"
+            if self.last_day and self.last_day != self.first_day:
+                days += f" to {self.last_day:%Y-%m-%d}"
+            return f"{where} closed {days}: {self.reason}"
+        return f"{where} closed: {self.reason}"
+
+    def clean(self) -> None:
+        whole_days = self.first_day is not None or self.last_day is not None
+        instants = self.start is not None or self.end is not None
+        # Every error names a field, so Django skips the check constraints over it (no constraint names shown).
+        if whole_days == instants:
+            raise ValidationError(
+                {"first_day": "Give either whole days (first and last day) or a start and an end time."}
+            )
+        if whole_days and (self.first_day is None or self.last_day is None):
+            raise ValidationError({"last_day": "Give the first and the last day closed."})
+        if whole_days and self.last_day < self.first_day:  # type: ignore[operator]
+            raise ValidationError({"last_day": "The last day cannot be before the first."})
+        if instants and (self.start is None or self.end is None):
+            raise ValidationError({"end": "Give the start and the end of the closure."})
+        if instants and self.end <= self.start:  # type: ignore[operator]
+            raise ValidationError({"end": "The end must be after the start."})
 
 
 def _all_roles() -> list[str]:
@@ -55,6 +189,31 @@ class AppointmentType(models.Model):
     def allows_role(self, role: str) -> bool:
         """Return True when a provider with ROLE may take this type of visit."""
         return role in (self.allowed_roles or [])
+
+
+class Room(models.Model):
+    """A treatment room at one location; an appointment holds exactly one, of a type the room can host."""
+
+    name = models.CharField(max_length=100, unique=True)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="rooms")
+    appointment_types = models.ManyToManyField(
+        AppointmentType,
+        related_name="rooms",
+        blank=True,
+        verbose_name="hosted visit types",
+        help_text="The visit types this room is equipped for.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def can_host(self, appointment_type: AppointmentType) -> bool:
+        """Return True when this room is equipped for APPOINTMENT_TYPE visits."""
+        return self.appointment_types.filter(pk=appointment_type.pk).exists()
 
 
 class WorkingHours(models.Model):
@@ -228,6 +387,11 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment_type} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def local_zone(self) -> ZoneInfo:
+        """Return the zone staff read this appointment's times in: its room's location's."""
+        return self.room.location.zone
 
     @property
     def is_active(self) -> bool:

@@ -1,7 +1,8 @@
 """scheduling's share of the staff roles (see clinic.roles): the front desk runs the book.
 
 Clinicians see the schedule (the day sheet, their feeds); only the front desk and clinic admins
-book, move and cancel. Rooms, visit types, working hours and time off are set up by clinic admins.
+book, move and cancel. Locations, rooms, closures, visit types, working hours and time off are set up
+by clinic admins; everyone sees them.
 """
 
 from clinic.roles import FRONT_DESK, MASSAGE_THERAPIST, PROVIDER
@@ -11,6 +12,9 @@ _SEE_SCHEDULE = [
     "scheduling.view_appointmentstatuschange",
     "scheduling.view_series",
     "scheduling.view_room",
+    "scheduling.view_location",
+    "scheduling.view_openinghours",
+    "scheduling.view_closure",
     "scheduling.view_appointmenttype",
     "scheduling.view_workinghours",
     "scheduling.view_timeoff",

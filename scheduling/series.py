@@ -25,11 +25,13 @@ from scheduling.booking import (
     appointment_cancel,
     appointment_move,
     booking_validate,
+    closed_message,
     collisions_find,
 )
 from scheduling.clock import clinic_tz, local_date, localize
 from scheduling.exceptions import BookingError, Collision
 from scheduling.hours import hours_problem
+from scheduling.locations import closure_problem, opening_problem
 from scheduling.models import Appointment, AppointmentType, Room, Series
 from scheduling.slots import Slot, slots_find
 
@@ -43,14 +45,19 @@ class OccurrencePreview:
     occurrence: dt.datetime
     start: dt.datetime
     end: dt.datetime
-    status: Literal["free", "conflict", "outside_hours"]
+    status: Literal["free", "conflict", "closed", "outside_hours"]
     problem: str = ""
     collisions: list[Collision] = field(default_factory=list)
     alternatives: list[Slot] = field(default_factory=list)
 
     @property
     def label(self) -> str:
-        return {"free": "Free", "conflict": "Conflict", "outside_hours": "Outside working hours"}[self.status]
+        return {
+            "free": "Free",
+            "conflict": "Conflict",
+            "closed": "Clinic closed",
+            "outside_hours": "Outside working hours",
+        }[self.status]
 
 
 @dataclass(frozen=True)
@@ -143,8 +150,19 @@ def series_preview(
         collisions = collisions_find(
             patient=patient, provider=provider, room=room, start=start, end=end, blocked_end=end + buffer
         )
-        problem = hours_problem(provider_id=provider.pk, start=start, end=end)
-        if collisions:
+        closure = closure_problem(location=room.location, start=start, end=end)
+        problem = opening_problem(location=room.location, start=start, end=end) or hours_problem(
+            provider_id=provider.pk, start=start, end=end
+        )
+        if closure is not None:
+            preview = OccurrencePreview(
+                occurrence=occurrence,
+                start=start,
+                end=end,
+                status="closed",
+                problem=closed_message(closure=closure, location=room.location, start=start),
+            )
+        elif collisions:
             preview = OccurrencePreview(
                 occurrence=occurrence,
                 start=start,

@@ -1,4 +1,5 @@
-"""The slot finder: free times for a visit type, honouring working hours, time off, durations, buffers and DST."""
+"""The slot finder: free times for a visit type, honouring working hours, time off, rooms that can host the visit,
+their locations' opening hours and closures, durations, buffers and DST."""
 
 import datetime as dt
 from collections import defaultdict
@@ -11,7 +12,8 @@ from django.utils import timezone
 from clinic.models import Patient, Provider
 from scheduling.clock import local_datetime
 from scheduling.hours import Interval, working_intervals
-from scheduling.models import Appointment, AppointmentType, Room
+from scheduling.locations import open_intervals_many, rooms_hosting
+from scheduling.models import Appointment, AppointmentType, Location, Room
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,10 @@ def _free(busy: list[Interval], start: dt.datetime, end: dt.datetime) -> bool:
     return all(end <= b_start or start >= b_end for b_start, b_end in busy)
 
 
+def _inside(open_: list[Interval], start: dt.datetime, end: dt.datetime) -> bool:
+    return any(o_start <= start and end <= o_end for o_start, o_end in open_)
+
+
 def slots_find(
     *,
     appointment_type: AppointmentType,
@@ -35,14 +41,16 @@ def slots_find(
     last_day: dt.date,
     provider: Provider | None = None,
     room: Room | None = None,
+    location: Location | None = None,
     patient: Patient | None = None,
     exclude_ids: frozenset[int] = frozenset(),
     limit: int | None = None,
 ) -> list[Slot]:
     """Return free slots on the local days FIRST_DAY..LAST_DAY in time order, for one provider or any eligible one.
 
-    A slot needs the provider free for the visit plus the type's buffer, a room free for the same span
-    (ROOM, or the first free active room), and the patient (when given) free for the visit itself.
+    A slot needs the provider free for the visit plus the type's buffer, a room that can host the type
+    free for the same span (ROOM, or the first free one, at LOCATION when given) while its location is
+    open (opening hours, no closure), and the patient (when given) free for the visit itself.
     Slots start on a grid of SCHEDULING_SLOT_STEP_MINUTES from the start of each working interval and
     never in the past. Runs a fixed number of queries whatever the range.
     """
@@ -57,11 +65,14 @@ def slots_find(
                 "user"
             )
         )
-    rooms = [room] if room is not None else list(Room.objects.filter(is_active=True))
+    rooms = rooms_hosting(appointment_type=appointment_type, location=location, room=room)
     if not providers or not rooms:
         return []
     range_start = local_datetime(first_day, dt.time(0))
     range_end = local_datetime(last_day + dt.timedelta(days=1), dt.time(0)) + duration + buffer
+    open_at = open_intervals_many(
+        locations={r.location_id: r.location for r in rooms}.values(), start=range_start, end=range_end
+    )
     who = Q(provider__in=providers) | Q(room__in=rooms)
     if patient is not None:
         who |= Q(patient=patient)
@@ -93,7 +104,14 @@ def slots_find(
                     and _free(by_provider[candidate_provider.pk], start, blocked_end)
                     and _free(by_patient, start, end)
                 ):
-                    free_room = next((r for r in rooms if _free(by_room[r.pk], start, blocked_end)), None)
+                    free_room = next(
+                        (
+                            r
+                            for r in rooms
+                            if _inside(open_at[r.location_id], start, end) and _free(by_room[r.pk], start, blocked_end)
+                        ),
+                        None,
+                    )
                     if free_room is not None:
                         slots.append(Slot(provider=candidate_provider, room=free_room, start=start, end=end))
                 start += step

@@ -148,27 +148,70 @@ class MassageNoteFactory(factory.django.DjangoModelFactory):
 
 # --- Scheduling ---------------------------------------------------------------------------------
 # Appointments are made only by the booking service; tests use scheduling.booking.appointment_book.
-from scheduling.models import AppointmentType, Room, WorkingHours  # noqa: E402
+from scheduling.models import AppointmentType, Closure, Location, OpeningHours, Room, WorkingHours  # noqa: E402
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+        django_get_or_create = ["name"]
+
+    name = "Main location"
+    address = "1 Main Street"
+
+
+class OpeningHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OpeningHours
+
+    location = factory.SubFactory(LocationFactory)
+    weekday = 0
+    start_time = dt.time(8)
+    end_time = dt.time(17)
+
+
+class ClosureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Closure
+
+    reason = "Staff training"
 
 
 class RoomFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Room
         django_get_or_create = ["name"]
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Room {n + 1}")
+    location = factory.SubFactory(LocationFactory)
+
+    @factory.post_generation
+    def appointment_types(self, create, extracted, **kwargs):
+        """Host the given types, or (by default, like the migration did for existing rooms) every type."""
+        if not create:
+            return
+        self.appointment_types.set(extracted if extracted is not None else AppointmentType.objects.all())
 
 
 class AppointmentTypeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = AppointmentType
         django_get_or_create = ["code"]
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"tpi-{n}")
     name = "TPI procedure"
     default_duration_minutes = 30
     buffer_after_minutes = 0
     allowed_roles = factory.LazyFunction(lambda: [Provider.Role.PHYSICIAN, Provider.Role.NP_PA])
+
+    @factory.post_generation
+    def rooms(self, create, extracted, **kwargs):
+        """Be hosted by the given rooms, or (by default) by every existing room."""
+        if not create:
+            return
+        self.rooms.add(*(extracted if extracted is not None else Room.objects.all()))
 
 
 class WorkingHoursFactory(factory.django.DjangoModelFactory):

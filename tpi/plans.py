@@ -21,7 +21,15 @@ from clinic.messaging.outbox import message_queue
 from clinic.models import Patient, Provider
 from scheduling.booking import appointment_book
 from scheduling.clock import clinic_tz, local_date, local_datetime
-from scheduling.exceptions import BookingConflict, OutsideWorkingHours
+from scheduling.closures import closed_reason
+from scheduling.exceptions import (
+    BookingConflict,
+    ClinicClosed,
+    OutsideOpeningHours,
+    OutsideWorkingHours,
+    RoomCannotHost,
+)
+from scheduling.locations import rooms_hosting
 from scheduling.models import Appointment, AppointmentType, Room
 from scheduling.slots import slots_find
 from tpi.models import PlanOccurrence, TreatmentPlan
@@ -107,6 +115,8 @@ def _validate(fields: dict, *, today: dt.date, plan: TreatmentPlan | None = None
             errors["provider"] = f"{provider} ({provider.get_role_display()}) may not take {appointment_type} visits."
     if room is not None and not room.is_active:
         errors["room"] = f"Room {room} is not in use."
+    elif room is not None and appointment_type is not None and not room.can_host(appointment_type):
+        errors["room"] = f"{room} cannot host {appointment_type} visits; choose a room equipped for them."
     if not isinstance(fields.get("preferred_time"), dt.time):
         errors["preferred_time"] = "Give the preferred time of day (clinic time)."
     if plan is None:
@@ -275,13 +285,16 @@ def _book_at(plan: TreatmentPlan, start: dt.datetime, *, by: Actor) -> Appointme
             .select_related("user")
             .order_by("id")
         )
-    rooms = [plan.room] if plan.room is not None else list(Room.objects.filter(is_active=True).order_by("name", "id"))
+    # Only rooms equipped for the visit: a plan never books a procedure into the massage room.
+    rooms = rooms_hosting(appointment_type=plan.appointment_type, room=plan.room)
     for provider in providers:
         for room in rooms:
             try:
                 return _book(plan, provider=provider, room=room, start=start, by=by)
             except OutsideWorkingHours:
                 break  # this provider does not work then: try the next one
+            except (ClinicClosed, OutsideOpeningHours):
+                continue  # this room's location is closed then: another location may be open
             except BookingConflict as exc:
                 taken = {part for collision in exc.collisions for part in collision.on}
                 if "patient" in taken:
@@ -312,7 +325,7 @@ def _book_nearest(
     for slot in slots[:10]:  # a slot can go between finding and booking: try the next nearest few
         try:
             return _book(plan, provider=slot.provider, room=slot.room, start=slot.start, by=by)
-        except (BookingConflict, OutsideWorkingHours):
+        except (BookingConflict, OutsideWorkingHours, ClinicClosed, OutsideOpeningHours):
             continue
     return None
 
@@ -328,18 +341,40 @@ def _occurrence_book(occurrence: PlanOccurrence, plan: TreatmentPlan, *, now: dt
         reasons = "; ".join(m for messages in exc.message_dict.values() for m in messages)
         _needs_review(occurrence, f"Cannot book: {reasons}")
         return False
+    except RoomCannotHost as exc:  # the plan's room lost the capability after the plan was made
+        _needs_review(occurrence, f"Cannot book: {exc.message}")
+        return False
     if appointment is None:
         local = preferred.astimezone(clinic_tz())
-        _needs_review(
-            occurrence,
-            f"No free slot at {local:%H:%M} on {occurrence.target_date} nor within "
-            f"{settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS} days of it.",
-        )
+        tolerance = settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS
+        closed = _closed_reason(plan, preferred)
+        if closed:
+            _needs_review(
+                occurrence,
+                f"clinic closed: {closed}; no free slot within {tolerance} days of {occurrence.target_date}.",
+            )
+        else:
+            _needs_review(
+                occurrence,
+                f"No free slot at {local:%H:%M} on {occurrence.target_date} nor within {tolerance} days of it.",
+            )
         return False
     occurrence.appointment, occurrence.status, occurrence.reason = appointment, OS.BOOKED, ""
     occurrence.save(update_fields=["appointment", "status", "reason", "updated_at"])
     _confirm(occurrence, appointment)
     return True
+
+
+def _closed_reason(plan: TreatmentPlan, preferred: dt.datetime) -> str | None:
+    """Return why the plan's rooms are closed at PREFERRED (a holiday, training), or None when one is open."""
+    end = preferred + dt.timedelta(minutes=plan.appointment_type.default_duration_minutes)
+    reasons = []
+    for room in rooms_hosting(appointment_type=plan.appointment_type, room=plan.room):
+        reason = closed_reason(location=room.location, start=preferred, end=end)
+        if reason is None:
+            return None
+        reasons.append(reason)
+    return reasons[0] if reasons else None
 
 
 def _needs_review(occurrence: PlanOccurrence, reason: str) -> None:

@@ -3,13 +3,36 @@
 from rest_framework import serializers
 
 from clinic.models import Patient, Provider
-from scheduling.models import Appointment, AppointmentType, Room, Series, WorkingHours
+from scheduling.models import Appointment, AppointmentType, Closure, Location, OpeningHours, Room, Series, WorkingHours
+
+
+class OpeningHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OpeningHours
+        fields = ["weekday", "start_time", "end_time"]
+
+
+class LocationSerializer(serializers.ModelSerializer):
+    opening_hours = OpeningHoursSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Location
+        fields = ["id", "name", "address", "time_zone", "is_active", "opening_hours"]
+        read_only_fields = fields
 
 
 class RoomSerializer(serializers.ModelSerializer):
     class Meta:
         model = Room
-        fields = ["id", "name", "is_active"]
+        fields = ["id", "name", "location", "appointment_types", "is_active"]
+        read_only_fields = fields
+
+
+class ClosureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Closure
+        fields = ["id", "location", "first_day", "last_day", "start", "end", "reason", "source", "created_at"]
+        read_only_fields = ["id", "source", "created_at"]
 
 
 class AppointmentTypeSerializer(serializers.ModelSerializer):
@@ -135,7 +158,7 @@ class OccurrencePreviewSerializer(serializers.Serializer):
     occurrence = serializers.DateTimeField()
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
-    status = serializers.ChoiceField(choices=["free", "conflict", "outside_hours"])
+    status = serializers.ChoiceField(choices=["free", "conflict", "closed", "outside_hours"])
     problem = serializers.CharField()
     conflicts = serializers.SerializerMethodField()
     alternatives = SlotSerializer(many=True)
@@ -167,6 +190,7 @@ class FreeSlotQuerySerializer(serializers.Serializer):
     appointment_type = serializers.PrimaryKeyRelatedField(queryset=AppointmentType.objects.all())
     provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.select_related("user"), required=False)
     room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.all(), required=False)
+    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False)
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all(), required=False)
     date_from = serializers.DateField()
     date_to = serializers.DateField()
@@ -178,3 +202,10 @@ class FreeSlotQuerySerializer(serializers.Serializer):
         if (attrs["date_to"] - attrs["date_from"]).days > 31:
             raise serializers.ValidationError({"date_to": "Search at most 31 days at once."})
         return attrs
+
+
+class ClosureCreatedSerializer(ClosureSerializer):
+    affected = AppointmentSerializer(many=True, read_only=True, help_text="Booked appointments it covers, to move")
+
+    class Meta(ClosureSerializer.Meta):
+        fields = [*ClosureSerializer.Meta.fields, "affected"]

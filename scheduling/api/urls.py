@@ -5,7 +5,9 @@ from scheduling.api import views
 
 router = SimpleRouter()
 router.register("appointment-types", views.AppointmentTypeViewSet, basename="appointment-type")
+router.register("locations", views.LocationViewSet, basename="location")
 router.register("rooms", views.RoomViewSet, basename="room")
+router.register("closures", views.ClosureViewSet, basename="closure")
 router.register("working-hours", views.WorkingHoursViewSet, basename="working-hours")
 router.register("appointments", views.AppointmentViewSet, basename="appointment")
 router.register("series", views.SeriesViewSet, basename="series")

@@ -16,8 +16,9 @@ from scheduling.api import serializers as s
 from scheduling.booking import appointment_book, appointment_move, appointment_status_set
 from scheduling.calendar import appointment_ics, provider_by_feed_token, provider_feed, provider_feed_appointments
 from scheduling.clock import day_bounds
+from scheduling.closures import closure_create
 from scheduling.exceptions import BookingConflict, BookingError
-from scheduling.models import Appointment, AppointmentType, Room, Series, WorkingHours
+from scheduling.models import Appointment, AppointmentType, Closure, Location, Room, Series, WorkingHours
 from scheduling.series import (
     SeriesChoice,
     appointments_cancel_scoped,
@@ -54,11 +55,35 @@ class AppointmentTypeViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["is_active"]
 
 
-class RoomViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Room.objects.all()
-    serializer_class = s.RoomSerializer
+class LocationViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Location.objects.prefetch_related("opening_hours")
+    serializer_class = s.LocationSerializer
     permission_classes = [ClinicModelPermissions]
     filterset_fields = ["is_active"]
+
+
+class RoomViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Room.objects.prefetch_related("appointment_types")
+    serializer_class = s.RoomSerializer
+    permission_classes = [ClinicModelPermissions]
+    filterset_fields = ["is_active", "location"]
+
+
+class ClosureViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Closures: list, read, add one (the answer lists the booked appointments it covers, to move)."""
+
+    queryset = Closure.objects.select_related("location")
+    serializer_class = s.ClosureSerializer
+    permission_classes = [ClinicModelPermissions]
+    filterset_fields = ["location", "source"]
+
+    @extend_schema(request=s.ClosureSerializer, responses={201: s.ClosureCreatedSerializer})
+    def create(self, request):
+        serializer = s.ClosureSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        closure, affected = closure_create(**serializer.validated_data)
+        body = {**s.ClosureSerializer(closure).data, "affected": s.AppointmentSerializer(affected, many=True).data}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class WorkingHoursViewSet(viewsets.ReadOnlyModelViewSet):
@@ -189,6 +214,7 @@ class FreeSlotsView(APIView):
             last_day=q["date_to"],
             provider=q.get("provider"),
             room=q.get("room"),
+            location=q.get("location"),
             patient=q.get("patient"),
             limit=q["limit"],
         )

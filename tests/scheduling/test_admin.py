@@ -67,11 +67,12 @@ def test_booking_form_shows_the_conflict_and_suggestions(clinic, desk):
         in body
     )
     values = re.findall(r'name="suggestion" value="([^"]+)"', body)
-    # Nearest first: 09:15 ends with its buffer before 10:00; 10:45 follows the blocker's buffer.
+    # Issue 9: in time order from the requested time, the nearest first (10:45 follows the blocker's
+    # buffer), keeping the provider and room asked for.
     assert values[:3] == [
-        f"2026-11-30T09:15|{clinic.doctor.pk}|{clinic.room.pk}",
         f"2026-11-30T10:45|{clinic.doctor.pk}|{clinic.room.pk}",
-        f"2026-11-30T09:00|{clinic.doctor.pk}|{clinic.room.pk}",
+        f"2026-11-30T11:00|{clinic.doctor.pk}|{clinic.room.pk}",
+        f"2026-11-30T11:15|{clinic.doctor.pk}|{clinic.room.pk}",
     ]
     assert len(values) == 8
     assert Appointment.objects.count() == 1

@@ -132,3 +132,25 @@ def test_commit_that_collides_at_commit_time_books_nothing_and_says_so(clinic, d
     ]
     assert list(Appointment.objects.all()) == [late]
     assert [row["preview"].status for row in response.context["rows"]] == ["free", "free", "conflict"]
+
+
+def test_the_series_page_marks_a_closed_occurrence_and_books_its_alternative(clinic, desk):
+    from tests.factories import ClosureFactory
+
+    ClosureFactory(first_day=at(2027, 1, 4).date(), last_day=at(2027, 1, 4).date(), reason="Staff training")
+
+    preview = desk.post(URL, {**plan(clinic), "step": "preview"})
+
+    body = preview.content.decode()
+    assert [row["preview"].status for row in preview.context["rows"]] == ["free", "closed", "free"]
+    assert "Clinic closed<br>The clinic is closed on Mon 04 Jan 2027 (Staff training); choose another day." in body
+    checked = re.findall(r'name="choice-(\d)" value="([^"]+)" checked', body)
+    assert checked == [("0", "planned"), ("1", "2027-01-03T16:30"), ("2", "planned")]
+    committed = desk.post(URL, {**plan(clinic), "step": "commit", **{f"choice-{i}": v for i, v in checked}})
+
+    assert committed.status_code == 302
+    assert [a.start for a in Appointment.objects.order_by("start")] == [
+        at(2026, 12, 7, 10),
+        at(2027, 1, 3, 16, 30),
+        at(2027, 2, 1, 10),
+    ]

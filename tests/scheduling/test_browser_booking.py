@@ -12,9 +12,10 @@ from django.db import connections
 from django.utils import timezone
 
 from clinic import roles
-from scheduling.models import Appointment
+from scheduling.models import Appointment, Room
 from tests.factories import (
     AppointmentTypeFactory,
+    ClosureFactory,
     PatientFactory,
     ProviderFactory,
     RoomFactory,
@@ -135,3 +136,70 @@ def test_front_desk_books_sees_day_sheet_and_conflict(front_desk_clinic, live_se
     page.wait_for_selector(f"[data-appointment='{appointment.pk}'].status-checked_in")
     appointment.refresh_from_db()
     assert appointment.status == "checked_in"
+
+
+def _sign_in(page, base_url: str) -> None:
+    page.goto(f"{base_url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "desk")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+
+
+def _suggested(page) -> list[tuple[dt.datetime, str]]:
+    """Return the suggestions on the page as (local start, room name), in the order shown."""
+    shown = []
+    for value in page.locator("button[name=suggestion]").evaluate_all("els => els.map(e => e.value)"):
+        start, _provider, room_id = value.split("|")
+        shown.append((dt.datetime.fromisoformat(start), Room.objects.get(pk=room_id).name))
+    return shown
+
+
+def test_front_desk_tpi_suggestions_offer_only_rooms_that_can_host_it_in_time_order(
+    front_desk_clinic, live_server, open_page
+):
+    page, clinic = open_page(), front_desk_clinic
+    massage = AppointmentTypeFactory(code="massage", name="Massage", rooms=[])
+    massage_room = RoomFactory(name="Massage room", appointment_types=[massage])
+    day = timezone.localdate() + dt.timedelta(days=7)
+    _sign_in(page, live_server.url)
+
+    _book(
+        page,
+        live_server.url,
+        {**clinic, "room": massage_room},
+        patient=clinic["patient"],
+        start=f"{day:%Y-%m-%d}T10:00",
+    )
+
+    error = page.locator(".booking-errors")
+    error.wait_for()
+    assert error.inner_text() == "Massage room cannot host TPI procedure visits; choose a room equipped for them."
+    shown = _suggested(page)
+    assert len(shown) == 8
+    assert {room for _, room in shown} == {"Room 1"}
+    starts = [start for start, _ in shown]
+    assert starts == sorted(starts)
+    assert starts[0] == dt.datetime.combine(day, dt.time(10))  # nearest first: the time asked for is free
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path="/tmp/shots/locations/suggestions-390.png", full_page=True)
+    assert not Appointment.objects.exists()
+
+
+def test_a_closure_hides_its_day_from_the_slot_finder(front_desk_clinic, live_server, open_page):
+    page, clinic = open_page(), front_desk_clinic
+    day = timezone.localdate() + dt.timedelta(days=7)
+    ClosureFactory(first_day=day, last_day=day, reason="Staff training")
+    _sign_in(page, live_server.url)
+
+    _book(page, live_server.url, clinic, patient=clinic["patient"], start=f"{day:%Y-%m-%d}T10:00")
+
+    error = page.locator(".booking-errors")
+    error.wait_for()
+    assert error.inner_text() == f"The clinic is closed on {day:%a %d %b %Y} (Staff training); choose another day."
+    shown = _suggested(page)
+    assert shown
+    assert {start.date() for start, _ in shown} == {day + dt.timedelta(days=1)}
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.screenshot(path="/tmp/shots/locations/closure-1366.png", full_page=True)
+    assert not Appointment.objects.exists()

@@ -22,3 +22,28 @@ def test_seed_demo_is_idempotent_and_books_this_week(settings):
     assert Appointment.objects.count() == appointments
     assert Series.objects.count() == 1
     assert Appointment.objects.filter(start__date="2026-11-30").count() == 5
+
+
+@pytest.mark.django_db
+def test_the_demo_has_two_locations_rooms_that_host_their_visits_and_this_years_holidays(settings):
+    from scheduling.models import Closure, Location
+
+    settings.DEBUG = True
+    settings.SCHEDULING_HOLIDAYS_COUNTRY = "US"
+    with time_machine.travel(at(2026, 11, 30, 7), tick=False):
+        call_command("seed_demo", stdout=io.StringIO())
+        call_command("seed_demo", stdout=io.StringIO())
+
+    assert [(loc.name, loc.opening_hours.count()) for loc in Location.objects.all()] == [
+        ("Main clinic", 5),
+        ("Westside clinic", 5),
+    ]
+    hosts = {room.name: sorted(t.code for t in room.appointment_types.all()) for room in Room.objects.all()}
+    assert hosts == {
+        "Massage room": ["massage"],
+        "Room 1": ["consult", "reassessment", "tpi"],
+        "Room 2": ["consult", "reassessment", "tpi"],
+    }
+    assert Room.objects.get(name="Room 2").location.name == "Westside clinic"
+    assert Closure.objects.filter(first_day="2026-12-25", reason="Christmas Day", location=None).count() == 1
+    assert not Appointment.objects.filter(room__name="Massage room").exclude(appointment_type__code="massage").exists()

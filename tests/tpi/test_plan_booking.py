@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from clinic.messaging.models import Message
 from scheduling.booking import appointment_book
 from scheduling.models import Appointment, TimeOff
-from tests.factories import PatientFactory, ProviderFactory, working_week
+from tests.factories import PatientFactory, ProviderFactory, RoomFactory, working_week
 from tests.tpi.plan_setup import at, make_plan
 from tpi.models import PlanOccurrence, TreatmentPlan
 from tpi.plan_tasks import plan_book_next_task, plans_book_due_task
@@ -199,7 +199,7 @@ def test_skipping_the_last_open_occurrence_completes_the_plan(plan_clinic):
 
 
 def test_the_patient_busy_elsewhere_at_the_preferred_time_moves_the_visit(plan_clinic):
-    massage_room = type(plan_clinic.room).objects.create(name="Room 2")
+    massage_room = RoomFactory(name="Room 2")
     other_doctor = working_week(ProviderFactory())
     appointment_book(
         patient=plan_clinic.patient, provider=other_doctor, room=massage_room, appointment_type=plan_clinic.tpi,

@@ -31,6 +31,7 @@ from scheduling.calendar import calendar_feed_ensure
 from scheduling.series import series_commit
 from tests.factories import (
     AppointmentTypeFactory,
+    ClosureFactory,
     InjectionFactory,
     MassageNoteFactory,
     PatientFactory,
@@ -80,6 +81,13 @@ ADMIN = {
     "messaging_consentevent_changelist": (FD, PR, CA),
     "messaging_consentevent_add": STAFF,
     "messaging_consentevent_change": (FD, PR, CA),
+    "scheduling_location_changelist": ALL,
+    "scheduling_location_add": (CA,),
+    "scheduling_location_change": ALL,
+    "scheduling_closure_changelist": ALL,
+    "scheduling_closure_add": (CA,),
+    "scheduling_closure_change": ALL,
+    "scheduling_closure_affected": ALL,
     "scheduling_room_changelist": ALL,
     "scheduling_room_add": (CA,),
     "scheduling_room_change": ALL,
@@ -165,6 +173,11 @@ API = {
     ("get", "/api/providers/{id}/"): ALL,
     ("get", "/api/appointment-types/"): ALL,
     ("get", "/api/appointment-types/{id}/"): ALL,
+    ("get", "/api/locations/"): ALL,
+    ("get", "/api/locations/{id}/"): ALL,
+    ("get", "/api/closures/"): ALL,
+    ("post", "/api/closures/"): (CA,),
+    ("get", "/api/closures/{id}/"): ALL,
     ("get", "/api/rooms/"): ALL,
     ("get", "/api/rooms/{id}/"): ALL,
     ("get", "/api/working-hours/"): ALL,
@@ -230,6 +243,7 @@ def world():
         note = MassageNoteFactory(procedure=procedure, therapist=therapist)
         room = RoomFactory()
         visit = AppointmentTypeFactory()
+        closure = ClosureFactory(first_day=dt.date(2027, 12, 25), last_day=dt.date(2027, 12, 25))
         start = timezone.now().replace(hour=15) + dt.timedelta(days=1)
         appointment = appointment_book(
             patient=patient, provider=doctor, room=room, appointment_type=visit, start=start, by=None
@@ -268,6 +282,8 @@ def world():
         "appointment": appointment.pk,
         "series": series.pk,
         "room": room.pk,
+        "location": room.location_id,
+        "closure": closure.pk,
         "appointment-type": visit.pk,
         "site": procedure.injections.get().site_id,
         "working-hours": doctor.working_hours.first().pk,
