@@ -422,6 +422,8 @@ INLINES = {
     "scheduling_appointment.scheduling_appointmentstatuschange": None,
     "scheduling_series.scheduling_appointment": None,
     "tpi_treatmentplan.tpi_planoccurrence": None,  # who, where and when: the front desk's work
+    "scheduling_location.scheduling_openinghours": None,  # set-up, no clinical rows
+    "scheduling_location.scheduling_room": None,
 }
 
 
