@@ -13,6 +13,7 @@ from django.utils.html import format_html_join
 from clinic.admin import PatientAdmin
 from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt, admin_page_context, form_changes, form_values
 from clinic.audit.mixins import AccessLoggedAdminMixin
+from clinic.clock import staff_datetime
 from clinic.exceptions import StateConflict
 from tpi.access import (
     massage_note_may_change,
@@ -61,7 +62,7 @@ class TriggerPointSiteAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 def _when(at) -> str:
-    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else "not answered"
+    return staff_datetime(at, empty="not answered")
 
 
 def _is_draft(obj) -> bool:

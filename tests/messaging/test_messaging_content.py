@@ -16,7 +16,7 @@ from tests.factories import PatientFactory
 TEMPLATES = Path(__file__).resolve().parents[2] / "clinic" / "messaging" / "templates" / "messaging"
 SMS_TEMPLATES = sorted({p.name.split(".")[0] for p in (TEMPLATES / "sms").glob("*.txt")})
 EMAIL_TEMPLATES = sorted({p.name.split(".")[0] for p in (TEMPLATES / "email").glob("*.txt")})
-CONTEXTS = [{}, {"offer_booking": True, "when": "Tue 10 Mar 2026 at 10:30"}]
+CONTEXTS = [{}, {"offer_booking": True, "when": "Tue 10 Mar, 10:30 AM"}]
 
 
 @pytest.fixture
@@ -50,8 +50,8 @@ def test_every_email_template_asks_to_call_or_text_without_links(patient, templa
     patient.preferred_language = language
     rendered = message_render(patient=patient, channel="email", template=template, context=CONTEXTS[1])
     assert rendered.subject
-    assert "+15555550100" in rendered.body  # the clinic's phone
-    assert "+15555550199" in rendered.body  # the number to text
+    assert "(555) 555-0100" in rendered.body  # the clinic's phone, as a patient in the US dials it
+    assert "(555) 555-0199" in rendered.body  # the number to text
     assert "http" not in rendered.body.lower()
     assert "www." not in rendered.body.lower()
     assert "cancel" not in rendered.body.lower()

@@ -63,8 +63,8 @@ def test_booking_form_shows_the_conflict_and_suggestions(clinic, desk):
     assert response.status_code == 200
     body = response.content.decode()
     assert (
-        f"Conflict: appointment #{first.pk} (TPI procedure, 2026-11-30 10:00-10:30) already holds Morgan Lee, MD."
-        in body
+        "Conflict: Morgan Lee, MD is already booked: TPI procedure for "
+        f"{first.patient.display_name} with Morgan Lee, MD in Room 2, Mon 2026-11-30 10:00-10:30." in body
     )
     values = re.findall(r'name="suggestion" value="([^"]+)"', body)
     # Nearest first: 09:15 ends with its buffer before 10:00; 10:45 follows the blocker's buffer.
@@ -285,8 +285,8 @@ def test_move_from_the_admin_with_conflict_and_suggestion(clinic, desk):
 
     body = refused.content.decode()
     assert (
-        f"Conflict: appointment #{other.pk} (TPI procedure, 2026-11-30 14:00-14:30) already holds Morgan Lee, MD."
-        in body
+        "Conflict: Morgan Lee, MD is already booked: TPI procedure for "
+        f"{other.patient.display_name} with Morgan Lee, MD in Room 2, Mon 2026-11-30 14:00-14:30." in body
     )
     assert re.findall(r'name="suggestion" value="([^"]+)"', body)[:2] == [
         f"2026-11-30T14:45|{clinic.doctor.pk}|{clinic.room.pk}",

@@ -46,7 +46,7 @@ def test_preview_lists_occurrences_and_writes_nothing(clinic, desk):
     body = response.content.decode()
     assert response.status_code == 200
     assert [row["preview"].status for row in response.context["rows"]] == ["free", "conflict", "free"]
-    assert "already holds Morgan Lee, MD" in body
+    assert "Conflict: Morgan Lee, MD is already booked: TPI procedure for " in body
     # The conflicting occurrence defaults to its nearest alternative; the free ones to "as planned".
     checked = re.findall(r'name="choice-(\d)" value="([^"]+)" checked', body)
     assert checked == [("0", "planned"), ("1", "2027-01-04T09:15"), ("2", "planned")]
@@ -127,8 +127,8 @@ def test_commit_that_collides_at_commit_time_books_nothing_and_says_so(clinic, d
     )
 
     assert response.context["form"].non_field_errors() == [
-        f"Nothing was booked. Occurrence 2027-02-01 10:00: Conflict: appointment #{late.pk} "
-        "(TPI procedure, 2027-02-01 10:00-10:30) already holds Morgan Lee, MD."
+        "Nothing was booked. Occurrence 2027-02-01 10:00: Conflict: Morgan Lee, MD is already booked: "
+        f"TPI procedure for {late.patient.display_name} with Morgan Lee, MD in Room 2, Mon 2027-02-01 10:00-10:30."
     ]
     assert list(Appointment.objects.all()) == [late]
     assert [row["preview"].status for row in response.context["rows"]] == ["free", "free", "conflict"]
