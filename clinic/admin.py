@@ -1,6 +1,8 @@
 import datetime as dt
 
+from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
 from clinic.admin_tools import admin_adopt, form_changes, form_values
 from clinic.audit.mixins import AccessLoggedAdminMixin
@@ -19,9 +21,31 @@ def _parse_date(text: str) -> dt.date | None:
     return None
 
 
+class PatientAdminForm(forms.ModelForm):
+    """The patient form: ticking a consent box is the consent, given now (the service records by whom)."""
+
+    class Meta:
+        model = Patient
+        fields = "__all__"  # noqa: DJ007 (the admin chooses and orders the fields)
+        help_texts = {
+            "sms_consent_at": "Left empty when ticking SMS consent: now.",
+            "email_consent_at": "Left empty when ticking email consent: now.",
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        # The model's constraint wants a time with every consent; fill it before the form checks it.
+        for channel in ("sms", "email"):
+            if cleaned.get(f"{channel}_consent") and not cleaned.get(f"{channel}_consent_at"):
+                cleaned[f"{channel}_consent_at"] = timezone.now()
+        return cleaned
+
+
 @admin.register(Patient)
 class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     """Every change/view page is a recorded chart read (clinic.audit)."""
+
+    form = PatientAdminForm
 
     list_display = ["mrn", "legal_last_name", "legal_first_name", "date_of_birth", "mobile_phone", "status"]
     list_filter = ["status", "preferred_channel", "sex", "local_anaesthetic_allergy", "on_anticoagulants"]
