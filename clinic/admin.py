@@ -33,7 +33,7 @@ class PatientAdminForm(forms.ModelForm):
         }
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         # The model's constraint wants a time with every consent; fill it before the form checks it.
         for channel in ("sms", "email"):
             if cleaned.get(f"{channel}_consent") and not cleaned.get(f"{channel}_consent_at"):

@@ -78,7 +78,7 @@ def patient_phone(number: str, *, patient_number: str = "") -> str:
     home = phonenumbers.country_code_for_region(settings.PHONENUMBER_DEFAULT_REGION)
     if patient_number:
         with contextlib.suppress(phonenumbers.NumberParseException):
-            home = phonenumbers.parse(str(patient_number), None).country_code
+            home = phonenumbers.parse(str(patient_number), None).country_code or home
     same_country = parsed.country_code == home
     style = phonenumbers.PhoneNumberFormat.NATIONAL if same_country else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(parsed, style)
