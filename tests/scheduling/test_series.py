@@ -179,7 +179,11 @@ def test_choices_must_be_occurrences_of_the_rule(clinic):
     [
         ("FREQ=WEEKLY", "The rule must end: give COUNT or UNTIL."),
         ("FREQ=DAILY;COUNT=53", "A series may have at most 52 occurrences."),
-        ("FREQ=SOMETIMES;COUNT=2", "Not a valid RRULE: invalid 'FREQ': SOMETIMES"),
+        (
+            "FREQ=SOMETIMES;COUNT=2",
+            "The repeat rule could not be read: write it like FREQ=WEEKLY;INTERVAL=4;COUNT=3 (every 4 weeks, "
+            "3 visits) or FREQ=WEEKLY;INTERVAL=2;UNTIL=20270301 (every 2 weeks until 1 March).",
+        ),
         ("", "Give one RRULE value, e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3."),
     ],
 )
