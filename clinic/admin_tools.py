@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import BadRequest, ValidationError
 from django.db import models
 from django.forms import Form
@@ -111,3 +112,31 @@ class CheckedInitialMixin:
         from_query = {k: v for k, v in initial.items() if k in request.GET}
         initial.update(initial_check(form_class, from_query))
         return initial
+
+
+def picker_label(obj: models.Model) -> str:
+    """Return how staff pick OBJ in a form: its picker_label when it has one (patients: with date of birth)."""
+    return getattr(obj, "picker_label", None) or str(obj)
+
+
+class PickerRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw id field whose label next to the box reads as a picker does (a patient with date of birth)."""
+
+    def label_and_url_for_value(self, value):
+        label, url = super().label_and_url_for_value(value)
+        if not label:
+            return label, url
+        key = self.rel.get_related_field().name
+        return picker_label(self.rel.model._default_manager.get(**{key: value})), url
+
+
+class PickerLabelMixin:
+    """Label every foreign-key choice (select, autocomplete, raw id) with the object's picker_label."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in getattr(self, "raw_id_fields", ()):
+            kwargs["widget"] = PickerRawIdWidget(db_field.remote_field, self.admin_site)  # type: ignore[attr-defined]
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        if formfield is not None and hasattr(db_field.related_model, "picker_label"):
+            formfield.label_from_instance = picker_label
+        return formfield

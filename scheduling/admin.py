@@ -13,7 +13,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.actors import request_user
-from clinic.admin_tools import CheckedInitialMixin, ReadOnlyAdminMixin, admin_page_context, initial_check, query_date
+from clinic.admin_tools import (
+    CheckedInitialMixin,
+    PickerLabelMixin,
+    ReadOnlyAdminMixin,
+    admin_page_context,
+    initial_check,
+    query_date,
+)
 from clinic.roles import is_clinic_admin
 from scheduling.admin_series import series_view
 from scheduling.booking import appointment_book, appointment_move, appointment_status_set
@@ -73,7 +80,7 @@ class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
     """Appointments are booked through the booking form and changed through the day sheet's actions."""
 
     list_display = ["start", "patient", "provider", "room", "appointment_type", "status"]

@@ -10,10 +10,17 @@ from clinic.models import Patient, Provider
 from scheduling.models import Appointment, AppointmentType, Room
 
 
+class PatientChoiceField(forms.ModelChoiceField):
+    """A patient picker: each choice shows the date of birth next to the name."""
+
+    def label_from_instance(self, obj):
+        return obj.picker_label
+
+
 class BookingForm(forms.Form):
     """Book one appointment: patient (autocomplete), provider, room, type, local start time."""
 
-    patient = forms.ModelChoiceField(
+    patient = PatientChoiceField(
         queryset=Patient.objects.all(), widget=AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site)
     )
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True).select_related("user"))
@@ -48,7 +55,7 @@ class AppointmentTypeForm(forms.ModelForm):
 class SeriesForm(forms.Form):
     """Plan a recurring series: who, where, what, the first occurrence and the RRULE."""
 
-    patient = forms.ModelChoiceField(
+    patient = PatientChoiceField(
         queryset=Patient.objects.all(), widget=AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site)
     )
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True).select_related("user"))

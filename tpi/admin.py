@@ -13,6 +13,7 @@ from django.utils.html import format_html_join
 from clinic.admin import PatientAdmin
 from clinic.admin_tools import (
     CheckedInitialMixin,
+    PickerLabelMixin,
     ReadOnlyAdminMixin,
     admin_adopt,
     admin_page_context,
@@ -152,7 +153,7 @@ class FollowUpInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(CheckedInitialMixin, AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
+class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
     """Object rules as in the API (tpi.access): the list holds what the user may read; a procedure is
     changed, signed and voided by its provider or a clinic admin; a massage therapist sees the basics
     and writes their own massage notes on drafts. Every change/view page is a recorded chart read."""

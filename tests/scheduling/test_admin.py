@@ -125,7 +125,7 @@ def test_patient_autocomplete_finds_patients(clinic, desk):
         "/admin/autocomplete/",
         {"app_label": "scheduling", "model_name": "appointment", "field_name": "patient", "term": "zanzi"},
     )
-    assert [r["text"].split(" (")[0].split()[-1] for r in response.json()["results"]] == ["Zanzibar"]
+    assert [r["text"].split(",")[0].split()[-1] for r in response.json()["results"]] == ["Zanzibar"]
 
 
 def _fill_day(clinic, count_per_provider):
