@@ -42,8 +42,9 @@ env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest "${PYTEST_ARGS[@]}"
 # Run everything pinned with PIN_CLOCK=<instant> .venv/bin/python -m pytest -n 2.
 step "pytest with the clock pinned (UTC night, DST change day) on the clock-sensitive modules"
 for instant in 2026-11-30T02:30:00Z 2026-03-08T06:30:00Z; do
-  PIN_CLOCK=$instant env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest -q -n 2 -m "not browser" \
-    tests/clinic/test_clock_rule.py tests/audit tests/scheduling tests/tpi/test_followup_admin.py \
+  PIN_CLOCK=$instant env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest -q -n 2 \
+    tests/clinic/test_clock_rule.py tests/audit/test_audit_admin.py tests/scheduling/test_admin.py \
+    tests/scheduling/test_admin_series.py tests/scheduling/test_series.py tests/tpi/test_followup_admin.py \
     tests/tpi/test_plan_booking.py tests/tpi/test_sign_warnings.py
 done
 
