@@ -1,12 +1,17 @@
 """Reusable admin pieces: a read-only mixin, the context of a custom admin page, saving through services."""
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.core.exceptions import BadRequest, ValidationError
 from django.db import models
 from django.forms import Form
 from django.http import HttpRequest
+from django.utils.dateparse import parse_date
 
 
 class ReadOnlyAdminMixin:
@@ -58,3 +63,80 @@ def admin_adopt(obj: models.Model, created: models.Model) -> None:
     obj.pk = created.pk
     obj._state.adding = False
     obj.refresh_from_db()
+
+
+class BadParameter(BadRequest):
+    """A query parameter that cannot be read; answered 400 with this message (clinic.views.bad_request)."""
+
+
+def query_date(query: Mapping[str, str], name: str) -> dt.date | None:
+    """Return the date in query parameter NAME (YYYY-MM-DD), None when absent; BadParameter when unreadable."""
+    text = (query.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        day = parse_date(text)
+    except ValueError:
+        day = None
+    if day is None:
+        raise BadParameter(f"{name}={text} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-30.")
+    return day
+
+
+def initial_check(form_class: type[forms.Form] | type[forms.ModelForm], initial: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the prefill values a form can take from the query string; BadParameter names the first that it cannot."""
+    fields = form_class.base_fields
+    checked = {}
+    for name, value in initial.items():
+        field = fields.get(name)
+        if field is None:
+            continue  # not on this form: Django ignores it too
+        try:
+            if isinstance(field, forms.MultiValueField):
+                # A split date/time widget cannot show text from the URL; say so instead of failing.
+                raise ValidationError("cannot be prefilled from the address")
+            field.clean(value)
+        except ValidationError as exc:
+            label = str(field.label or name.replace("_", " ")).lower()
+            raise BadParameter(f"{name}={value} cannot fill in the {label}: {' '.join(exc.messages)}") from exc
+        checked[name] = value
+    return checked
+
+
+class CheckedInitialMixin:
+    """Answer 400 instead of 500 when an add page's address carries a prefill its form cannot read."""
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial: dict[str, Any] = super().get_changeform_initial_data(request)  # type: ignore[misc]
+        form_class = self.get_form(request)  # type: ignore[attr-defined]
+        from_query = {k: v for k, v in initial.items() if k in request.GET}
+        initial.update(initial_check(form_class, from_query))
+        return initial
+
+
+def picker_label(obj: models.Model) -> str:
+    """Return how staff pick OBJ in a form: its picker_label when it has one (patients: with date of birth)."""
+    return getattr(obj, "picker_label", None) or str(obj)
+
+
+class PickerRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw id field whose label next to the box reads as a picker does (a patient with date of birth)."""
+
+    def label_and_url_for_value(self, value):
+        label, url = super().label_and_url_for_value(value)
+        if not label:
+            return label, url
+        key = self.rel.get_related_field().name
+        return picker_label(self.rel.model._default_manager.get(**{key: value})), url
+
+
+class PickerLabelMixin:
+    """Label every foreign-key choice (select, autocomplete, raw id) with the object's picker_label."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in getattr(self, "raw_id_fields", ()):
+            kwargs["widget"] = PickerRawIdWidget(db_field.remote_field, self.admin_site)  # type: ignore[attr-defined]
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        if formfield is not None and hasattr(db_field.related_model, "picker_label"):
+            formfield.label_from_instance = picker_label
+        return formfield

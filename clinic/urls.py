@@ -30,3 +30,4 @@ urlpatterns = [
 
 # Security (issue 6): unmatched URLs under /api/ answer the API's JSON 404, not an HTML page.
 handler404 = "clinic.api.not_found.not_found"
+handler400 = "clinic.views.bad_request"

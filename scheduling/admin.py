@@ -9,12 +9,18 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.actors import request_user
-from clinic.admin_tools import ReadOnlyAdminMixin, admin_page_context
+from clinic.admin_tools import (
+    CheckedInitialMixin,
+    PickerLabelMixin,
+    ReadOnlyAdminMixin,
+    admin_page_context,
+    initial_check,
+    query_date,
+)
 from clinic.roles import is_clinic_admin
 from scheduling import admin_locations  # noqa: F401  (registers the locations, rooms and closures admin)
 from scheduling.admin_series import series_view
@@ -65,7 +71,7 @@ class WorkingHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
+class TimeOffAdmin(CheckedInitialMixin, admin.ModelAdmin):
     list_display = ["provider", "start", "end", "reason"]
     list_filter = ["provider", ("start", admin.DateFieldListFilter)]
     list_select_related = ["provider__user"]
@@ -78,7 +84,7 @@ class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
     """Appointments are booked through the booking form and changed through the day sheet's actions."""
 
     list_display = ["start", "patient", "provider", "room", "appointment_type", "status"]
@@ -149,7 +155,8 @@ class AppointmentAdmin(admin.ModelAdmin):
             chosen = data.pop("suggestion", [None])[0]
             if chosen:  # "2026-11-30T10:30|provider id|room id", one click on a suggested slot
                 data["start"], data["provider"], data["room"] = chosen.split("|")
-        form = BookingForm(data, initial=request.GET.dict(), allow_override=allow_override)
+        initial = initial_check(BookingForm, request.GET.dict())
+        form = BookingForm(data, initial=initial, allow_override=allow_override)
         suggestions = []
         if data is not None and form.is_valid():
             cd = form.cleaned_data
@@ -211,7 +218,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         """Show one day, a column per provider (or per room), with the front-desk actions."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        day = parse_date(request.GET.get("date") or "") or timezone.localdate()
+        day = query_date(request.GET, "date") or timezone.localdate()
         view: View = "room" if request.GET.get("view") == "room" else "provider"
         context = admin_page_context(
             self,

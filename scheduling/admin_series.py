@@ -51,7 +51,8 @@ def series_view(model_admin, request: HttpRequest) -> HttpResponse:
     form = SeriesForm(request.POST if request.method == "POST" else None)
     rows = []
     if request.method == "POST" and form.is_valid():
-        plan = {k: v for k, v in form.cleaned_data.items() if k != "notes"}
+        names = ("patient", "provider", "room", "appointment_type", "dtstart", "rrule")
+        plan = {name: form.cleaned_data[name] for name in names}
         try:
             previews = series_preview(**plan)
             if request.POST.get("step") == "commit":
@@ -66,6 +67,8 @@ def series_view(model_admin, request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(reverse("admin:scheduling_series_change", args=[series.pk]))
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
+                # A rule built from "every N weeks" is the user's words, not the RRULE field's.
+                field = "times" if field == "rrule" and not request.POST.get("rrule") else field
                 form.add_error(field if field in form.fields else None, errors)
             previews = []
         except BookingError as exc:

@@ -64,7 +64,7 @@ def collisions_find(
             | (Q(patient=patient, start__lt=end, end__gt=start) & since)
         )
         .exclude(pk__in=exclude_ids)
-        .select_related("provider__user", "room", "appointment_type")
+        .select_related("patient", "provider__user", "room", "appointment_type")
     )
     collisions = []
     for other in clashes:

@@ -1,14 +1,10 @@
 """The clinic's clock: local dates and wall times in settings.TIME_ZONE, turned into UTC correctly over DST."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
+from clinic.clock import clinic_tz, local_date
 
-
-def clinic_tz() -> ZoneInfo:
-    """Return the clinic's time zone."""
-    return ZoneInfo(settings.TIME_ZONE)
+__all__ = ["clinic_tz", "day_bounds", "local_date", "local_datetime", "localize"]
 
 
 def local_datetime(day: dt.date, time: dt.time) -> dt.datetime:
@@ -23,11 +19,6 @@ def local_datetime(day: dt.date, time: dt.time) -> dt.datetime:
 def localize(naive: dt.datetime) -> dt.datetime:
     """Return the aware UTC instant of a naive clinic wall time."""
     return local_datetime(naive.date(), naive.time())
-
-
-def local_date(instant: dt.datetime) -> dt.date:
-    """Return the clinic-local calendar date of an aware instant."""
-    return instant.astimezone(clinic_tz()).date()
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.utils import timezone
+from clinic.clock import local_time, staff_datetime, staff_time
 
 if TYPE_CHECKING:
     from scheduling.models import Appointment
@@ -31,13 +31,19 @@ class Collision:
     on: tuple[str, ...]
 
     def describe(self) -> str:
-        """Return e.g. 'appointment #7 (TPI procedure, 2026-11-30 10:00-10:30) already holds Morgan Lee, MD'."""
+        """Return who is taken by which visit, in words and clinic time.
+
+        E.g. 'Morgan Lee, MD is already booked: TPI procedure for Ana Ruiz with Morgan Lee, MD in Room 1,
+        Mon 2026-11-30 10:00-10:30'.
+        """
         a = self.appointment
-        start, end = timezone.localtime(a.start), timezone.localtime(a.end)
         what = {"provider": str(a.provider), "room": str(a.room), "patient": "the patient"}
         names = [what[o] for o in self.on]
         held = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        return f"appointment #{a.pk} ({a.appointment_type}, {start:%Y-%m-%d %H:%M}-{end:%H:%M}) already holds {held}"
+        verb = "is" if len(names) == 1 else "are"
+        when = f"{local_time(a.start):%a} {staff_datetime(a.start)}-{staff_time(a.end)}"
+        visit = f"{a.appointment_type} for {a.patient.display_name} with {a.provider} in {a.room}, {when}"
+        return f"{held} {verb} already booked: {visit}"
 
 
 class BookingConflict(BookingError):

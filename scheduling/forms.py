@@ -1,17 +1,26 @@
 """Admin forms of the front desk: they parse input; the booking service decides."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.utils import timezone
 
 from clinic.models import Patient, Provider
 from scheduling.models import Appointment, AppointmentType, Room
 
 
+class PatientChoiceField(forms.ModelChoiceField):
+    """A patient picker: each choice shows the date of birth next to the name."""
+
+    def label_from_instance(self, obj):
+        return obj.picker_label
+
+
 class BookingForm(forms.Form):
     """Book one appointment: patient (autocomplete), provider, room, type, local start time."""
 
-    patient = forms.ModelChoiceField(
+    patient = PatientChoiceField(
         queryset=Patient.objects.all(), widget=AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site)
     )
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True).select_related("user"))
@@ -58,7 +67,7 @@ class AppointmentTypeForm(forms.ModelForm):
 class SeriesForm(forms.Form):
     """Plan a recurring series: who, where, what, the first occurrence and the RRULE."""
 
-    patient = forms.ModelChoiceField(
+    patient = PatientChoiceField(
         queryset=Patient.objects.all(), widget=AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site)
     )
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True).select_related("user"))
@@ -70,12 +79,41 @@ class SeriesForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+    every_weeks = forms.IntegerField(label="Every", required=False, initial=4, help_text="weeks")
+    times = forms.IntegerField(label="Times", required=False, initial=3, help_text="visits in all, the first included")
+    until = forms.DateField(
+        label="Or until", required=False, help_text="last possible day", widget=forms.DateInput(attrs={"type": "date"})
+    )
     rrule = forms.CharField(
-        label="Repeat rule (RRULE)",
-        initial="FREQ=WEEKLY;INTERVAL=4;COUNT=3",
-        help_text="e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3 (every 4 weeks, 3 times) or FREQ=WEEKLY;UNTIL=20270301",
+        label="Advanced: repeat rule (RRULE)",
+        required=False,
+        help_text="Leave empty to repeat as above; or an RFC 5545 rule, e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3",
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        """Build the RRULE from "every N weeks, K times (or until a date)" unless an advanced rule is given."""
+        cleaned = super().clean() or {}
+        if cleaned.get("rrule"):
+            return cleaned
+        every, times, until = cleaned.get("every_weeks"), cleaned.get("times"), cleaned.get("until")
+        start = cleaned.get("dtstart")
+        limit = settings.SCHEDULING_SERIES_MAX_OCCURRENCES
+        if every is None or not 1 <= every <= 52:
+            self.add_error("every_weeks", "Say how many weeks apart the visits are: a number from 1 to 52.")
+        if times is None and until is None:
+            self.add_error("times", "Say how many visits (e.g. 3) or give the last possible day below.")
+        elif times is not None and until is not None:
+            self.add_error("until", "Give the number of visits or the last day, not both.")
+        elif times is not None and not 1 <= times <= limit:
+            self.add_error("times", f"A series has from 1 to {limit} visits.")
+        elif until is not None and start is not None and until < timezone.localtime(start).date():
+            self.add_error("until", "The last day is before the first visit.")
+        if self.errors:
+            return cleaned
+        end = f"COUNT={times}" if times is not None else f"UNTIL={until:%Y%m%d}T235959"
+        cleaned["rrule"] = f"FREQ=WEEKLY;INTERVAL={every};{end}"
+        return cleaned
 
 
 class MoveForm(forms.Form):

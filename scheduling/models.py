@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from clinic.clock import staff_datetime
 from clinic.models import Provider
 from clinic.transitions import Transitions
 
@@ -261,7 +262,7 @@ class TimeOff(models.Model):
         constraints = [models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="timeoff_end_after_start")]
 
     def __str__(self) -> str:
-        return f"{self.provider} off {self.start:%Y-%m-%d %H:%M}"
+        return f"{self.provider} off {staff_datetime(self.start)}"
 
 
 class Series(models.Model):
@@ -386,7 +387,7 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.appointment_type} {self.start:%Y-%m-%d %H:%M}"
+        return f"{self.appointment_type} {staff_datetime(self.start)}"
 
     @property
     def local_zone(self) -> ZoneInfo:

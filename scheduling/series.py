@@ -85,7 +85,12 @@ def series_occurrences(*, dtstart: dt.datetime, rrule: str) -> list[dt.datetime]
     except DeprecationWarning as exc:
         raise ValidationError({"rrule": "Give COUNT or UNTIL, not both (RFC 5545)."}) from exc
     except (ValueError, TypeError) as exc:
-        raise ValidationError({"rrule": f"Not a valid RRULE: {exc}"}) from exc
+        raise ValidationError(
+            {
+                "rrule": "The repeat rule could not be read: write it like FREQ=WEEKLY;INTERVAL=4;COUNT=3 "
+                "(every 4 weeks, 3 visits) or FREQ=WEEKLY;INTERVAL=2;UNTIL=20270301 (every 2 weeks until 1 March)."
+            }
+        ) from exc
     # dateutil keeps COUNT and UNTIL only in private attributes, which its stubs leave out.
     if not isinstance(rule, RRule) or (rule._count is None and rule._until is None):  # type: ignore[attr-defined]
         raise ValidationError({"rrule": "The rule must end: give COUNT or UNTIL."})

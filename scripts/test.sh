@@ -59,6 +59,17 @@ fi
 step "pytest on the embedded default (SQLite, filesystem broker; fuzz and volume tests left to PostgreSQL)"
 env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest "${PARALLEL[@]}" -m "not server_pass" "${PYTEST_ARGS[@]}"
 
+# A whole pinned pass costs about two minutes with -n 2; the clock-sensitive modules pinned at a UTC
+# night (the UTC date is ahead of the clinic's) and on the US spring-forward day stand in for it.
+# Run everything pinned with PIN_CLOCK=<instant> .venv/bin/python -m pytest -n 2.
+step "pytest with the clock pinned (UTC night, DST change day) on the clock-sensitive modules"
+for instant in 2026-11-30T02:30:00Z 2026-03-08T06:30:00Z; do
+  PIN_CLOCK=$instant env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest -q -n 2 \
+    tests/clinic/test_clock_rule.py tests/clinic/audit/test_admin.py tests/scheduling/test_admin.py \
+    tests/scheduling/test_admin_series.py tests/scheduling/test_series.py tests/tpi/test_followup_admin.py \
+    tests/tpi/test_plan_booking.py tests/tpi/test_sign_warnings.py
+done
+
 step "pytest on PostgreSQL + Redis with a real Celery worker"
 if $PY scripts/wait_for_services.py "$TEST_DATABASE_URL" "$TEST_BROKER_URL"; then
   DATABASE_URL="$TEST_DATABASE_URL" CELERY_BROKER_URL="$TEST_BROKER_URL" REQUIRE_SERVER_TESTS=1 \

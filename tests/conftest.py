@@ -3,6 +3,7 @@
 import os
 
 import pytest
+import time_machine
 from django.conf import settings
 
 from clinic.celery import app as celery_app
@@ -125,3 +126,18 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section(f"calls over {SLOW_SECONDS:.0f} s without @pytest.mark.slow")
         for nodeid, seconds in sorted(_unmarked_slow.items()):
             terminalreporter.line(f"{seconds:6.2f}s {nodeid}")
+
+
+# PIN_CLOCK=2026-11-30T02:30:00Z runs every test as if started at that instant (the clock keeps
+# ticking), so the suite can be proven at night in UTC (another local date) and on DST change days.
+PIN_CLOCK = os.environ.get("PIN_CLOCK", "")
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock():
+    """Start each test at PIN_CLOCK when it is set; tests that travel themselves travel from there."""
+    if not PIN_CLOCK:
+        yield
+        return
+    with time_machine.travel(PIN_CLOCK, tick=True):
+        yield

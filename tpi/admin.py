@@ -12,8 +12,17 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from clinic.admin import PatientAdmin
-from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt, admin_page_context, form_changes, form_values
+from clinic.admin_tools import (
+    CheckedInitialMixin,
+    PickerLabelMixin,
+    ReadOnlyAdminMixin,
+    admin_adopt,
+    admin_page_context,
+    form_changes,
+    form_values,
+)
 from clinic.audit.mixins import AccessLoggedAdminMixin
+from clinic.clock import staff_datetime
 from clinic.exceptions import StateConflict
 from clinic.models.providers import staff_name
 from tpi.access import (
@@ -62,7 +71,7 @@ class TriggerPointSiteAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 def _when(at) -> str:
-    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else "not answered"
+    return staff_datetime(at, empty="not answered")
 
 
 def _is_draft(obj) -> bool:
@@ -173,7 +182,7 @@ class FollowUpInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.TabularIn
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
+class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
     """Object rules as in the API (tpi.access): the list holds what the user may read; a procedure is
     changed, signed and voided by its provider or a clinic admin; a massage therapist sees the basics
     and writes their own massage notes on drafts. Every change/view page is a recorded chart read."""

@@ -11,7 +11,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
-from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt, form_changes, form_values
+from clinic.admin_tools import (
+    CheckedInitialMixin,
+    PickerLabelMixin,
+    ReadOnlyAdminMixin,
+    admin_adopt,
+    form_changes,
+    form_values,
+)
 from tpi.models import PlanOccurrence, TreatmentPlan
 from tpi.plans import (
     PLAN_FIELDS,
@@ -65,7 +72,7 @@ class TreatmentPlanForm(forms.ModelForm):
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(admin.ModelAdmin):
+class TreatmentPlanAdmin(CheckedInitialMixin, PickerLabelMixin, admin.ModelAdmin):
     form = TreatmentPlanForm
     list_display = [
         "id",

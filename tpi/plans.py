@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.accounts.actors import Actor
+from clinic.clock import patient_datetime
 from clinic.messaging.models import Channel
 from clinic.messaging.outbox import message_queue
 from clinic.models import Patient, Provider
@@ -59,7 +60,6 @@ CONFIRMATION_CHANNELS: dict[str, list[str]] = {
 }
 # Wall-time formats for the confirmation's {{ when }}, per language (plain GSM-7, no month names
 # with accents).
-WHEN_FORMATS = {"en": "%a %b %d at %I:%M %p", "es": "%d/%m/%Y a las %H:%M"}
 
 
 def plan_dates(
@@ -245,11 +245,6 @@ def active_plan_for(patient: Patient) -> TreatmentPlan | None:
 # --- booking -----------------------------------------------------------------------------------
 
 
-def _when(start: dt.datetime, language: str) -> str:
-    local = start.astimezone(clinic_tz())
-    return local.strftime(WHEN_FORMATS.get(language, WHEN_FORMATS["en"]))
-
-
 def _confirm(occurrence: PlanOccurrence, appointment: Appointment) -> None:
     patient = appointment.patient
     for channel in CONFIRMATION_CHANNELS.get(patient.preferred_channel, [Channel.SMS]):
@@ -258,7 +253,11 @@ def _confirm(occurrence: PlanOccurrence, appointment: Appointment) -> None:
             channel=channel,
             purpose="appointment_confirmation",
             template="appointment_confirmation",
-            context={"when": _when(appointment.start, patient.preferred_language)},
+            context={
+                "when": patient_datetime(
+                    appointment.start, time_zone=patient.time_zone, language=patient.preferred_language
+                )
+            },
             source_key=f"plan-occurrence:{occurrence.pk}:booked",
         )
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Sum
-from django.utils import timezone
 
+from clinic.clock import staff_date
 from tpi.models import Injection, Procedure
 
 
@@ -56,7 +56,7 @@ def procedure_sign_warnings(*, procedure: Procedure) -> list[SignWarning]:
         warnings.append(
             SignWarning(
                 "same_site_recent",
-                f"{injection.site} was injected on {timezone.localdate(injection.procedure.performed_at):%Y-%m-%d}, "
+                f"{injection.site} was injected on {staff_date(injection.procedure.performed_at)}, "
                 f"fewer than {min_days} days before this procedure.",
                 key=f"same_site_recent:{injection.site_id}",
             )

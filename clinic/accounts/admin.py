@@ -2,12 +2,12 @@ from django.contrib import admin
 
 from clinic.accounts.breakglass import break_glass_open
 from clinic.accounts.models import BreakGlassGrant
-from clinic.admin_tools import ReadOnlyAdminMixin, admin_adopt
+from clinic.admin_tools import CheckedInitialMixin, PickerLabelMixin, ReadOnlyAdminMixin, admin_adopt
 from clinic.roles import is_clinic_admin
 
 
 @admin.register(BreakGlassGrant)
-class BreakGlassGrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class BreakGlassGrantAdmin(CheckedInitialMixin, PickerLabelMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Clinic admins open a grant (patient + reason); grants are never edited or deleted."""
 
     list_display = ["id", "user", "patient_id", "opened_at", "expires_at"]

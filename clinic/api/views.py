@@ -7,6 +7,7 @@ from clinic.api.pagination import PagePagination
 from clinic.api.serializers import PatientSerializer, ProviderSerializer
 from clinic.audit.mixins import AccessLoggedRetrieveMixin
 from clinic.models import Patient, Provider
+from clinic.patient_search import patients_search
 from clinic.patients import patient_create, patient_update
 from clinic.roles import ClinicModelPermissions
 
@@ -15,6 +16,13 @@ class PatientFilter(django_filters.FilterSet):
     class Meta:
         model = Patient
         fields = {"status": ["exact"], "mrn": ["exact"], "date_of_birth": ["exact"], "preferred_channel": ["exact"]}
+
+
+class PatientSearchFilter(filters.SearchFilter):
+    """?search= finds patients as the admin does: phone in any format, date of birth, name fragments."""
+
+    def filter_queryset(self, request, queryset, view):
+        return patients_search(queryset=queryset, term=request.query_params.get(self.search_param, ""))
 
 
 class PatientViewSet(
@@ -32,7 +40,7 @@ class PatientViewSet(
     permission_classes = [ClinicModelPermissions]
     pagination_class = PagePagination
     filterset_class = PatientFilter
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filter_backends = [DjangoFilterBackend, PatientSearchFilter]
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]
 
     def perform_create(self, serializer):

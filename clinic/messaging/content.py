@@ -11,6 +11,7 @@ from django.template import Context, TemplateDoesNotExist
 from django.template.backends.django import Template
 from django.template.loader import get_template, select_template
 
+from clinic.clock import patient_phone
 from clinic.models import Patient
 
 SMS_SEGMENT_SEPTETS = 160
@@ -90,7 +91,8 @@ def content_problems(body: str, patient: Patient | None = None) -> list[str]:
     if forbidden:
         problems.append(f"uses the opt-out keyword {', '.join(w.upper() for w in forbidden)} for something else")
     if patient is not None:
-        if patient.mrn and patient.mrn in body:
+        # Phones are written "(555) 555-0100" for patients: an MRN may hide behind the separators.
+        if patient.mrn and (patient.mrn in body or patient.mrn in re.sub(r"[\s().-]", "", body)):
             problems.append("contains the medical record number")
         if any(form in body for form in _date_forms(patient)):
             problems.append("contains the date of birth")
@@ -146,8 +148,8 @@ def message_render(*, patient: Patient, channel: str, template: str, context: di
     language = _language(patient)
     full_context = {
         "clinic_name": settings.CLINIC_NAME,
-        "clinic_phone": settings.CLINIC_PHONE,
-        "sms_number": settings.SMS_FROM_NUMBER,
+        "clinic_phone": patient_phone(settings.CLINIC_PHONE, patient_number=str(patient.mobile_phone or "")),
+        "sms_number": patient_phone(settings.SMS_FROM_NUMBER, patient_number=str(patient.mobile_phone or "")),
         "first_name": patient.preferred_name or patient.legal_first_name,
         **context,
     }

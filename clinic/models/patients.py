@@ -82,6 +82,11 @@ class Patient(models.Model):
         return f"{self.display_name} ({self.mrn})"
 
     @property
+    def picker_label(self) -> str:
+        """Return how staff pick the patient, e.g. 'Ana Ruiz, DOB 05/17/1980, MRN 12345678'."""
+        return f"{self.display_name}, DOB {self.date_of_birth:%m/%d/%Y}, MRN {self.mrn}"
+
+    @property
     def display_name(self) -> str:
         """Return the name staff use: preferred first name when given, then legal last name."""
         return f"{self.preferred_name or self.legal_first_name} {self.legal_last_name}"

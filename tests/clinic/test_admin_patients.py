@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 
 from clinic.models import Patient
 from tests.factories import InjectionFactory, PatientFactory, UserFactory
@@ -106,3 +107,29 @@ def test_changelist_runs_a_constant_number_of_queries(admin_client, rows, django
         response = admin_client.get(CHANGELIST)
 
     assert response.context["cl"].result_count == rows
+
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+@time_machine.travel(dt.datetime(2026, 11, 30, 2, 30, tzinfo=dt.UTC), tick=False)
+def test_ticking_consent_records_now_and_who_without_more_clicks(client, channel):
+    staff = UserFactory(is_superuser=True)
+    client.force_login(staff)
+    patient = PatientFactory(
+        sms_consent=False, sms_consent_at=None, sms_consent_method="",
+        email_consent=False, email_consent_at=None, email_consent_method="",
+    )  # fmt: skip
+    url = f"{CHANGELIST}{patient.pk}/change/"
+    page = client.get(url)
+    data = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    data = {k: v for k, v in data.items() if not k.endswith("_consent_at") and v is not False}
+    data.update({f"{channel}_consent": "on", "procedures-TOTAL_FORMS": "0", "procedures-INITIAL_FORMS": "0"})
+    at = dt.datetime(2026, 11, 30, 2, 30, tzinfo=dt.UTC)
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    patient.refresh_from_db()
+    assert getattr(patient, f"{channel}_consent") is True
+    assert getattr(patient, f"{channel}_consent_at") == at
+    event = patient.consent_events.get()
+    assert (event.channel, event.granted, event.source, event.at, event.by) == (channel, True, "staff", at, staff)

@@ -63,8 +63,8 @@ def test_booking_form_shows_the_conflict_and_suggestions(clinic, desk):
     assert response.status_code == 200
     body = response.content.decode()
     assert (
-        f"Conflict: appointment #{first.pk} (TPI procedure, 2026-11-30 10:00-10:30) already holds Morgan Lee, MD."
-        in body
+        "Conflict: Morgan Lee, MD is already booked: TPI procedure for "
+        f"{first.patient.display_name} with Morgan Lee, MD in Room 2, Mon 2026-11-30 10:00-10:30." in body
     )
     values = re.findall(r'name="suggestion" value="([^"]+)"', body)
     # Issue 9: in time order from the requested time, the nearest first (10:45 follows the blocker's
@@ -126,7 +126,7 @@ def test_patient_autocomplete_finds_patients(clinic, desk):
         "/admin/autocomplete/",
         {"app_label": "scheduling", "model_name": "appointment", "field_name": "patient", "term": "zanzi"},
     )
-    assert [r["text"].split(" (")[0].split()[-1] for r in response.json()["results"]] == ["Zanzibar"]
+    assert [r["text"].split(",")[0].split()[-1] for r in response.json()["results"]] == ["Zanzibar"]
 
 
 def _fill_day(clinic, count_per_provider):
@@ -286,8 +286,8 @@ def test_move_from_the_admin_with_conflict_and_suggestion(clinic, desk):
 
     body = refused.content.decode()
     assert (
-        f"Conflict: appointment #{other.pk} (TPI procedure, 2026-11-30 14:00-14:30) already holds Morgan Lee, MD."
-        in body
+        "Conflict: Morgan Lee, MD is already booked: TPI procedure for "
+        f"{other.patient.display_name} with Morgan Lee, MD in Room 2, Mon 2026-11-30 14:00-14:30." in body
     )
     assert re.findall(r'name="suggestion" value="([^"]+)"', body)[:2] == [
         f"2026-11-30T14:45|{clinic.doctor.pk}|{clinic.room.pk}",

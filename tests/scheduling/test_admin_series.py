@@ -46,7 +46,7 @@ def test_preview_lists_occurrences_and_writes_nothing(clinic, desk):
     body = response.content.decode()
     assert response.status_code == 200
     assert [row["preview"].status for row in response.context["rows"]] == ["free", "conflict", "free"]
-    assert "already holds Morgan Lee, MD" in body
+    assert "Conflict: Morgan Lee, MD is already booked: TPI procedure for " in body
     # The conflicting occurrence defaults to its nearest alternative; the free ones to "as planned".
     checked = re.findall(r'name="choice-(\d)" value="([^"]+)" checked', body)
     assert checked == [("0", "planned"), ("1", "2027-01-04T09:15"), ("2", "planned")]
@@ -127,8 +127,8 @@ def test_commit_that_collides_at_commit_time_books_nothing_and_says_so(clinic, d
     )
 
     assert response.context["form"].non_field_errors() == [
-        f"Nothing was booked. Occurrence 2027-02-01 10:00: Conflict: appointment #{late.pk} "
-        "(TPI procedure, 2027-02-01 10:00-10:30) already holds Morgan Lee, MD."
+        "Nothing was booked. Occurrence 2027-02-01 10:00: Conflict: Morgan Lee, MD is already booked: "
+        f"TPI procedure for {late.patient.display_name} with Morgan Lee, MD in Room 2, Mon 2027-02-01 10:00-10:30."
     ]
     assert list(Appointment.objects.all()) == [late]
     assert [row["preview"].status for row in response.context["rows"]] == ["free", "free", "conflict"]
@@ -154,3 +154,60 @@ def test_the_series_page_marks_a_closed_occurrence_and_books_its_alternative(cli
         at(2027, 1, 3, 16, 30),
         at(2027, 2, 1, 10),
     ]
+
+
+def _simple(c, **overrides):
+    """The series page as the front desk fills it: every N weeks, K times or until a day; no RRULE."""
+    data = {**plan(c), "rrule": "", "every_weeks": "4", "times": "3", "until": "", "step": "preview"}
+    return {**data, **overrides}
+
+
+def test_every_n_weeks_k_times_builds_the_rule(clinic, desk):
+    response = desk.post(URL, _simple(clinic))
+
+    assert response.status_code == 200
+    assert response.context["form"].cleaned_data["rrule"] == "FREQ=WEEKLY;INTERVAL=4;COUNT=3"
+    assert [row["preview"].start for row in response.context["rows"]] == [
+        at(2026, 12, 7, 10),
+        at(2027, 1, 4, 10),
+        at(2027, 2, 1, 10),
+    ]
+
+
+def test_every_n_weeks_until_a_day_builds_the_rule(clinic, desk):
+    response = desk.post(URL, _simple(clinic, every_weeks="2", times="", until="2027-01-04"))
+
+    assert response.context["form"].cleaned_data["rrule"] == "FREQ=WEEKLY;INTERVAL=2;UNTIL=20270104T235959"
+    assert [row["preview"].start for row in response.context["rows"]] == [
+        at(2026, 12, 7, 10),
+        at(2026, 12, 21, 10),
+        at(2027, 1, 4, 10),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "errors"),
+    [
+        ({"every_weeks": "0"}, {"every_weeks": ["Say how many weeks apart the visits are: a number from 1 to 52."]}),
+        ({"times": ""}, {"times": ["Say how many visits (e.g. 3) or give the last possible day below."]}),
+        ({"until": "2027-03-01"}, {"until": ["Give the number of visits or the last day, not both."]}),
+        ({"times": "99"}, {"times": ["A series has from 1 to 52 visits."]}),
+        ({"times": "", "until": "2026-12-01"}, {"until": ["The last day is before the first visit."]}),
+        (
+            {"rrule": "FREQ=WEEKLY;INTERVAL"},
+            {
+                "rrule": [
+                    "The repeat rule could not be read: write it like FREQ=WEEKLY;INTERVAL=4;COUNT=3 (every 4 weeks, "
+                    "3 visits) or FREQ=WEEKLY;INTERVAL=2;UNTIL=20270301 (every 2 weeks until 1 March)."
+                ]
+            },
+        ),
+    ],
+)
+def test_a_bad_entry_says_what_to_fix(clinic, desk, overrides, errors):
+    response = desk.post(URL, _simple(clinic, **overrides))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == errors
+    assert response.context["rows"] == []
+    assert Appointment.objects.count() == 0

@@ -45,7 +45,8 @@ def test_same_provider_overlap_is_refused_naming_the_appointment(clinic):
     assert error.value.appointments == [first]
     assert error.value.collisions[0].on == ("provider",)
     assert str(error.value) == (
-        f"Conflict: appointment #{first.pk} (TPI procedure, 2026-11-30 10:00-10:30) already holds Morgan Lee, MD."
+        "Conflict: Morgan Lee, MD is already booked: TPI procedure for "
+        f"{clinic.patient.display_name} with Morgan Lee, MD in Room 1, Mon 2026-11-30 10:00-10:30."
     )
     assert Appointment.objects.count() == 1
 
@@ -75,9 +76,12 @@ def test_room_and_patient_overlaps_are_refused(clinic):
         book(clinic, start=at(2026, 11, 30, 10, 20), provider=other_doctor, room=clinic.room2)
 
     assert room_error.value.collisions[0].on == ("room",)
-    assert str(room_error.value).endswith("already holds Room 1.")
+    assert str(room_error.value).startswith("Conflict: Room 1 is already booked: TPI procedure for ")
     assert patient_error.value.collisions[0].on == ("patient",)
-    assert str(patient_error.value).endswith("(TPI procedure, 2026-11-30 10:00-10:30) already holds the patient.")
+    assert str(patient_error.value) == (
+        "Conflict: the patient is already booked: TPI procedure for "
+        f"{clinic.patient.display_name} with Morgan Lee, MD in Room 1, Mon 2026-11-30 10:00-10:30."
+    )
 
 
 def test_cancelled_and_no_show_appointments_free_their_time(clinic):

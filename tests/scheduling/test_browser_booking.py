@@ -124,8 +124,8 @@ def test_front_desk_books_sees_day_sheet_and_conflict(front_desk_clinic, live_se
     error = page.locator(".booking-errors")
     error.wait_for()
     assert error.inner_text() == (
-        f"Conflict: appointment #{appointment.pk} (TPI procedure, {day:%Y-%m-%d} 10:00-10:30) already holds "
-        f"{clinic['doctor']} and Room 1."
+        f"Conflict: {clinic['doctor']} and Room 1 are already booked: TPI procedure for Jordan Quillfeather "
+        f"with {clinic['doctor']} in Room 1, {day:%a %Y-%m-%d} 10:00-10:30."
     )
     assert page.locator("button[name=suggestion]").count() == 8
     assert Appointment.objects.count() == 1

@@ -73,7 +73,8 @@ def test_preview_writes_nothing_and_reports_each_occurrence(clinic):
     assert conflict.start == at(2027, 1, 4, 10)
     assert [c.appointment for c in conflict.collisions] == [blocker]
     assert conflict.problem == (
-        f"Conflict: appointment #{blocker.pk} (TPI procedure, 2027-01-04 10:15-10:45) already holds Morgan Lee, MD."
+        "Conflict: Morgan Lee, MD is already booked: TPI procedure for "
+        f"{blocker.patient.display_name} with Morgan Lee, MD in Room 2, Mon 2027-01-04 10:15-10:45."
     )
     # Nearest free alternatives on the same day: 09:30 ends right before 10:15, 10:55 is after the blocker's buffer.
     assert [a.start for a in conflict.alternatives] == [at(2027, 1, 4, 9, 30), at(2027, 1, 4, 9, 15), at(2027, 1, 4, 9)]
@@ -144,7 +145,7 @@ def test_commit_is_all_or_none_when_an_occurrence_conflicts(clinic):
         series_commit(**plan(clinic), by=clinic.frontdesk)
 
     assert error.value.occurrence == at(2027, 2, 1, 10)
-    assert str(error.value).startswith("Occurrence 2027-02-01 10:00: Conflict: appointment #")
+    assert str(error.value).startswith("Occurrence 2027-02-01 10:00: Conflict: Morgan Lee, MD is already booked: ")
     assert error.value.appointments == [blocker]
     assert Series.objects.count() == 0
     assert list(Appointment.objects.all()) == [blocker]
@@ -178,7 +179,11 @@ def test_choices_must_be_occurrences_of_the_rule(clinic):
     [
         ("FREQ=WEEKLY", "The rule must end: give COUNT or UNTIL."),
         ("FREQ=DAILY;COUNT=53", "A series may have at most 52 occurrences."),
-        ("FREQ=SOMETIMES;COUNT=2", "Not a valid RRULE: invalid 'FREQ': SOMETIMES"),
+        (
+            "FREQ=SOMETIMES;COUNT=2",
+            "The repeat rule could not be read: write it like FREQ=WEEKLY;INTERVAL=4;COUNT=3 (every 4 weeks, "
+            "3 visits) or FREQ=WEEKLY;INTERVAL=2;UNTIL=20270301 (every 2 weeks until 1 March).",
+        ),
         ("", "Give one RRULE value, e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3."),
     ],
 )

@@ -19,7 +19,8 @@ URL = reverse("admin:tpi_followup_changelist")
 
 
 @pytest.fixture
-def staff(client):
+def staff(client, clock):
+    # Sign in at the frozen instant: a session opened at any other time may have expired by then.
     user = UserFactory(username="boss", is_superuser=True)
     client.force_login(user)
     return client

@@ -42,9 +42,9 @@ def test_occurrences_are_booked_at_the_preferred_local_time_across_the_dst_chang
     plan.refresh_from_db()
     assert plan.status == TreatmentPlan.Status.COMPLETED  # every injection has its visit
     assert [m.body for m in sms_outbox] == [
-        "Riverside Pain Clinic: you are booked for Tue Mar 03 at 10:00 AM. To change it, call +15555550100.",
-        "Riverside Pain Clinic: you are booked for Tue Mar 10 at 10:00 AM. To change it, call +15555550100.",
-        "Riverside Pain Clinic: you are booked for Tue Mar 17 at 10:00 AM. To change it, call +15555550100.",
+        "Riverside Pain Clinic: you are booked for Tue 3 Mar, 10:00 AM. To change it, call (555) 555-0100.",
+        "Riverside Pain Clinic: you are booked for Tue 10 Mar, 10:00 AM. To change it, call (555) 555-0100.",
+        "Riverside Pain Clinic: you are booked for Tue 17 Mar, 10:00 AM. To change it, call (555) 555-0100.",
     ]
     assert {m.to for m in sms_outbox} == {"+12025550143"}
     occurrence_ids = list(plan.occurrences.order_by("sequence").values_list("id", flat=True))
@@ -65,7 +65,7 @@ def test_a_spanish_speaking_patient_is_confirmed_in_spanish(
         plans_book_due()
 
     assert [m.body for m in sms_outbox] == [
-        "Riverside Pain Clinic: tiene cita el 03/03/2026 a las 10:00. Para cambiarla, llame al +15555550100."
+        "Riverside Pain Clinic: tiene cita el mar 3/03, 10:00. Para cambiarla, llame al (555) 555-0100."
     ]
 
 

@@ -36,7 +36,7 @@ def test_book_and_cita_book_the_next_injection_and_confirm_it(
     assert (second.status, second.appointment) == ("planned", None)
     assert Appointment.objects.count() == 1
     assert [(m.to, m.body) for m in sms_outbox] == [
-        (PHONE, "Riverside Pain Clinic: you are booked for Tue Jun 02 at 10:00 AM. To change it, call +15555550100.")
+        (PHONE, "Riverside Pain Clinic: you are booked for Tue 2 Jun, 10:00 AM. To change it, call (555) 555-0100.")
     ]
     assert Message.objects.get().source_key == f"plan-occurrence:{first.pk}:booked"
 

@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
+from clinic.clock import staff_date, staff_datetime
 from clinic.transitions import Transitions
 
 PAIN_SCORE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
@@ -159,7 +160,7 @@ class Procedure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"TPI {self.performed_at:%Y-%m-%d} {self.patient} ({self.status})"
+        return f"TPI {staff_date(self.performed_at)} {self.patient} ({self.status})"
 
     def clean(self) -> None:
         errors = {}
@@ -389,7 +390,7 @@ class MassageNote(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Massage {self.performed_at:%Y-%m-%d %H:%M} ({self.duration_minutes} min)"
+        return f"Massage {staff_datetime(self.performed_at)} ({self.duration_minutes} min)"
 
     def clean(self) -> None:
         if self.performed_at and self.performed_at > timezone.now():
@@ -456,7 +457,7 @@ class Addendum(models.Model):
         constraints = [models.CheckConstraint(condition=~models.Q(text=""), name="addendum_text_not_empty")]
 
     def __str__(self) -> str:
-        return f"Addendum {self.created_at:%Y-%m-%d %H:%M}"
+        return f"Addendum {staff_datetime(self.created_at)}"
 
 
 class SignAcknowledgement(models.Model):

@@ -18,7 +18,7 @@ from tests.factories import PatientFactory
 TEMPLATE_DIRS = [Path(app.path) / "templates" / "messaging" for app in apps.get_app_configs()]
 SMS_TEMPLATES = sorted({p.name.split(".")[0] for d in TEMPLATE_DIRS for p in (d / "sms").glob("*.txt")})
 EMAIL_TEMPLATES = sorted({p.name.split(".")[0] for d in TEMPLATE_DIRS for p in (d / "email").glob("*.txt")})
-CONTEXTS = [{}, {"offer_booking": True, "when": "Tue 10 Mar 2026 at 10:30"}]
+CONTEXTS = [{}, {"offer_booking": True, "when": "Tue 10 Mar, 10:30 AM"}]
 
 
 @pytest.fixture
@@ -65,8 +65,8 @@ def test_every_email_template_asks_to_call_or_text_without_links(patient, templa
     patient.preferred_language = language
     rendered = message_render(patient=patient, channel="email", template=template, context=CONTEXTS[1])
     assert rendered.subject
-    assert "+15555550100" in rendered.body  # the clinic's phone
-    assert "+15555550199" in rendered.body  # the number to text
+    assert "(555) 555-0100" in rendered.body  # the clinic's phone, as a patient in the US dials it
+    assert "(555) 555-0199" in rendered.body  # the number to text
     assert "http" not in rendered.body.lower()
     assert "www." not in rendered.body.lower()
     assert "cancel" not in rendered.body.lower()

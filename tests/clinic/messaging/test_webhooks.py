@@ -123,7 +123,7 @@ def test_opt_out_keywords_opt_out_at_once_and_confirm_once(
     assert [m.to for m in sms_outbox] == [PHONE]
     assert sms_outbox[0].body == (
         "Riverside Pain Clinic: you are unsubscribed and will get no more texts from us. Reply START to resubscribe. "
-        "Questions? Call +15555550100."
+        "Questions? Call (555) 555-0100."
     )
     confirmation = Message.objects.get()
     assert (confirmation.purpose, confirmation.status, confirmation.automated) == ("opt_out_confirm", "sent", False)
@@ -161,7 +161,7 @@ def test_help_answers_with_the_clinic_contact_every_time(
         sms(client, "help", sid="SM" + "f" * 32)
         sms(client, "INFO", sid="SM" + "g" * 32)
     assert [m.body for m in sms_outbox] == [
-        "Riverside Pain Clinic: call us at +15555550100. Reply STOP to unsubscribe. Msg&data rates may apply."
+        "Riverside Pain Clinic: call us at (555) 555-0100. Reply STOP to unsubscribe. Msg&data rates may apply."
     ] * 2
     assert Patient.objects.get(pk=patient.pk).sms_consent is True
 

@@ -49,7 +49,10 @@ def test_book_conflict_is_409_with_the_conflicting_appointment(clinic, api):
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "conflict"
-    assert body["detail"].startswith(f"Conflict: appointment #{first['id']} (TPI procedure, 2026-11-30 10:00-10:30)")
+    assert body["detail"] == (
+        "Conflict: Morgan Lee, MD and Room 1 are already booked: TPI procedure for "
+        f"{clinic.patient.display_name} with Morgan Lee, MD in Room 1, Mon 2026-11-30 10:00-10:30."
+    )
     assert [c["id"] for c in body["conflicts"]] == [first["id"]]
     assert body["conflicts"][0]["start"] == "2026-11-30T10:00:00-05:00"
     assert Appointment.objects.count() == 1
