@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from clinic.admin_tools import admin_page_context
+from clinic.admin_tools import CheckedInitialMixin, admin_page_context
 from scheduling.closures import closure_affected
 from scheduling.models import Closure, Location, OpeningHours, Room
 
@@ -50,7 +50,7 @@ class RoomAdmin(admin.ModelAdmin):
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(CheckedInitialMixin, admin.ModelAdmin):
     """After a closure is saved, the front desk sees the booked appointments it covers, each with its move page."""
 
     list_display = ["__str__", "location", "first_day", "last_day", "start", "end", "source"]
