@@ -1,6 +1,7 @@
 """Consent per channel: the one place that changes it, and the rule for whether we may send."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -56,8 +57,12 @@ def consent_change(
     return True
 
 
-def skip_reason(*, patient: Patient, channel: str, automated: bool = True) -> str:
-    """Return why a message on CHANNEL may not go to PATIENT now, or "" when it may."""
+def skip_reason(*, patient: Patient, channel: str, automated: bool = True, opted_out: bool | None = None) -> str:
+    """Return why a message on CHANNEL may not go to PATIENT now, or "" when it may.
+
+    OPTED_OUT: whether the consent log holds a withdrawal for CHANNEL, when the caller looked it up for
+    a batch (`opt_outs_find`); None looks it up here.
+    """
     if patient.status != Patient.Status.ACTIVE:
         return f"patient is {patient.get_status_display().lower()}"
     if channel == Channel.SMS and not patient.mobile_phone:
@@ -67,11 +72,20 @@ def skip_reason(*, patient: Patient, channel: str, automated: bool = True) -> st
     if not automated:
         return ""
     if not getattr(patient, f"{channel}_consent"):
-        opted_out = ConsentEvent.objects.filter(patient=patient, channel=channel, granted=False).exists()
+        if opted_out is None:
+            opted_out = ConsentEvent.objects.filter(patient=patient, channel=channel, granted=False).exists()
         return f"opted out of {channel}" if opted_out else f"no {channel} consent"
     if patient.preferred_channel == Patient.Channel.NONE:
         return "patient wants no automated messages"
     return ""
+
+
+def opt_outs_find(*, patient_ids: Iterable[int]) -> set[tuple[int, str]]:
+    """Return the (patient id, channel) pairs whose consent log holds a withdrawal, for a batch of patients."""
+    pairs = ConsentEvent.objects.filter(patient_id__in=list(patient_ids), granted=False).values_list(
+        "patient_id", "channel"
+    )
+    return set(pairs.distinct())
 
 
 def patient_channels(patient: Patient) -> list[str]:
