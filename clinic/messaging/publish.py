@@ -2,8 +2,9 @@
 
 A queued message carries `enqueued_at`, set when its delivery is published (by the sweep in its
 claim, by everyone else just before the publish) and cleared again when the publish fails. The
-outbox sweep re-publishes a due message only when no task is waiting for it: never published, published before its current due time (a retry, the end
-of quiet hours), or published longer than MESSAGING_REPUBLISH_AFTER_SECONDS ago (the task was lost).
+outbox sweep re-publishes a due message only when no task is waiting for it: never published,
+published before its current due time (a retry, the end of quiet hours), or published longer than
+MESSAGING_REPUBLISH_AFTER_SECONDS ago (the task was lost).
 """
 
 import datetime as dt
