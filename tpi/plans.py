@@ -7,6 +7,7 @@ twice; the one-to-one PlanOccurrence.appointment and the (plan, sequence) unique
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -225,6 +226,17 @@ def patient_has_active_plan(patient: Patient) -> bool:
     return PlanOccurrence.objects.filter(
         plan__patient=patient, plan__status=TreatmentPlan.Status.ACTIVE, status__in=PlanOccurrence.OPEN_STATUSES
     ).exists()
+
+
+def patients_with_active_plan(*, patient_ids: Iterable[int]) -> set[int]:
+    """Return which of PATIENT_IDS have an active plan with an injection still to book (a batch's
+    `patient_has_active_plan`)."""
+    occurrences = PlanOccurrence.objects.filter(
+        plan__patient_id__in=list(patient_ids),
+        plan__status=TreatmentPlan.Status.ACTIVE,
+        status__in=PlanOccurrence.OPEN_STATUSES,
+    )
+    return set(occurrences.values_list("plan__patient_id", flat=True).distinct())
 
 
 def active_plan_for(patient: Patient) -> TreatmentPlan | None:
