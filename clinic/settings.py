@@ -319,6 +319,10 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection around every task unless tasks may share it; with
+# WORKER_CONN_MAX_AGE they do (clinic.celery closes an old or broken one before and after each task),
+# and the fixup still starts afresh after this many tasks.
+CELERY_DB_REUSE_MAX = 1000 if WORKER_CONN_MAX_AGE else None
 # Beat's entries are registered by the app that owns each task (clinic.beat); due times of
 # follow-ups and messages live in the database, beat only wakes the sweeps up.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

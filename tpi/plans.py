@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from clinic.accounts.actors import Actor
@@ -448,6 +449,23 @@ def occurrence_book(*, occurrence: PlanOccurrence, now: dt.datetime | None = Non
     return occurrence
 
 
+def plans_with_work(*, now: dt.datetime) -> QuerySet[TreatmentPlan]:
+    """Return the active plans the daily run has something to do for, in one query (no plan is read otherwise).
+
+    Work is an occurrence to book within the horizon, or completing the plan: nothing left open, or
+    its last injection day (plus tolerance) passed; the same tests `plan_book_due` applies.
+    """
+    today = local_date(now)
+    horizon = today + dt.timedelta(days=settings.TPI_PLAN_BOOKING_HORIZON_DAYS)
+    tolerance = dt.timedelta(days=settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS)
+    occurrences = PlanOccurrence.objects.filter(plan=OuterRef("pk"))
+    return TreatmentPlan.objects.active().filter(
+        Exists(occurrences.filter(status=OS.PLANNED, target_date__lte=horizon))
+        | ~Exists(occurrences.filter(status__in=PlanOccurrence.OPEN_STATUSES))
+        | ~Exists(occurrences.filter(target_date__gte=today - tolerance))
+    )
+
+
 def plans_book_due(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Book every active plan's occurrences due within the horizon (the daily job); return the totals.
 
@@ -455,7 +473,7 @@ def plans_book_due(*, now: dt.datetime | None = None) -> dict[str, int]:
     """
     now = now or timezone.now()
     totals = {"plans": 0, "booked": 0, "needs_review": 0}
-    for plan in TreatmentPlan.objects.active().order_by("id").only("pk"):
+    for plan in plans_with_work(now=now).order_by("id").only("pk"):
         try:
             counts = plan_book_due(plan=plan, now=now)
         except Exception:  # one broken plan must not keep the others from being booked

@@ -202,7 +202,11 @@ def message_deliver(*, message_id: int) -> Message | None:
     else:
         done = timezone.now()
         status = S.DELIVERED if result.status == DeliveryStatus.DELIVERED else S.SENT
-        fields = {"provider_message_id": result.provider_message_id, "sent_at": done, "needs_review": False}
+        fields: dict[str, Any] = {
+            "provider_message_id": result.provider_message_id,
+            "sent_at": done,
+            "needs_review": False,
+        }
         if _transition(message_id, **mine, to=status, at=done, reason="", **fields):
             message.status, message.updated_at = status, done
             for name, value in fields.items():
