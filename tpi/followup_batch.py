@@ -4,19 +4,19 @@ Each follow-up is cancelled (voided procedure), expired (later than its grace), 
 inactive patient, no channel), failed (its text could not be composed) or moved to sent with its
 messages, with the same reasons the staff pages have always shown. The decisions read what the batch
 needs in a few queries (opt-outs, active plans, messages already stored); the writes are one
-conditional UPDATE for every follow-up of the batch and one INSERT each for the messages and their
-first events, and delivery is published once after commit, a few ids per task
-(clinic.messaging.queueing). The caller holds the rows' locks.
+conditional UPDATE per outcome and reason (one for all the batch's sent follow-ups) and one INSERT
+each for the messages and their first events, and delivery is published once after commit, a few
+ids per task (clinic.messaging.queueing). The caller holds the rows' locks.
 """
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Case, CharField, DateTimeField, F, Value, When
 
 from clinic.messaging.consent import opt_outs_find, patient_channels, skip_reason
 from clinic.messaging.models import Message
@@ -95,7 +95,7 @@ def _decide(
                 continue  # asking again keeps the stored message (one per follow-up and channel)
             message = message_build(
                 patient=patient, channel=channel, purpose=follow_up.kind, template=follow_up.kind,
-                context=context, now=now, source_key=follow_up.source_key, opted_out=False,
+                context=context, now=now, source_key=follow_up.source_key, reason="",
             )  # fmt: skip
             move.messages.append(message)
     except ValidationError as exc:
@@ -106,26 +106,23 @@ def _decide(
 
 
 def _moves_apply(moves: dict[int, _Move], *, now: dt.datetime) -> set[int]:
-    """Move every follow-up of MOVES out of scheduled with one conditional UPDATE; return the ids moved."""
-    for move in moves.values():
+    """Move the follow-ups of MOVES out of scheduled, one conditional UPDATE per outcome and reason (a batch
+    has few: every sent one of a channel mix reads the same); return the ids moved."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for pk, move in moves.items():
         FollowUp.TRANSITIONS.check(S.SCHEDULED, move.to)
-    statuses = [When(pk=pk, then=Value(move.to)) for pk, move in moves.items()]
-    reasons = [When(pk=pk, then=Value(move.reason[:200])) for pk, move in moves.items()]
-    sent = [pk for pk, move in moves.items() if move.to == S.SENT]
-    updated = FollowUp.objects.filter(pk__in=list(moves), status=S.SCHEDULED).update(
-        status=Case(*statuses, output_field=CharField()),
-        status_reason=Case(*reasons, output_field=CharField()),
-        sent_at=Case(When(pk__in=sent, then=Value(now)), default=F("sent_at"), output_field=DateTimeField()),
-        updated_at=now,
-    )
-    if updated == len(moves):
-        return set(moves)
-    # Not ours after all (cannot happen under the claim's locks): only rows really moved go on.
-    return {
-        pk
-        for pk, status in FollowUp.objects.filter(pk__in=list(moves)).values_list("pk", "status")
-        if status == moves[pk].to
-    }
+        groups[(move.to, move.reason[:200])].append(pk)
+    moved: set[int] = set()
+    for (to, reason), ids in groups.items():
+        fields = {"sent_at": now} if to == S.SENT else {}
+        updated = FollowUp.objects.filter(pk__in=ids, status=S.SCHEDULED).update(
+            status=to, status_reason=reason, updated_at=now, **fields
+        )
+        if updated == len(ids):
+            moved.update(ids)
+        else:  # not ours after all (cannot happen under the claim's locks): only rows really moved go on
+            moved.update(FollowUp.objects.filter(pk__in=ids, status=to, updated_at=now).values_list("pk", flat=True))
+    return moved
 
 
 def followups_dispatch(*, batch: Sequence[FollowUp], now: dt.datetime) -> None:

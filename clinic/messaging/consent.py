@@ -65,7 +65,7 @@ def skip_reason(*, patient: Patient, channel: str, automated: bool = True, opted
     """
     if patient.status != Patient.Status.ACTIVE:
         return f"patient is {patient.get_status_display().lower()}"
-    if channel == Channel.SMS and not patient.mobile_phone:
+    if channel == Channel.SMS and not recipient_for(patient=patient, channel=channel):
         return "no mobile phone number"
     if channel == Channel.EMAIL and not patient.email:
         return "no email address"
@@ -101,5 +101,6 @@ def patient_channels(patient: Patient) -> list[str]:
 def recipient_for(*, patient: Patient, channel: str) -> str:
     """Return the patient's address on CHANNEL ("" when there is none)."""
     if channel == Channel.SMS:
-        return str(patient.mobile_phone) if patient.mobile_phone else ""
+        # Formatting validates the number (costly): once, not again for a truth test.
+        return "" if patient.mobile_phone is None else str(patient.mobile_phone)
     return patient.email or ""

@@ -35,17 +35,19 @@ def message_build(
     source_key: str | None = None,
     send_after: dt.datetime | None = None,
     reply_to: InboundMessage | None = None,
-    opted_out: bool | None = None,
+    reason: str | None = None,
 ) -> Message:
     """Return the unsaved Message for PATIENT on CHANNEL: queued with its due time, or skipped with the reason.
 
-    Raises ValidationError when the text cannot be composed (no template, PHI, too long). OPTED_OUT, when
-    the caller already knows it for the patient and channel, saves the consent log look-up.
+    Raises ValidationError when the text cannot be composed (no template, PHI, too long). REASON: the
+    skip reason ("" for none) when the caller has just decided it (`skip_reason`) for this patient and
+    channel in the same transaction; None decides it here.
     """
     if channel not in Channel.values:
         raise ValidationError({"channel": f"Unknown channel {channel!r}."})
     automated = reply_to is None
-    reason = skip_reason(patient=patient, channel=channel, automated=automated, opted_out=opted_out)
+    if reason is None:
+        reason = skip_reason(patient=patient, channel=channel, automated=automated)
     message = Message(
         patient=patient,
         channel=channel,

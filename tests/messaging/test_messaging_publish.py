@@ -26,12 +26,12 @@ class Broker:
     def __init__(self, monkeypatch, *, down: bool = False):
         self.published: list[tuple[int, ...]] = []
         self.down = down
-        monkeypatch.setattr(messages_deliver_task, "delay", self.delay)
+        monkeypatch.setattr(messages_deliver_task, "apply_async", self.apply_async)
 
-    def delay(self, *ids):
+    def apply_async(self, args=(), kwargs=None, **options):
         if self.down:
             raise ConnectionError("broker unreachable")
-        self.published.append(ids)
+        self.published.append(tuple(args))
 
 
 def test_queueing_marks_a_due_message_once_its_delivery_is_published(

@@ -33,7 +33,7 @@ def sms_outbox(settings):
 def broker(monkeypatch):
     """The broker at its boundary: the delivery tasks published, as tuples of message ids."""
     published: list[tuple[int, ...]] = []
-    monkeypatch.setattr(messages_deliver_task, "delay", lambda *ids: published.append(ids))
+    monkeypatch.setattr(messages_deliver_task, "apply_async", lambda args=(), **options: published.append(tuple(args)))
     return published
 
 
