@@ -55,6 +55,7 @@ def _transition(
     at: dt.datetime | None = None,
     where: dict[str, Any] | None = None,
     expected: str | None = None,
+    flush: bool = True,
     **fields: Any,
 ) -> bool:
     """Move the message to TO from a status MESSAGE_TRANSITIONS allows and record it; False if it was not there.
@@ -62,7 +63,10 @@ def _transition(
     ONLY_FROM narrows the table's sources for a move that belongs to one actor (each caller says
     why); it must name only statuses the table lets move to TO. WHERE adds conditions the row must
     still meet (e.g. the attempt number of the caller's claim). EXPECTED: the status the row most
-    likely has; tried first, the table's other sources only when the row was not in it.
+    likely has; tried first, the table's other sources only when the row was not in it. FLUSH=False
+    lets PostgreSQL commit without waiting for the disk: only for an attempt's outcome, whose loss in
+    a database crash leaves the row "sending" (its claim was flushed), which the sweep turns into
+    unknown and reconciles with the provider, so it is never sent twice.
     """
     sources = MESSAGE_TRANSITIONS.sources(to)
     if only_from is not None:
@@ -73,6 +77,9 @@ def _transition(
     at = at or timezone.now()
     where = where or {}
     with transaction.atomic():
+        if not flush and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         # EXPECTED (the status the caller just saw) saves the read: one conditional UPDATE does the move.
         previous = expected if expected in sources else None
         if previous is None or not Message.objects.filter(pk=message_id, status=previous, **where).update(
@@ -191,7 +198,12 @@ def message_deliver(*, message_id: int) -> Message | None:
         return Message.objects.filter(pk=message_id).first()
     message.status, message.attempts, message.last_attempt_at, message.reason = S.SENDING, attempt, now, ""
     # Only this claim's outcome is recorded: the sweep may have declared it unknown meanwhile.
-    mine: dict[str, Any] = {"only_from": IN_FLIGHT, "where": {"attempts": attempt}, "expected": S.SENDING}
+    mine: dict[str, Any] = {
+        "only_from": IN_FLIGHT,
+        "where": {"attempts": attempt},
+        "expected": S.SENDING,
+        "flush": False,
+    }
     try:
         result = channel_for(message.channel).send(message)
     except SendError as exc:
@@ -220,7 +232,8 @@ def _record_failure(message: Message, exc: SendError, *, attempt: int) -> None:
     now = timezone.now()
     text = str(exc)[:2000]
     base: dict[str, Any] = {
-        "only_from": IN_FLIGHT, "where": {"attempts": attempt}, "expected": S.SENDING, "at": now, "reason": text,
+        "only_from": IN_FLIGHT, "where": {"attempts": attempt}, "expected": S.SENDING, "flush": False,
+        "at": now, "reason": text,
     }  # fmt: skip
     if exc.outcome_unknown:
         # Not resent blindly: the sweep reconciles it with the provider once the request is over.
