@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from clinic.accounts.actors import Actor
@@ -76,6 +77,10 @@ def _transition(
         sources = narrowed
     at = at or timezone.now()
     where = where or {}
+    if expected in sources and flush and connection.vendor == "postgresql":
+        if _move_and_record(message_id, previous=expected, to=to, at=at, detail=detail, where=where, fields=fields):
+            return True
+        expected = None  # not in the expected status: find where it is
     with transaction.atomic():
         if not flush and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -98,6 +103,34 @@ def _transition(
                 return False
         MessageEvent.objects.create(message_id=message_id, at=at, from_status=previous, to_status=to, detail=detail)
     return True
+
+
+def _move_and_record(
+    message_id: int,
+    *,
+    previous: str,
+    to: str,
+    at: dt.datetime,
+    detail: str,
+    where: dict[str, Any],
+    fields: dict[str, Any],
+) -> bool:
+    """Move the message from PREVIOUS to TO and insert its event in one statement (PostgreSQL: the UPDATE in a
+    data-modifying CTE); True when the row was in PREVIOUS and met WHERE. One round trip instead of four."""
+    rows = Message.objects.filter(pk=message_id, status=previous, **where)
+    query = rows.query.chain(UpdateQuery)
+    query.add_update_values({"status": to, "updated_at": at, **fields})
+    update_sql, update_params = query.get_compiler(rows.db).as_sql()
+    events = connection.ops.quote_name(MessageEvent._meta.db_table)
+    # Django compiled the UPDATE with its parameters; the table name is the model's.
+    sql = (
+        f"WITH moved AS ({update_sql} RETURNING id) "  # noqa: S608
+        f"INSERT INTO {events} (message_id, at, from_status, to_status, detail) "
+        "SELECT id, %s, %s, %s, %s FROM moved"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*update_params, at, previous, to, detail))
+        return cursor.rowcount == 1
 
 
 def _enqueue_delivery(message_id: int) -> None:
