@@ -174,7 +174,8 @@ def reference_run(*, now: dt.datetime) -> None:
     """Make the sweep's state change for every due check-in with set-based SQL (the yardstick)."""
     from django.db import connection, transaction
 
-    params = {"now": now, "body": "Hi Pat, how is your pain today (0-10)? Reply with a number."}
+    stamp = connection.ops.adapt_datetimefield_value(now)  # as the ORM stores it (SQLite: text)
+    params = {"now": stamp, "body": "Hi Pat, how is your pain today (0-10)? Reply with a number."}
     with transaction.atomic(), connection.cursor() as cursor:
         statements = [REFERENCE_POSTGRES] if connection.vendor == "postgresql" else REFERENCE_SQLITE
         for sql in statements:

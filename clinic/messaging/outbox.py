@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -118,7 +118,7 @@ def _move_and_record(
     """Move the message from PREVIOUS to TO and insert its event in one statement (PostgreSQL: the UPDATE in a
     data-modifying CTE); True when the row was in PREVIOUS and met WHERE. One round trip instead of four."""
     rows = Message.objects.filter(pk=message_id, status=previous, **where)
-    query = rows.query.chain(UpdateQuery)
+    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
     query.add_update_values({"status": to, "updated_at": at, **fields})
     update_sql, update_params = query.get_compiler(rows.db).as_sql()
     events = connection.ops.quote_name(MessageEvent._meta.db_table)

@@ -47,7 +47,7 @@ def deliveries_publish(message_ids: Sequence[int], *, mark: bool = True) -> None
     try:
         with messages_deliver_task.app.producer_or_acquire() as producer:  # one connection for the batch
             for start in range(0, len(ids), chunk):
-                messages_deliver_task.apply_async(ids[start : start + chunk], producer=producer)
+                messages_deliver_task.apply_async(tuple(ids[start : start + chunk]), producer=producer)
     except Exception:  # the broker is unreachable: stop trying, the sweep picks the rows up again
         rest = ids[start:]
         logger.warning("could not enqueue delivery of %s message(s); the sweep will pick them up", len(rest))
