@@ -88,6 +88,28 @@ def followups_claim_due(*, now: dt.datetime, limit: int) -> list[FollowUp]:
     return due
 
 
+def _sent_with_no_live_message(*, limit: int, chunk: int = 2000) -> list[FollowUp]:
+    """Return up to LIMIT sent follow-ups that have messages, none of them live (all failed or skipped).
+
+    Found from their failed and skipped messages (few) rather than by testing every sent follow-up
+    ever (the table's history), so a sweep's cost does not grow with it.
+    """
+    keys = (
+        Message.objects.filter(status__in=[M.FAILED, M.SKIPPED], source_key__startswith="followup:")
+        .values_list("source_key", flat=True)
+        .distinct()
+    )
+    ids = sorted({int(pk) for key in keys if (pk := (key or "").split(":")[1]).isdigit()})
+    live = Exists(followup_messages(Message.objects.filter(status__in=LIVE_MESSAGE_STATUSES)))
+    dead: list[FollowUp] = []
+    for start in range(0, len(ids), chunk):  # a bounded IN list per query (SQLite's parameter limit)
+        found = FollowUp.objects.filter(pk__in=ids[start : start + chunk], status=S.SENT).exclude(live)
+        dead += found.order_by("id")[: limit - len(dead)]
+        if len(dead) >= limit:
+            break
+    return dead
+
+
 def followups_settle(*, now: dt.datetime) -> dict[str, int]:
     """Give sent follow-ups whose messages all ended failed or skipped that final state (and back).
 
@@ -95,12 +117,7 @@ def followups_settle(*, now: dt.datetime) -> dict[str, int]:
     follow-up whose message staff queued again (retry in the messages admin) is sent again.
     """
     counts = {"failed": 0, "skipped": 0, "resent": 0}
-    dead = list(
-        FollowUp.objects.filter(status=S.SENT)
-        .filter(Exists(followup_messages()))
-        .exclude(Exists(followup_messages(Message.objects.filter(status__in=LIVE_MESSAGE_STATUSES))))
-        .order_by("id")[: settings.TPI_FOLLOWUP_SWEEP_BATCH]
-    )
+    dead = _sent_with_no_live_message(limit=settings.TPI_FOLLOWUP_SWEEP_BATCH)
     messages = Message.objects.filter(source_key__in=[f.source_key for f in dead]).order_by("channel")
     by_key: dict[str | None, list[Message]] = {}
     for message in messages.only("source_key", "channel", "status", "reason"):

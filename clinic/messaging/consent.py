@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
 
 from clinic.accounts.actors import Actor
 from clinic.messaging.models import Channel, ConsentEvent, InboundMessage
@@ -65,7 +66,7 @@ def skip_reason(*, patient: Patient, channel: str, automated: bool = True, opted
     """
     if patient.status != Patient.Status.ACTIVE:
         return f"patient is {patient.get_status_display().lower()}"
-    if channel == Channel.SMS and not recipient_for(patient=patient, channel=channel):
+    if channel == Channel.SMS and not _has_mobile(patient):
         return "no mobile phone number"
     if channel == Channel.EMAIL and not patient.email:
         return "no email address"
@@ -96,6 +97,15 @@ def patient_channels(patient: Patient) -> list[str]:
         Patient.Channel.BOTH: [Channel.SMS, Channel.EMAIL],
     }
     return channels.get(patient.preferred_channel, [])
+
+
+def _has_mobile(patient: Patient) -> bool:
+    """Return bool(patient.mobile_phone) without formatting it: a stored number keeps its raw input, and
+    formatting validates the number against every region (the costly part of a sweep's decision)."""
+    phone = patient.mobile_phone
+    if not isinstance(phone, PhoneNumber):
+        return bool(phone)
+    return bool(phone.raw_input) or phone.is_valid()
 
 
 def recipient_for(*, patient: Patient, channel: str) -> str:
