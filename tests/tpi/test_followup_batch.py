@@ -131,3 +131,23 @@ def test_a_follow_up_whose_message_is_stored_already_keeps_it(sms_outbox, broker
     assert [(f.status, f.status_reason) for f in again] == [("sent", "queued: sms")]
     assert Message.objects.count() == 1
     assert len(broker) == 1  # the stored message was not published again
+
+
+def test_settling_finds_dead_follow_ups_through_their_messages_in_bounded_lists(
+    sms_outbox, settings, django_capture_on_commit_callbacks
+):
+    from clinic.messaging.backends import SendError
+    from tpi.followups import _sent_with_no_live_message
+
+    procedures = [signed(NOON - CHECK_IN - dt.timedelta(minutes=m)) for m in (3, 2, 1)]
+    alive = signed(NOON - CHECK_IN)
+    locmem.failures.extend(SendError("unknown destination", permanent=True) for _ in range(3))
+    with time_machine.travel(NOON, tick=False), django_capture_on_commit_callbacks(execute=True):
+        followups_claim_due(now=NOON, limit=3)  # the three oldest: all their messages fail
+        followups_claim_due(now=NOON, limit=3)  # the fourth: delivered
+
+    dead = _sent_with_no_live_message(limit=2, chunk=1)  # one id per query, stops at the limit
+
+    assert [f.procedure_id for f in dead] == sorted(p.pk for p in procedures)[:2]
+    assert check_in(alive).status == "sent"
+    assert [f.procedure_id for f in _sent_with_no_live_message(limit=10, chunk=2)] == sorted(p.pk for p in procedures)
