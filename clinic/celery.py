@@ -4,7 +4,7 @@ import os
 import uuid
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from celery.result import AsyncResult
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
@@ -43,3 +43,25 @@ class IdsOnlyTask(Task[Any, Any]):
 app = Celery("clinic", task_cls=IdsOnlyTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+@signals.worker_process_init.connect
+def _connections_persist(**_: Any) -> None:
+    """Keep a worker's database connection across tasks for WORKER_CONN_MAX_AGE seconds."""
+    from django.conf import settings
+    from django.db import connections
+
+    for alias in connections:
+        connections.settings[alias]["CONN_MAX_AGE"] = settings.WORKER_CONN_MAX_AGE
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _connections_refresh(sender: Task[Any, Any] | None = None, **_: Any) -> None:
+    """Close connections past their age or broken (what Django does around each request)."""
+    from django.db import close_old_connections
+
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return  # run in the caller's process (tests, eager mode): its connection is not ours to close
+    close_old_connections()

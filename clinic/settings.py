@@ -174,6 +174,9 @@ DATABASES = {
         **_DATABASE_EXTRA,
     }
 }
+# Celery worker processes keep their connection across tasks for this many seconds (the web's stays
+# CONN_MAX_AGE); a connection per task costs more than a delivery's own queries. Applied by clinic.celery.
+WORKER_CONN_MAX_AGE = env.int("WORKER_CONN_MAX_AGE", default=600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Locale and time --------------------------------------------------------------------------
@@ -316,6 +319,10 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection around every task unless tasks may share it; with
+# WORKER_CONN_MAX_AGE they do (clinic.celery closes an old or broken one before and after each task),
+# and the fixup still starts afresh after this many tasks.
+CELERY_DB_REUSE_MAX = 1000 if WORKER_CONN_MAX_AGE else None
 # Beat's entries are registered by the app that owns each task (clinic.beat); due times of
 # follow-ups and messages live in the database, beat only wakes the sweeps up.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -348,6 +355,11 @@ MESSAGING_RETRY_MAX_SECONDS = env.int("MESSAGING_RETRY_MAX_SECONDS", default=360
 MESSAGING_SENDING_TIMEOUT_SECONDS = env.int("MESSAGING_SENDING_TIMEOUT_SECONDS", default=300)
 MESSAGING_SWEEP_SECONDS = env.int("MESSAGING_SWEEP_SECONDS", default=60)
 MESSAGING_SWEEP_BATCH = env.int("MESSAGING_SWEEP_BATCH", default=200)
+# How many message ids one delivery task carries (a sweep's batch is published in tasks of this size).
+MESSAGING_DELIVER_CHUNK = env.int("MESSAGING_DELIVER_CHUNK", default=10)
+# A queued message whose delivery task was published this long ago and has not run is published again
+# (the task was lost); a younger one is left to its waiting task, so a backlog is never queued twice.
+MESSAGING_REPUBLISH_AFTER_SECONDS = env.int("MESSAGING_REPUBLISH_AFTER_SECONDS", default=600)
 # Words (besides those the apps register, clinic.messaging.content) no message may contain.
 MESSAGING_PHI_EXTRA_WORDS = env.list("MESSAGING_PHI_EXTRA_WORDS", default=[])
 
@@ -365,6 +377,8 @@ LOGGING: dict[str, Any] = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "clinic.requests": {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")},
+        # The Twilio SDK logs every HTTP request and response at INFO (about 11 lines per SMS).
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 
@@ -413,6 +427,8 @@ TPI_STEROID_MAX_DOSE_MG = env_amounts(
 # The follow-up sweep: beat wakes it every TPI_FOLLOWUP_SWEEP_SECONDS; due times live in the database.
 TPI_FOLLOWUP_SWEEP_SECONDS = env.int("TPI_FOLLOWUP_SWEEP_SECONDS", default=60)
 TPI_FOLLOWUP_SWEEP_BATCH = env.int("TPI_FOLLOWUP_SWEEP_BATCH", default=200)
+# One sweep task settles at most this many batches, then queues the next task if more are due (short tasks).
+TPI_FOLLOWUP_SWEEP_MAX_BATCHES = env.int("TPI_FOLLOWUP_SWEEP_MAX_BATCHES", default=50)
 # A follow-up the sweep reaches later than this after its due time is expired, not sent: a "72-hour"
 # check-in days late is noise; a one-month reassessment is still useful a week late (docs/decisions.md).
 TPI_FOLLOWUP_CHECKIN_GRACE = timedelta(hours=env.int("TPI_FOLLOWUP_CHECKIN_GRACE_HOURS", default=48))

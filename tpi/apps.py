@@ -47,7 +47,10 @@ class TpiConfig(AppConfig):
         reply_received.connect(plan_replies.handle, dispatch_uid="tpi.plan_replies")
         phi_words_register(*PHI_WORDS)
         beat_entry_register(
-            name="tpi-followups-sweep", task="tpi.followups_sweep", schedule=settings.TPI_FOLLOWUP_SWEEP_SECONDS
+            name="tpi-followups-sweep",
+            task="tpi.followups_sweep",
+            schedule=settings.TPI_FOLLOWUP_SWEEP_SECONDS,
+            run_at_start=True,
         )
         beat_entry_register(
             name="tpi-plans-book-due",

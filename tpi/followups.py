@@ -21,12 +21,10 @@ from django.utils import timezone
 
 from clinic.accounts.actors import Actor
 from clinic.exceptions import StateConflict
-from clinic.messaging.consent import patient_channels, skip_reason
 from clinic.messaging.models import Message
-from clinic.messaging.outbox import NotRetryable, message_queue, message_retry, messages_withdraw
-from clinic.models import Patient
+from clinic.messaging.outbox import NotRetryable, message_retry, messages_withdraw
+from tpi.followup_batch import followups_dispatch
 from tpi.models import FollowUp, Procedure
-from tpi.plans import patient_has_active_plan
 
 logger = logging.getLogger(__name__)
 S = FollowUp.Status
@@ -37,18 +35,6 @@ LIVE_MESSAGE_STATUSES = (M.QUEUED, M.SENDING, M.SENT, M.DELIVERED, M.UNKNOWN)
 
 class FollowUpStateConflict(StateConflict):
     """The follow-up is not in a state that allows this action (e.g. cancelling one already sent)."""
-
-
-def followup_grace(kind: str) -> dt.timedelta:
-    """Return how late after its due time a follow-up of KIND may still be sent."""
-    if kind == FollowUp.Kind.CHECK_IN:
-        return settings.TPI_FOLLOWUP_CHECKIN_GRACE
-    return settings.TPI_FOLLOWUP_REASSESSMENT_GRACE
-
-
-def reassessment_offers_booking(procedure: Procedure) -> bool:
-    """Return True when the reassessment should offer the next injection (the patient has an active plan)."""
-    return patient_has_active_plan(procedure.patient)
 
 
 def followup_messages(queryset: QuerySet | None = None) -> QuerySet:
@@ -85,82 +71,43 @@ def _move(follow_up: FollowUp, *, to: str, reason: str, now: dt.datetime, stay: 
     return updated == 1
 
 
-def _humanize(delta: dt.timedelta) -> str:
-    hours = int(delta.total_seconds() // 3600)
-    return f"{hours // 24} days {hours % 24} h" if hours >= 24 else f"{hours} h"
-
-
-def _skip_reason(patient: Patient) -> tuple[list[str], list[str]]:
-    """Return (channels we may use now, reasons for the channels we may not) for PATIENT."""
-    if patient.status != Patient.Status.ACTIVE:
-        return [], [f"patient is {patient.get_status_display().lower()}"]
-    channels = patient_channels(patient)
-    if not channels:
-        return [], ["patient wants no automated messages"]
-    allowed, reasons = [], []
-    for channel in channels:
-        reason = skip_reason(patient=patient, channel=channel)
-        if reason:
-            reasons.append(f"{channel}: {reason}")
-        else:
-            allowed.append(channel)
-    return allowed, reasons
-
-
-def _dispatch(follow_up: FollowUp, *, now: dt.datetime) -> str:
-    """Settle one claimed follow-up: expire, skip, cancel or queue its messages; return its new status."""
-    procedure = follow_up.procedure
-    if procedure.status == Procedure.Status.VOIDED:
-        _move(follow_up, to=S.CANCELLED, reason="procedure voided", now=now)
-        return follow_up.status
-    late = now - follow_up.due_at
-    grace = followup_grace(follow_up.kind)
-    if late > grace:
-        reason = f"reached {_humanize(late)} after its due time (grace {_humanize(grace)}): not sent"
-        _move(follow_up, to=S.EXPIRED, reason=reason, now=now)
-        return follow_up.status
-    patient = Patient.objects.get(pk=procedure.patient_id)
-    allowed, reasons = _skip_reason(patient)
-    if not allowed:
-        _move(follow_up, to=S.SKIPPED, reason="; ".join(reasons), now=now)
-        return follow_up.status
-    context = {}
-    if follow_up.kind == FollowUp.Kind.REASSESSMENT:
-        context["offer_booking"] = reassessment_offers_booking(procedure)
-    reason = "; ".join([f"queued: {', '.join(allowed)}", *(f"not sent by {r}" for r in reasons)])
-    try:
-        with transaction.atomic():
-            if not _move(follow_up, to=S.SENT, reason=reason, now=now, sent_at=now):
-                return follow_up.status
-            for channel in allowed:
-                message_queue(
-                    patient=patient, channel=channel, purpose=follow_up.kind, template=follow_up.kind,
-                    context=context, source_key=follow_up.source_key,
-                )  # fmt: skip
-    except ValidationError as exc:
-        # A template the content check refuses (PHI, too long): nothing was queued; staff must look.
-        problem = "; ".join(exc.messages)
-        logger.error("follow-up %s: its message could not be composed", follow_up.pk)
-        follow_up.status = S.SCHEDULED  # the savepoint undid the move to sent
-        _move(follow_up, to=S.FAILED, reason=f"message not composed: {problem}", now=now)
-    return follow_up.status
-
-
 def followups_claim_due(*, now: dt.datetime, limit: int) -> list[FollowUp]:
-    """Claim up to LIMIT scheduled follow-ups due by NOW and settle each; return them as settled.
+    """Claim up to LIMIT scheduled follow-ups due by NOW and settle them as one batch; return them as settled.
 
-    Runs in one transaction holding the rows' locks, so two sweeps never take the same row; the
-    outbox enqueues delivery after commit. Safe to run twice at once.
+    One locking statement takes the batch (SKIP LOCKED on PostgreSQL, so several sweeps work on
+    disjoint batches), tpi.followup_batch settles it in bulk, and the outbox publishes delivery
+    after commit. Safe to run twice at once.
     """
     with transaction.atomic():
         due = list(
             _locked(FollowUp.objects.filter(status=S.SCHEDULED, due_at__lte=now))
-            .select_related("procedure")
+            .select_related("procedure__patient")
             .order_by("due_at", "id")[:limit]
         )
-        for follow_up in due:
-            _dispatch(follow_up, now=now)
+        followups_dispatch(batch=due, now=now)
     return due
+
+
+def _sent_with_no_live_message(*, limit: int, chunk: int = 2000) -> list[FollowUp]:
+    """Return up to LIMIT sent follow-ups that have messages, none of them live (all failed or skipped).
+
+    Found from their failed and skipped messages (few) rather than by testing every sent follow-up
+    ever (the table's history), so a sweep's cost does not grow with it.
+    """
+    keys = (
+        Message.objects.filter(status__in=[M.FAILED, M.SKIPPED], source_key__startswith="followup:")
+        .values_list("source_key", flat=True)
+        .distinct()
+    )
+    ids = sorted({int(pk) for key in keys if (pk := (key or "").split(":")[1]).isdigit()})
+    live = Exists(followup_messages(Message.objects.filter(status__in=LIVE_MESSAGE_STATUSES)))
+    dead: list[FollowUp] = []
+    for start in range(0, len(ids), chunk):  # a bounded IN list per query (SQLite's parameter limit)
+        found = FollowUp.objects.filter(pk__in=ids[start : start + chunk], status=S.SENT).exclude(live)
+        dead += found.order_by("id")[: limit - len(dead)]
+        if len(dead) >= limit:
+            break
+    return dead
 
 
 def followups_settle(*, now: dt.datetime) -> dict[str, int]:
@@ -170,12 +117,7 @@ def followups_settle(*, now: dt.datetime) -> dict[str, int]:
     follow-up whose message staff queued again (retry in the messages admin) is sent again.
     """
     counts = {"failed": 0, "skipped": 0, "resent": 0}
-    dead = list(
-        FollowUp.objects.filter(status=S.SENT)
-        .filter(Exists(followup_messages()))
-        .exclude(Exists(followup_messages(Message.objects.filter(status__in=LIVE_MESSAGE_STATUSES))))
-        .order_by("id")[: settings.TPI_FOLLOWUP_SWEEP_BATCH]
-    )
+    dead = _sent_with_no_live_message(limit=settings.TPI_FOLLOWUP_SWEEP_BATCH)
     messages = Message.objects.filter(source_key__in=[f.source_key for f in dead]).order_by("channel")
     by_key: dict[str | None, list[Message]] = {}
     for message in messages.only("source_key", "channel", "status", "reason"):
@@ -198,25 +140,47 @@ def followups_settle(*, now: dt.datetime) -> dict[str, int]:
     return counts
 
 
-def followups_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Find due follow-ups in the database and settle them, then settle finished deliveries.
+def followups_sweep_step(
+    *, now: dt.datetime | None = None, max_batches: int | None = None
+) -> tuple[dict[str, int], bool]:
+    """Settle at most MAX_BATCHES batches of due follow-ups, then settle finished deliveries.
 
-    The beat-driven job (every TPI_FOLLOWUP_SWEEP_SECONDS); due times live only in the database.
+    Return the counts per final status and whether due follow-ups remain (the task then queues
+    itself again, so no run grows long with the backlog).
     """
     now = now or timezone.now()
     limit = settings.TPI_FOLLOWUP_SWEEP_BATCH
+    max_batches = max_batches or settings.TPI_FOLLOWUP_SWEEP_MAX_BATCHES
     counts = {status: 0 for status in S.values if status != S.SCHEDULED}
-    while True:
+    more = False
+    for _ in range(max_batches):
         batch = followups_claim_due(now=now, limit=limit)
         for follow_up in batch:
             if follow_up.status != S.SCHEDULED:
                 counts[follow_up.status] += 1
         if len(batch) < limit or all(f.status == S.SCHEDULED for f in batch):
             break  # done, or no progress (never spin on rows another process holds)
+    else:
+        more = FollowUp.objects.filter(status=S.SCHEDULED, due_at__lte=now).exists()
     settled = followups_settle(now=now)
     counts["failed"] += settled["failed"]
     counts["skipped"] += settled["skipped"]
-    return counts
+    return counts, more
+
+
+def followups_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Find due follow-ups in the database and settle them all, then settle finished deliveries.
+
+    Due times live only in the database; beat's task runs `followups_sweep_step` (bounded) instead.
+    """
+    now = now or timezone.now()
+    total: dict[str, int] = {}
+    while True:
+        counts, more = followups_sweep_step(now=now)
+        for status, count in counts.items():
+            total[status] = total.get(status, 0) + count
+        if not more:
+            return total
 
 
 def followup_cancel(*, follow_up: FollowUp, by: Actor, reason: str) -> FollowUp:

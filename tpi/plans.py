@@ -7,12 +7,14 @@ twice; the one-to-one PlanOccurrence.appointment and the (plan, sequence) unique
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from clinic.accounts.actors import Actor
@@ -235,6 +237,17 @@ def patient_has_active_plan(patient: Patient) -> bool:
     return PlanOccurrence.objects.filter(
         plan__patient=patient, plan__status=TreatmentPlan.Status.ACTIVE, status__in=PlanOccurrence.OPEN_STATUSES
     ).exists()
+
+
+def patients_with_active_plan(*, patient_ids: Iterable[int]) -> set[int]:
+    """Return which of PATIENT_IDS have an active plan with an injection still to book (a batch's
+    `patient_has_active_plan`)."""
+    occurrences = PlanOccurrence.objects.filter(
+        plan__patient_id__in=list(patient_ids),
+        plan__status=TreatmentPlan.Status.ACTIVE,
+        status__in=PlanOccurrence.OPEN_STATUSES,
+    )
+    return set(occurrences.values_list("plan__patient_id", flat=True).distinct())
 
 
 def active_plan_for(patient: Patient) -> TreatmentPlan | None:
@@ -470,6 +483,23 @@ def occurrence_book(*, occurrence: PlanOccurrence, now: dt.datetime | None = Non
     return occurrence
 
 
+def plans_with_work(*, now: dt.datetime) -> QuerySet[TreatmentPlan]:
+    """Return the active plans the daily run has something to do for, in one query (no plan is read otherwise).
+
+    Work is an occurrence to book within the horizon, or completing the plan: nothing left open, or
+    its last injection day (plus tolerance) passed; the same tests `plan_book_due` applies.
+    """
+    today = local_date(now)
+    horizon = today + dt.timedelta(days=settings.TPI_PLAN_BOOKING_HORIZON_DAYS)
+    tolerance = dt.timedelta(days=settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS)
+    occurrences = PlanOccurrence.objects.filter(plan=OuterRef("pk"))
+    return TreatmentPlan.objects.active().filter(
+        Exists(occurrences.filter(status=OS.PLANNED, target_date__lte=horizon))
+        | ~Exists(occurrences.filter(status__in=PlanOccurrence.OPEN_STATUSES))
+        | ~Exists(occurrences.filter(target_date__gte=today - tolerance))
+    )
+
+
 def plans_book_due(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Book every active plan's occurrences due within the horizon (the daily job); return the totals.
 
@@ -477,7 +507,7 @@ def plans_book_due(*, now: dt.datetime | None = None) -> dict[str, int]:
     """
     now = now or timezone.now()
     totals = {"plans": 0, "booked": 0, "needs_review": 0}
-    for plan in TreatmentPlan.objects.active().order_by("id").only("pk"):
+    for plan in plans_with_work(now=now).order_by("id").only("pk"):
         try:
             counts = plan_book_due(plan=plan, now=now)
         except Exception:  # one broken plan must not keep the others from being booked

@@ -22,7 +22,10 @@ class MessagingConfig(AppConfig):
         audit_writes(ConsentEvent)
         audit_writes(InboundMessage)
         beat_entry_register(
-            name="messaging-sweep", task="messaging.messages_sweep", schedule=settings.MESSAGING_SWEEP_SECONDS
+            name="messaging-sweep",
+            task="messaging.messages_sweep",
+            schedule=settings.MESSAGING_SWEEP_SECONDS,
+            run_at_start=True,
         )
         admin_shortcut_register(
             section="Today",

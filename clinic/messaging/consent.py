@@ -1,10 +1,12 @@
 """Consent per channel: the one place that changes it, and the rule for whether we may send."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
 
 from clinic.accounts.actors import Actor
 from clinic.messaging.models import Channel, ConsentEvent, InboundMessage
@@ -56,22 +58,35 @@ def consent_change(
     return True
 
 
-def skip_reason(*, patient: Patient, channel: str, automated: bool = True) -> str:
-    """Return why a message on CHANNEL may not go to PATIENT now, or "" when it may."""
+def skip_reason(*, patient: Patient, channel: str, automated: bool = True, opted_out: bool | None = None) -> str:
+    """Return why a message on CHANNEL may not go to PATIENT now, or "" when it may.
+
+    OPTED_OUT: whether the consent log holds a withdrawal for CHANNEL, when the caller looked it up for
+    a batch (`opt_outs_find`); None looks it up here.
+    """
     if patient.status != Patient.Status.ACTIVE:
         return f"patient is {patient.get_status_display().lower()}"
-    if channel == Channel.SMS and not patient.mobile_phone:
+    if channel == Channel.SMS and not _has_mobile(patient):
         return "no mobile phone number"
     if channel == Channel.EMAIL and not patient.email:
         return "no email address"
     if not automated:
         return ""
     if not getattr(patient, f"{channel}_consent"):
-        opted_out = ConsentEvent.objects.filter(patient=patient, channel=channel, granted=False).exists()
+        if opted_out is None:
+            opted_out = ConsentEvent.objects.filter(patient=patient, channel=channel, granted=False).exists()
         return f"opted out of {channel}" if opted_out else f"no {channel} consent"
     if patient.preferred_channel == Patient.Channel.NONE:
         return "patient wants no automated messages"
     return ""
+
+
+def opt_outs_find(*, patient_ids: Iterable[int]) -> set[tuple[int, str]]:
+    """Return the (patient id, channel) pairs whose consent log holds a withdrawal, for a batch of patients."""
+    pairs = ConsentEvent.objects.filter(patient_id__in=list(patient_ids), granted=False).values_list(
+        "patient_id", "channel"
+    )
+    return set(pairs.distinct())
 
 
 def patient_channels(patient: Patient) -> list[str]:
@@ -84,8 +99,18 @@ def patient_channels(patient: Patient) -> list[str]:
     return channels.get(patient.preferred_channel, [])
 
 
+def _has_mobile(patient: Patient) -> bool:
+    """Return bool(patient.mobile_phone) without formatting it: a stored number keeps its raw input, and
+    formatting validates the number against every region (the costly part of a sweep's decision)."""
+    phone = patient.mobile_phone
+    if not isinstance(phone, PhoneNumber):
+        return bool(phone)
+    return bool(phone.raw_input) or phone.is_valid()
+
+
 def recipient_for(*, patient: Patient, channel: str) -> str:
     """Return the patient's address on CHANNEL ("" when there is none)."""
     if channel == Channel.SMS:
-        return str(patient.mobile_phone) if patient.mobile_phone else ""
+        # Formatting validates the number (costly): once, not again for a truth test.
+        return "" if patient.mobile_phone is None else str(patient.mobile_phone)
     return patient.email or ""

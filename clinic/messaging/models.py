@@ -54,6 +54,9 @@ class Message(models.Model):
     )
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its delivery task was last published (the sweep skips waiting ones)"
+    )
     provider_message_id = models.CharField(max_length=100, blank=True)
     needs_review = models.BooleanField(default=False, help_text="Staff must decide (outcome unknown or failed)")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -12,20 +12,22 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from clinic.accounts.actors import Actor
 from clinic.messaging.backends import DeliveryStatus, LookupNotSupported, SendError
 from clinic.messaging.channels import channel_for
-from clinic.messaging.consent import recipient_for, skip_reason
-from clinic.messaging.content import message_render
+from clinic.messaging.consent import skip_reason
 from clinic.messaging.models import MESSAGE_TRANSITIONS, Channel, InboundMessage, Message, MessageEvent
+from clinic.messaging.publish import deliveries_publish, messages_awaiting_publish
+from clinic.messaging.queueing import message_build, messages_store
 from clinic.messaging.quiet_hours import next_send_time
 from clinic.models import Patient
 
@@ -53,13 +55,19 @@ def _transition(
     detail: str = "",
     at: dt.datetime | None = None,
     where: dict[str, Any] | None = None,
+    expected: str | None = None,
+    flush: bool = True,
     **fields: Any,
 ) -> bool:
     """Move the message to TO from a status MESSAGE_TRANSITIONS allows and record it; False if it was not there.
 
     ONLY_FROM narrows the table's sources for a move that belongs to one actor (each caller says
     why); it must name only statuses the table lets move to TO. WHERE adds conditions the row must
-    still meet (e.g. the attempt number of the caller's claim).
+    still meet (e.g. the attempt number of the caller's claim). EXPECTED: the status the row most
+    likely has; tried first, the table's other sources only when the row was not in it. FLUSH=False
+    lets PostgreSQL commit without waiting for the disk: only for an attempt's outcome, whose loss in
+    a database crash leaves the row "sending" (its claim was flushed), which the sweep turns into
+    unknown and reconciles with the provider, so it is never sent twice.
     """
     sources = MESSAGE_TRANSITIONS.sources(to)
     if only_from is not None:
@@ -69,28 +77,65 @@ def _transition(
         sources = narrowed
     at = at or timezone.now()
     where = where or {}
+    if expected in sources and flush and connection.vendor == "postgresql":
+        if _move_and_record(message_id, previous=expected, to=to, at=at, detail=detail, where=where, fields=fields):
+            return True
+        expected = None  # not in the expected status: find where it is
     with transaction.atomic():
-        current = Message.objects.filter(pk=message_id, status__in=sources, **where).values_list("status", flat=True)
-        previous = next(iter(current), None)
-        if previous is None:
-            return False
-        updated = Message.objects.filter(pk=message_id, status=previous, **where).update(
+        if not flush and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        # EXPECTED (the status the caller just saw) saves the read: one conditional UPDATE does the move.
+        previous = expected if expected in sources else None
+        if previous is None or not Message.objects.filter(pk=message_id, status=previous, **where).update(
             status=to, updated_at=at, **fields
-        )
-        if updated != 1:
-            return False
+        ):
+            current = Message.objects.filter(pk=message_id, status__in=sources, **where).values_list(
+                "status", flat=True
+            )
+            previous = next(iter(current), None)
+            if previous is None:
+                return False
+            updated = Message.objects.filter(pk=message_id, status=previous, **where).update(
+                status=to, updated_at=at, **fields
+            )
+            if updated != 1:
+                return False
         MessageEvent.objects.create(message_id=message_id, at=at, from_status=previous, to_status=to, detail=detail)
     return True
 
 
-def _enqueue_delivery(message_id: int) -> None:
-    """Publish a delivery task; if the broker is down the row stays due and the sweep sends it."""
-    from clinic.messaging.tasks import message_deliver_task
+def _move_and_record(
+    message_id: int,
+    *,
+    previous: str,
+    to: str,
+    at: dt.datetime,
+    detail: str,
+    where: dict[str, Any],
+    fields: dict[str, Any],
+) -> bool:
+    """Move the message from PREVIOUS to TO and insert its event in one statement (PostgreSQL: the UPDATE in a
+    data-modifying CTE); True when the row was in PREVIOUS and met WHERE. One round trip instead of four."""
+    rows = Message.objects.filter(pk=message_id, status=previous, **where)
+    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
+    query.add_update_values({"status": to, "updated_at": at, **fields})
+    update_sql, update_params = query.get_compiler(rows.db).as_sql()
+    events = connection.ops.quote_name(MessageEvent._meta.db_table)
+    # Django compiled the UPDATE with its parameters; the table name is the model's.
+    sql = (
+        f"WITH moved AS ({update_sql} RETURNING id) "  # noqa: S608
+        f"INSERT INTO {events} (message_id, at, from_status, to_status, detail) "
+        "SELECT id, %s, %s, %s, %s FROM moved"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*update_params, at, previous, to, detail))
+        return cursor.rowcount == 1
 
-    try:
-        message_deliver_task.delay(message_id)
-    except Exception:  # the broker is unreachable: nothing is lost, the row is still due
-        logger.warning("could not enqueue delivery of message %s; the sweep will pick it up", message_id)
+
+def _enqueue_delivery(message_id: int) -> None:
+    """Publish delivery of one message; if the broker refuses it the sweep publishes it later."""
+    deliveries_publish([message_id])
 
 
 def message_queue(
@@ -120,43 +165,12 @@ def message_queue(
         if existing is not None:
             return existing
     now = timezone.now()
-    automated = reply_to is None
     patient = Patient.objects.get(pk=patient.pk)  # consent as stored now, not as the caller last saw it
-    reason = skip_reason(patient=patient, channel=channel, automated=automated)
-    message = Message(
-        patient=patient,
-        channel=channel,
-        purpose=purpose,
-        template=template,
-        source_key=source_key,
-        automated=automated,
-        in_reply_to=reply_to,
-        language=patient.preferred_language,
-    )
-    if reason:
-        message.status, message.reason = S.SKIPPED, reason
-        message.recipient = recipient_for(patient=patient, channel=channel)
-    else:
-        rendered = message_render(patient=patient, channel=channel, template=template, context=context)
-        message.subject, message.body, message.language = rendered.subject, rendered.body, rendered.language
-        message.recipient = reply_to.from_number if reply_to else recipient_for(patient=patient, channel=channel)
-        due = max(send_after or now, now)
-        message.next_attempt_at = next_send_time(patient=patient, at=due) if automated else due
-        if message.next_attempt_at > now:
-            message.reason = "waiting for the patient's send window" if message.next_attempt_at > due else ""
-    try:
-        with transaction.atomic():
-            message.save(force_insert=True)
-            MessageEvent.objects.create(
-                message=message, at=now, from_status="", to_status=message.status, detail=message.reason
-            )
-    except IntegrityError:
-        if source_key is None:
-            raise
-        return Message.objects.get(source_key=source_key, channel=channel)
-    if message.status == S.QUEUED and message.next_attempt_at is not None and message.next_attempt_at <= now:
-        transaction.on_commit(lambda: _enqueue_delivery(message.pk))
-    return message
+    message = message_build(
+        patient=patient, channel=channel, purpose=purpose, template=template, context=context,
+        now=now, source_key=source_key, send_after=send_after, reply_to=reply_to,
+    )  # fmt: skip
+    return messages_store(messages=[message], now=now)[0]
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -184,7 +198,7 @@ def message_deliver(*, message_id: int) -> Message | None:
     patient = message.patient
     reason = skip_reason(patient=patient, channel=message.channel, automated=message.automated)
     if reason:
-        _transition(message_id, to=S.SKIPPED, detail=reason, at=now, reason=reason)
+        _transition(message_id, to=S.SKIPPED, expected=S.QUEUED, detail=reason, at=now, reason=reason)
         message.refresh_from_db()
         return message
     if message.automated:
@@ -194,27 +208,35 @@ def message_deliver(*, message_id: int) -> Message | None:
                 message_id,
                 to=S.QUEUED,
                 only_from={S.QUEUED},  # only a message still waiting is rescheduled; the others are retries
+                expected=S.QUEUED,
                 detail="quiet hours: waiting for the send window",
                 at=now,
                 next_attempt_at=opens,
             )
             message.refresh_from_db()
             return message
+    # One conditional UPDATE claims it: still queued, still due, and no other claim counted an attempt.
+    attempt = message.attempts + 1
     claimed = _transition(
         message_id,
         to=S.SENDING,
+        expected=S.QUEUED,
         at=now,
-        where={"next_attempt_at__lte": now},
-        attempts=F("attempts") + 1,
+        where={"next_attempt_at__lte": now, "attempts": message.attempts},
+        attempts=attempt,
         last_attempt_at=now,
         reason="",
     )
     if not claimed:
         return Message.objects.filter(pk=message_id).first()
-    message.refresh_from_db()
-    attempt = message.attempts
+    message.status, message.attempts, message.last_attempt_at, message.reason = S.SENDING, attempt, now, ""
     # Only this claim's outcome is recorded: the sweep may have declared it unknown meanwhile.
-    mine: dict[str, Any] = {"only_from": IN_FLIGHT, "where": {"attempts": attempt}}
+    mine: dict[str, Any] = {
+        "only_from": IN_FLIGHT,
+        "where": {"attempts": attempt},
+        "expected": S.SENDING,
+        "flush": False,
+    }
     try:
         result = channel_for(message.channel).send(message)
     except SendError as exc:
@@ -225,16 +247,16 @@ def message_deliver(*, message_id: int) -> Message | None:
     else:
         done = timezone.now()
         status = S.DELIVERED if result.status == DeliveryStatus.DELIVERED else S.SENT
-        _transition(
-            message_id,
-            **mine,
-            to=status,
-            at=done,
-            provider_message_id=result.provider_message_id,
-            sent_at=done,
-            needs_review=False,
-            reason="",
-        )
+        fields: dict[str, Any] = {
+            "provider_message_id": result.provider_message_id,
+            "sent_at": done,
+            "needs_review": False,
+        }
+        if _transition(message_id, **mine, to=status, at=done, reason="", **fields):
+            message.status, message.updated_at = status, done
+            for name, value in fields.items():
+                setattr(message, name, value)
+            return message
     message.refresh_from_db()
     return message
 
@@ -242,7 +264,10 @@ def message_deliver(*, message_id: int) -> Message | None:
 def _record_failure(message: Message, exc: SendError, *, attempt: int) -> None:
     now = timezone.now()
     text = str(exc)[:2000]
-    base: dict[str, Any] = {"only_from": IN_FLIGHT, "where": {"attempts": attempt}, "at": now, "reason": text}
+    base: dict[str, Any] = {
+        "only_from": IN_FLIGHT, "where": {"attempts": attempt}, "expected": S.SENDING, "flush": False,
+        "at": now, "reason": text,
+    }  # fmt: skip
     if exc.outcome_unknown:
         # Not resent blindly: the sweep reconciles it with the provider once the request is over.
         _transition(message.pk, to=S.UNKNOWN, detail=text, **base)
@@ -325,7 +350,8 @@ def messages_sweep(*, limit: int | None = None) -> dict[str, int]:
 
     Marks messages stuck in "sending" past MESSAGING_SENDING_TIMEOUT_SECONDS as unknown (their
     worker died), reconciles unknown ones whose request is surely over, and enqueues delivery of
-    every due queued message after commit. Safe to run twice at once.
+    every due queued message no delivery task waits for (clinic.messaging.publish) after commit, a
+    few ids per task. Safe to run twice at once.
     """
     limit = limit or settings.MESSAGING_SWEEP_BATCH
     now = timezone.now()
@@ -362,10 +388,12 @@ def messages_sweep(*, limit: int | None = None) -> dict[str, int]:
         message_reconcile(message_id=pk)
         counts["reconcile"] += 1
     with transaction.atomic():
-        due_rows = _locked(Message.objects.due(now=now)).order_by("next_attempt_at")
-        due = list(due_rows.values_list("pk", flat=True)[:limit])
-        for pk in due:
-            transaction.on_commit(functools.partial(_enqueue_delivery, pk))
+        # Only messages no task waits for: under a backlog the queued tasks are not published twice.
+        due_rows = _locked(messages_awaiting_publish(Message.objects.due(now=now), now=now))
+        due = list(due_rows.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+        if due:
+            Message.objects.filter(pk__in=due).update(enqueued_at=now)
+            transaction.on_commit(functools.partial(deliveries_publish, due, mark=False))
         counts["due"] = len(due)
     return counts
 

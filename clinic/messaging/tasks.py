@@ -1,14 +1,28 @@
 """Celery tasks of the outbox: thin wrappers that take ids and call the services."""
 
+import logging
+
 from celery import shared_task
 
 from clinic.messaging import outbox
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="messaging.message_deliver")
 def message_deliver_task(message_id: int) -> None:
     """Deliver one queued message (does nothing unless it is queued and due)."""
     outbox.message_deliver(message_id=message_id)
+
+
+@shared_task(name="messaging.messages_deliver")
+def messages_deliver_task(*message_ids: int) -> None:
+    """Deliver a few queued messages one after the other (one broker message for a batch's ids)."""
+    for message_id in message_ids:
+        try:
+            outbox.message_deliver(message_id=message_id)
+        except Exception:  # recorded (unknown) by message_deliver; the others of the batch still go
+            logger.exception("delivering message %s failed", message_id)
 
 
 @shared_task(name="messaging.message_reconcile")

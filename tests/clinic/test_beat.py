@@ -6,9 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from celery import signals
 from celery.schedules import crontab
 
-from clinic.beat import beat_entry_register
+from clinic.beat import beat_entry_register, beat_start_tasks
 from clinic.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,3 +51,24 @@ def test_registering_adds_an_entry_without_touching_the_others():
         assert "test-entry" not in before
     finally:
         celery_app.conf.beat_schedule = before
+
+
+def test_the_sweeps_are_published_once_when_beat_starts(monkeypatch):
+    published = []
+    monkeypatch.setattr(celery_app, "send_task", lambda name, *args, **kwargs: published.append(name))
+
+    signals.beat_init.send(sender=None)
+
+    assert sorted(published) == ["messaging.messages_sweep", "tpi.followups_sweep"]  # not the daily plan run
+    assert sorted(beat_start_tasks()) == sorted(published)
+
+
+def test_beat_starts_even_when_the_broker_refuses_the_start_tasks(monkeypatch, caplog):
+    def refuse(name, *args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(celery_app, "send_task", refuse)
+
+    signals.beat_init.send(sender=None)
+
+    assert "beat could not publish tpi.followups_sweep at start; its schedule runs it" in caplog.messages

@@ -15,7 +15,7 @@ from clinic.messaging.models import Message
 from clinic.models import Patient
 from tests.factories import PatientFactory, signed_procedure
 from tests.racing import race
-from tpi.followups import followups_sweep
+from tpi.followups import followups_claim_due, followups_sweep
 from tpi.models import FollowUp
 
 NOON = dt.datetime(2026, 3, 12, 16, 0, tzinfo=dt.UTC)
@@ -49,3 +49,15 @@ def test_concurrent_sweeps_send_each_follow_up_once(due, mailoutbox):
         ]  # fmt: skip
     assert sorted(m.to for m in locmem.outbox) == sorted(str(p.patient.mobile_phone) for p in due)
     assert len(mailoutbox) == PROCEDURES
+
+
+def test_two_concurrent_claims_take_disjoint_batches_that_cover_every_due_follow_up(due):
+    with time_machine.travel(NOON, tick=False):
+        results, failures = race(2, lambda i: followups_claim_due(now=NOON, limit=PROCEDURES // 2))
+
+    assert failures == []
+    first, second = ({f.pk for f in batch} for batch in results)
+    assert first.isdisjoint(second)
+    assert first | second == set(FollowUp.objects.filter(kind="check_in").values_list("pk", flat=True))
+    assert sorted(FollowUp.objects.filter(kind="check_in").values_list("status", flat=True)) == ["sent"] * PROCEDURES
+    assert Message.objects.count() == PROCEDURES * 2

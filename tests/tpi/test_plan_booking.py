@@ -308,3 +308,14 @@ def test_a_plan_that_fails_is_rolled_back_and_the_others_still_book(plan_clinic,
     assert Appointment.objects.filter(patient=broken_patient).count() == 0
     assert fine.occurrences.get().status == "booked"
     assert f"booking treatment plan {broken.pk} failed" in caplog.text
+
+
+def test_the_daily_run_reads_no_plan_that_has_nothing_due(
+    plan_clinic, plan_sms_outbox, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    far = [make_plan(plan_clinic, patient=PatientFactory(), start_date=dt.date(2026, 9, 1)) for _ in range(3)]
+
+    with django_assert_num_queries(1):  # one query finds the plans with work: none
+        assert plans_book_due() == {"plans": 0, "booked": 0, "needs_review": 0}
+
+    assert {o.status for plan in far for o in plan.occurrences.all()} == {PlanOccurrence.Status.PLANNED}

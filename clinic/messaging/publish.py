@@ -1,0 +1,54 @@
+"""Publishing delivery tasks: a few ids per broker message, each message marked while its task waits.
+
+A queued message carries `enqueued_at`, set when its delivery is published (by the sweep in its
+claim, by everyone else just before the publish) and cleared again when the publish fails. The
+outbox sweep re-publishes a due message only when no task is waiting for it: never published,
+published before its current due time (a retry, the end of quiet hours), or published longer than
+MESSAGING_REPUBLISH_AFTER_SECONDS ago (the task was lost).
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from clinic.messaging.models import Message
+
+logger = logging.getLogger(__name__)
+
+
+def messages_awaiting_publish(queryset: QuerySet[Message], *, now: dt.datetime) -> QuerySet[Message]:
+    """Narrow QUERYSET to the messages no delivery task is waiting for."""
+    lost = now - dt.timedelta(seconds=settings.MESSAGING_REPUBLISH_AFTER_SECONDS)
+    return queryset.filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=F("next_attempt_at")) | Q(enqueued_at__lte=lost)
+    )
+
+
+def deliveries_publish(message_ids: Sequence[int], *, mark: bool = True) -> None:
+    """Publish delivery of MESSAGE_IDS, MESSAGING_DELIVER_CHUNK ids per task; call after commit.
+
+    MARK: set their `enqueued_at` first (one UPDATE); False when the caller's claim already set it.
+    If the broker is down nothing is lost: the rows stay due, their marks are cleared, and the
+    sweep publishes them again.
+    """
+    from clinic.messaging.tasks import messages_deliver_task
+
+    chunk = max(settings.MESSAGING_DELIVER_CHUNK, 1)
+    ids = list(message_ids)
+    if not ids:
+        return
+    if mark:
+        Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED).update(enqueued_at=timezone.now())
+    start = 0
+    try:
+        with messages_deliver_task.app.producer_or_acquire() as producer:  # one connection for the batch
+            for start in range(0, len(ids), chunk):
+                messages_deliver_task.apply_async(tuple(ids[start : start + chunk]), producer=producer)
+    except Exception:  # the broker is unreachable: stop trying, the sweep picks the rows up again
+        rest = ids[start:]
+        logger.warning("could not enqueue delivery of %s message(s); the sweep will pick them up", len(rest))
+        Message.objects.filter(pk__in=rest, status=Message.Status.QUEUED).update(enqueued_at=None)

@@ -1,0 +1,120 @@
+"""Composing outbox messages, one at a time or a sweep's batch at once.
+
+`message_build` renders and checks one message without storing it (consent, address, quiet hours,
+content rules: the same decisions for one message or many); `messages_store` writes a batch with one
+INSERT for the messages and one for their first events and, after commit, marks the due ones as
+published and publishes them, a few ids per task. The unique (source_key, channel) constraint still
+holds: a batch that collides with a stored message is stored one by one, keeping the stored one.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from clinic.messaging.consent import recipient_for, skip_reason
+from clinic.messaging.content import message_render
+from clinic.messaging.models import Channel, InboundMessage, Message, MessageEvent
+from clinic.messaging.publish import deliveries_publish
+from clinic.messaging.quiet_hours import next_send_time
+from clinic.models import Patient
+
+S = Message.Status
+
+
+def message_build(
+    *,
+    patient: Patient,
+    channel: str,
+    purpose: str,
+    template: str,
+    context: dict[str, Any],
+    now: dt.datetime,
+    source_key: str | None = None,
+    send_after: dt.datetime | None = None,
+    reply_to: InboundMessage | None = None,
+    reason: str | None = None,
+) -> Message:
+    """Return the unsaved Message for PATIENT on CHANNEL: queued with its due time, or skipped with the reason.
+
+    Raises ValidationError when the text cannot be composed (no template, PHI, too long). REASON: the
+    skip reason ("" for none) when the caller has just decided it (`skip_reason`) for this patient and
+    channel in the same transaction; None decides it here.
+    """
+    if channel not in Channel.values:
+        raise ValidationError({"channel": f"Unknown channel {channel!r}."})
+    automated = reply_to is None
+    if reason is None:
+        reason = skip_reason(patient=patient, channel=channel, automated=automated)
+    message = Message(
+        patient=patient,
+        channel=channel,
+        purpose=purpose,
+        template=template,
+        source_key=source_key,
+        automated=automated,
+        in_reply_to=reply_to,
+        language=patient.preferred_language,
+    )
+    if reason:
+        message.status, message.reason = S.SKIPPED, reason
+        message.recipient = recipient_for(patient=patient, channel=channel)
+        return message
+    rendered = message_render(patient=patient, channel=channel, template=template, context=context)
+    message.subject, message.body, message.language = rendered.subject, rendered.body, rendered.language
+    message.recipient = reply_to.from_number if reply_to else recipient_for(patient=patient, channel=channel)
+    due = max(send_after or now, now)
+    message.next_attempt_at = next_send_time(patient=patient, at=due) if automated else due
+    if message.next_attempt_at > now:
+        message.reason = "waiting for the patient's send window" if message.next_attempt_at > due else ""
+    return message
+
+
+def _due_now(message: Message, now: dt.datetime) -> bool:
+    return message.status == S.QUEUED and message.next_attempt_at is not None and message.next_attempt_at <= now
+
+
+def messages_store(*, messages: Sequence[Message], now: dt.datetime) -> list[Message]:
+    """Store built MESSAGES with their first events and publish the due ones after commit; return the stored rows.
+
+    A message whose (source_key, channel) is already stored is not stored again: the stored one is
+    returned in its place.
+    """
+    if not messages:
+        return []
+    try:
+        with transaction.atomic():
+            created = Message.objects.bulk_create(messages)
+            _events_create(created, now=now)
+        stored = created
+    except IntegrityError:  # another process stored one of them meanwhile: one by one, keep theirs
+        pairs = [_store_one(message, now=now) for message in messages]
+        stored = [message for message, _ in pairs]
+        created = [message for message, new in pairs if new]
+    due = [message.pk for message in created if _due_now(message, now)]
+    if due:
+        transaction.on_commit(lambda: deliveries_publish(due))
+    return stored
+
+
+def _events_create(messages: Sequence[Message], *, now: dt.datetime) -> None:
+    MessageEvent.objects.bulk_create(
+        MessageEvent(message=m, at=now, from_status="", to_status=m.status, detail=m.reason) for m in messages
+    )
+
+
+def _store_one(message: Message, *, now: dt.datetime) -> tuple[Message, bool]:
+    """Store MESSAGE alone; return (the stored row, True) or (the row already there, False)."""
+    message.pk = None
+    message._state.adding = True
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+            _events_create([message], now=now)
+    except IntegrityError:
+        if message.source_key is None:
+            raise
+        return Message.objects.get(source_key=message.source_key, channel=message.channel), False
+    return message, True
