@@ -311,7 +311,7 @@ def test_a_plan_that_fails_is_rolled_back_and_the_others_still_book(plan_clinic,
 
 
 def test_the_daily_run_reads_no_plan_that_has_nothing_due(
-    plan_clinic, plan_sms_outbox, django_assert_num_queries, django_capture_on_commit_callbacks
+    plan_clinic, sms_outbox, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     far = [make_plan(plan_clinic, patient=PatientFactory(), start_date=dt.date(2026, 9, 1)) for _ in range(3)]
 
