@@ -264,7 +264,9 @@ class Worker:
         }
         log = log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
-            [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--loglevel", "INFO", "--pool", "prefork",
+            # BENCHMARK_CELERY_APP lets the test suite run the worker on its own broker namespace.
+            [sys.executable, "-m", "celery", "-A", os.environ.get("BENCHMARK_CELERY_APP", "clinic"), "worker",
+             "--loglevel", "INFO", "--pool", "prefork",
              "--concurrency", "2", "--hostname", f"benchmark-{os.getpid()}@%h", "--without-gossip",
              "--without-mingle", "--without-heartbeat", "--include", "benchmarks.tasks"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

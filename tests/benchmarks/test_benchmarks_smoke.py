@@ -4,6 +4,7 @@ import pytest
 
 from benchmarks.sweeps import MARK, delivery_compare, main, sweep_compare, table
 from clinic.messaging.models import Message
+from tests.celery_worker import SUBPROCESS_APP, broker_namespace
 from tpi.models import FollowUp
 
 SCALE = 50
@@ -34,7 +35,10 @@ def test_the_command_prints_the_table(capsys):
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-def test_the_delivery_benchmark_delivers_every_message_on_a_real_worker():
+def test_the_delivery_benchmark_delivers_every_message_on_a_real_worker(monkeypatch):
+    # The worker listens on this test process's broker namespace, as the suite's own workers do.
+    monkeypatch.setenv("BENCHMARK_CELERY_APP", SUBPROCESS_APP)
+    monkeypatch.setenv("TEST_BROKER_NAMESPACE", broker_namespace())
     rows = delivery_compare(SCALE, timeout=120)
 
     assert [(r.path, r.count, r.reference) for r in rows] == [
