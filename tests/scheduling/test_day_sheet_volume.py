@@ -24,12 +24,13 @@ def test_day_sheet_with_100000_appointments(clinic, client, django_assert_max_nu
     # room and a 30-minute visit every 40 minutes around the clock; at any time each patient is in one visit.
     providers = [clinic.doctor] + [ProviderFactory() for _ in range(PROVIDERS - 1)]
     rooms = [RoomFactory(name=f"Volume room {i}") for i in range(PROVIDERS)]
+    mrns: set[str] = set()
+    while len(mrns) < PATIENTS:  # random MRNs collide now and then at this count: draw until distinct
+        mrns.add(mrn_generate())
     patients = Patient.objects.bulk_create(
         [
-            Patient(
-                mrn=mrn_generate(), legal_first_name="P", legal_last_name=f"V{i}", date_of_birth=dt.date(1970, 1, 1)
-            )
-            for i in range(PATIENTS)
+            Patient(mrn=mrn, legal_first_name="P", legal_last_name=f"V{i}", date_of_birth=dt.date(1970, 1, 1))
+            for i, mrn in enumerate(sorted(mrns))
         ]
     )
     origin = at(2026, 6, 1)
