@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
+from django.forms import ModelChoiceField, Select
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,6 +26,7 @@ from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.clock import staff_datetime
 from clinic.exceptions import StateConflict
 from clinic.models.providers import staff_name
+from scheduling.models import Appointment
 from tpi.access import (
     clinical_rows_visible,
     procedure_may_change,
@@ -47,6 +49,7 @@ from tpi.procedures import (
 )
 from tpi.sign_warnings import procedure_sign_warnings
 from tpi.signing import addendum_add, procedure_sign, procedure_void
+from tpi.visit_links import appointment_label, appointments_to_pick
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import InlineModelAdmin
@@ -72,6 +75,30 @@ class TriggerPointSiteAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 def _when(at) -> str:
     return staff_datetime(at, empty="not answered")
+
+
+def _picked(request, obj, name: str) -> str | int | None:
+    """Return the id the page is about: the saved procedure's, else the one posted or in the address."""
+    if obj is not None:
+        return getattr(obj, f"{name}_id")
+    value = request.POST.get(name) or request.GET.get(name)
+    return value if value and str(value).isdigit() else None
+
+
+def _around(request, obj):
+    """Return the instant the appointment picker centres on: the procedure's time, the prefilled visit, or now."""
+    if obj is not None:
+        return obj.performed_at
+    appointment_id = _picked(request, None, "appointment")
+    visit = Appointment.objects.filter(pk=appointment_id).only("start").first() if appointment_id else None
+    return visit.start if visit is not None else timezone.now()
+
+
+class VisitChoiceField(ModelChoiceField):
+    """The procedure's appointment picker: each visit by clinic time, type, provider and status."""
+
+    def label_from_instance(self, obj):
+        return appointment_label(obj)
 
 
 def _is_draft(obj) -> bool:
@@ -193,7 +220,6 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
     date_hierarchy = "performed_at"
     search_fields = ["patient__mrn", "patient__legal_last_name", "patient__legal_first_name"]
     autocomplete_fields = ["patient", "provider", "consent_obtained_by"]
-    raw_id_fields = ["appointment"]
     inlines = [InjectionInline, MassageNoteInline, AddendumInline, FollowUpInline]
     actions = ["sign_selected", "void_selected"]
     # What a massage therapist reads: what the massage needs, no drug, dose, lot or pain score.
@@ -295,6 +321,19 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
             actions.pop("sign_selected", None)
             actions.pop("void_selected", None)
         return actions
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "appointment" in form.base_fields:
+            # Only this patient's visits around the procedure's day, not every appointment of the clinic.
+            patient_id = _picked(request, obj, "patient")
+            form.base_fields["appointment"] = VisitChoiceField(
+                queryset=appointments_to_pick(patient_id=patient_id, around=_around(request, obj)),
+                required=False,
+                widget=Select(attrs={"style": "max-width: 100%"}),  # long labels stay on a 390 px screen
+                help_text="The patient's visits from the day before to the day after the procedure.",
+            )
+        return form
 
     def get_changeform_initial_data(self, request):
         initial: dict[str, Any] = super().get_changeform_initial_data(request)
