@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django.views.decorators.http import require_POST
 
 from clinic.admin import PatientAdmin
 from clinic.admin_tools import (
@@ -35,6 +36,7 @@ from tpi.access import (
     procedures_visible,
 )
 from tpi.admin_massage import anticoagulant_html, injected_sites_html
+from tpi.fast_entry import procedure_copy_forward, procedure_copy_source
 from tpi.massage import massage_note_deadline, massage_note_may_be_added
 from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
 from tpi.models.procedures import ProcedureQuerySet
@@ -405,6 +407,8 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
             and massage_note_may_be_added(procedure=obj, now=timezone.now())
         ):
             context["massage_note_add_url"] = f"{reverse('admin:tpi_massagenote_add')}?procedure={obj.pk}"
+        if obj is not None and obj.is_draft and procedure_may_change(user=request.user, procedure=obj):
+            context["copy_forward_source"] = procedure_copy_source(procedure=obj)
         if obj is not None and not obj.is_draft:
             # A signed note offers no edit controls; only an addendum may be added (by whoever may).
             context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
@@ -504,9 +508,34 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
             return HttpResponseRedirect(change_url)
         return self._sign_page(request, [procedure])
 
+    def copy_forward_view(self, request, object_id):
+        """Copy forward from the patient's last signed procedure (a POST from the draft's page), then go back."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        procedure = self.get_object(request, object_id)
+        if procedure is None:
+            raise Http404
+        if not self.has_change_permission(request, procedure):
+            raise PermissionDenied
+        try:
+            added = procedure_copy_forward(procedure=procedure, by=request.user)
+        except StateConflict as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+        else:
+            names = ", ".join(f"{i.site.name} ({i.get_laterality_display()})" for i in added) or "nothing new"
+            self.message_user(request, f"Copied from the last signed procedure: {names}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:tpi_procedure_change", args=[procedure.pk]))
+
     def get_urls(self):
         sign = path("<path:object_id>/sign/", self.admin_site.admin_view(self.sign_view), name="tpi_procedure_sign")
-        return [sign, *super().get_urls()]
+        copy_forward = path(
+            "<path:object_id>/copy-forward/",
+            self.admin_site.admin_view(require_POST(self.copy_forward_view)),
+            name="tpi_procedure_copy_forward",
+        )
+        return [sign, copy_forward, *super().get_urls()]
 
     def response_change(self, request, obj):
         if "_sign" in request.POST:
