@@ -36,9 +36,9 @@ from tpi.access import (
     procedures_visible,
 )
 from tpi.admin_massage import anticoagulant_html, injected_sites_html
-from tpi.fast_entry import procedure_copy_forward, procedure_copy_source
+from tpi.fast_entry import DEFAULT_FIELDS, injection_defaults_fill, procedure_copy_forward, procedure_copy_source
 from tpi.massage import massage_note_deadline, massage_note_may_be_added
-from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
+from tpi.models import Addendum, FollowUp, Injection, Laterality, MassageNote, Procedure, TriggerPointSite
 from tpi.models.procedures import ProcedureQuerySet
 from tpi.outcomes import procedure_pain_timeline
 from tpi.procedures import (
@@ -129,10 +129,41 @@ class DraftOnlyInline(NoDeleteMixin, ObjectRulesInlineMixin):
 class InjectionInline(DraftOnlyInline, admin.TabularInline):
     model = Injection
     autocomplete_fields = ["site"]
-    fields = INJECTION_FIELDS
+    fields = (*INJECTION_FIELDS, "total_volume")
+    readonly_fields = ("total_volume",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("site")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        volume = formset.form.base_fields.get("anaesthetic_volume_ml")
+        if volume is not None:
+            volume.label = "volume (mL, per side)"
+        return formset
+
+    @admin.display(description="total volume")
+    def total_volume(self, obj):
+        total = obj.anaesthetic_volume_total_ml if obj and obj.pk else None
+        if total is None:
+            return "-"
+        if obj.laterality == Laterality.BILATERAL:
+            return f"{total} mL ({obj.anaesthetic_volume_ml} per side x 2)"
+        return f"{total} mL"
+
+
+def _with_defaults(data, prefix: str, defaults: dict[str, str]):
+    """Return the posted injection rows with the defaults row filled into their empty cells (tpi.fast_entry)."""
+    data = data.copy()
+    for index in range(int(data.get(f"{prefix}-TOTAL_FORMS") or 0)):
+        row = f"{prefix}-{index}"
+        if not data.get(f"{row}-site"):
+            continue  # an untouched extra row stays empty
+        values: dict[str, Any] = {name: data.get(f"{row}-{name}", "") for name in DEFAULT_FIELDS}
+        values["dry_needling"] = data.get(f"{row}-dry_needling") in ("on", "true", "True", "1")
+        for name, value in injection_defaults_fill(row=values, defaults=defaults).items():
+            data[f"{row}-{name}"] = value
+    return data
 
 
 class MassageNoteInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.TabularInline):
@@ -337,6 +368,14 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
             )
         return form
 
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, InjectionInline) and "data" in kwargs:
+            defaults = {name: request.POST.get(f"defaults-{name}", "").strip() for name in DEFAULT_FIELDS}
+            if any(defaults.values()):
+                kwargs["data"] = _with_defaults(kwargs["data"], prefix, defaults)
+        return kwargs
+
     def get_changeform_initial_data(self, request):
         initial: dict[str, Any] = super().get_changeform_initial_data(request)
         provider = getattr(request.user, "provider", None)
@@ -409,6 +448,12 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
             context["massage_note_add_url"] = f"{reverse('admin:tpi_massagenote_add')}?procedure={obj.pk}"
         if obj is not None and obj.is_draft and procedure_may_change(user=request.user, procedure=obj):
             context["copy_forward_source"] = procedure_copy_source(procedure=obj)
+        writable_draft = obj is None or (obj.is_draft and procedure_may_change(user=request.user, procedure=obj))
+        if writable_draft and procedure_shows_clinical_detail(user=request.user):
+            context["injection_defaults"] = {
+                "agents": Injection.Anaesthetic.choices,
+                "values": {name: request.POST.get(f"defaults-{name}", "") for name in DEFAULT_FIELDS},
+            }
         if obj is not None and not obj.is_draft:
             # A signed note offers no edit controls; only an addendum may be added (by whoever may).
             context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)

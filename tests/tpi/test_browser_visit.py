@@ -5,12 +5,22 @@ import os
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from scheduling.booking import appointment_book, appointment_status_set
 from scheduling.clock import local_datetime
-from tests.factories import AppointmentTypeFactory, PatientFactory, ProviderFactory, RoomFactory, working_week
+from tests.factories import (
+    AppointmentTypeFactory,
+    InjectionFactory,
+    PatientFactory,
+    ProcedureFactory,
+    ProviderFactory,
+    RoomFactory,
+    working_week,
+)
 from tests.scheduling.test_browser_booking import PASSWORD, open_page  # noqa: F401  (the browser fixture)
+from tpi.signing import procedure_sign
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -66,3 +76,36 @@ def test_the_provider_documents_the_checked_in_visit_from_the_day_sheet(
     for width, height in ((390, 844), (1366, 900)):
         page.set_viewport_size({"width": width, "height": height})
         _shot(page, f"procedure-add-{width}")
+
+
+def test_the_draft_page_with_copy_forward_defaults_row_and_bilateral_total(
+    transactional_db,
+    settings,
+    live_server,
+    open_page,  # noqa: F811
+):
+    settings.TIME_ZONE = "America/New_York"
+    doctor = ProviderFactory(user__username="drlee", user__first_name="Morgan", user__last_name="Lee")
+    now = timezone.now()
+    previous = InjectionFactory(
+        procedure__provider=doctor, procedure__performed_at=now - dt.timedelta(days=14), laterality="bilateral"
+    ).procedure
+    with time_machine.travel(now - dt.timedelta(days=14) + dt.timedelta(minutes=5)):
+        procedure_sign(procedure=previous, by=doctor.user)
+    draft = ProcedureFactory(patient=previous.patient, provider=doctor, performed_at=now - dt.timedelta(minutes=30))
+    page = open_page()
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "drlee")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+    page.goto(f"{live_server.url}/admin/tpi/procedure/{draft.pk}/change/")
+
+    page.click("form.copy-forward button")
+    page.wait_for_selector(".messagelist .success")
+
+    assert page.locator(".field-total_volume").first.inner_text() == "4.00 mL (2.00 per side x 2)"
+    assert page.locator("select[name=defaults-anaesthetic_agent]").count() == 1
+    for width, height in ((1366, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        _shot(page, f"procedure-draft-{width}")

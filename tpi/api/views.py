@@ -22,6 +22,7 @@ from tpi.access import (
 )
 from tpi.api.serializers import (
     AddendumSerializer,
+    InjectionDefaultsSerializer,
     MassageNoteAddendumSerializer,
     MassageNoteSerializer,
     ProcedureBasicsSerializer,
@@ -32,7 +33,7 @@ from tpi.api.serializers import (
     TriggerPointSiteSerializer,
     VoidSerializer,
 )
-from tpi.fast_entry import procedure_copy_forward
+from tpi.fast_entry import injections_apply_defaults, procedure_copy_forward
 from tpi.massage import massage_note_addendum_add, massage_note_create, massage_note_sign, massage_note_update
 from tpi.models import (
     Addendum,
@@ -231,6 +232,20 @@ class ProcedureViewSet(
         """
         procedure = self.get_object()
         procedure_copy_forward(procedure=procedure, by=request.user)
+        return self._respond(procedure)
+
+    @extend_schema(request=InjectionDefaultsSerializer, responses=ProcedureSerializer)
+    @action(detail=True, methods=["post"], url_path="apply-defaults")
+    def apply_defaults(self, request, pk=None):
+        """Fill the empty agent, concentration, lot and needle gauge of every site of the draft from one row.
+
+        A value already on a site is kept (the site overrides the row); concentration and lot go only to
+        sites of the row's agent; a dry-needled site takes only the needle gauge. 409 when not a draft.
+        """
+        procedure = self.get_object()
+        serializer = InjectionDefaultsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        injections_apply_defaults(procedure=procedure, defaults=serializer.validated_data, by=request.user)
         return self._respond(procedure)
 
     @extend_schema(responses=SignWarningSerializer(many=True))

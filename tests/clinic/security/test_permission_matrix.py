@@ -206,6 +206,7 @@ API = {
     ("get", "/api/procedures/{id}/warnings/"): CLINICAL,  # allergies and medication: not for therapists
     ("post", "/api/procedures/{id}/sign/"): CLINICAL,
     ("post", "/api/procedures/{id}/copy-forward/"): CLINICAL,
+    ("post", "/api/procedures/{id}/apply-defaults/"): CLINICAL,
     ("post", "/api/procedures/{id}/void/"): CLINICAL,
     ("post", "/api/procedures/{id}/addenda/"): CLINICAL,
     ("get", "/api/massage-notes/"): CHART,
