@@ -24,6 +24,7 @@ from clinic.admin_tools import (
 from clinic.roles import is_clinic_admin
 from scheduling import admin_locations  # noqa: F401  (registers the locations, rooms and closures admin)
 from scheduling.admin_series import series_view
+from scheduling.appointment_links import appointment_links_for
 from scheduling.booking import appointment_book, appointment_move, appointment_status_set
 from scheduling.clock import local_date
 from scheduling.daysheet import View, day_sheet
@@ -139,6 +140,11 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
         ]
         return own + super().get_urls()
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["appointment_links"] = appointment_links_for(appointments=[obj], user=request.user).get(obj.pk, [])
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied  # refused here, not after a redirect
@@ -220,13 +226,18 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
             raise PermissionDenied
         day = query_date(request.GET, "date") or timezone.localdate()
         view: View = "room" if request.GET.get("view") == "room" else "provider"
+        columns = day_sheet(day=day, view=view)
+        links = appointment_links_for(appointments=[a for c in columns for a in c.appointments], user=request.user)
+        for column in columns:
+            for appointment in column.appointments:
+                appointment.links = links.get(appointment.pk, [])  # type: ignore[attr-defined]
         context = admin_page_context(
             self,
             request,
             title=f"Day sheet {day:%A %Y-%m-%d}",
             day=day,
             view=view,
-            columns=day_sheet(day=day, view=view),
+            columns=columns,
             previous_day=day - dt.timedelta(days=1),
             next_day=day + dt.timedelta(days=1),
             today=timezone.localdate(),

@@ -5,11 +5,13 @@ from typing import TYPE_CHECKING, Any, cast
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
+from django.forms import ModelChoiceField, Select
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django.views.decorators.http import require_POST
 
 from clinic.admin import PatientAdmin
 from clinic.admin_tools import (
@@ -25,6 +27,7 @@ from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.clock import staff_datetime
 from clinic.exceptions import StateConflict
 from clinic.models.providers import staff_name
+from scheduling.models import Appointment
 from tpi.access import (
     clinical_rows_visible,
     procedure_may_change,
@@ -33,8 +36,9 @@ from tpi.access import (
     procedures_visible,
 )
 from tpi.admin_massage import anticoagulant_html, injected_sites_html
+from tpi.fast_entry import DEFAULT_FIELDS, injection_defaults_fill, procedure_copy_forward, procedure_copy_source
 from tpi.massage import massage_note_deadline, massage_note_may_be_added
-from tpi.models import Addendum, FollowUp, Injection, MassageNote, Procedure, TriggerPointSite
+from tpi.models import Addendum, FollowUp, Injection, Laterality, MassageNote, Procedure, TriggerPointSite
 from tpi.models.procedures import ProcedureQuerySet
 from tpi.outcomes import procedure_pain_timeline
 from tpi.procedures import (
@@ -47,6 +51,7 @@ from tpi.procedures import (
 )
 from tpi.sign_warnings import procedure_sign_warnings
 from tpi.signing import addendum_add, procedure_sign, procedure_void
+from tpi.visit_links import appointment_label, appointments_to_pick
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import InlineModelAdmin
@@ -72,6 +77,30 @@ class TriggerPointSiteAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 def _when(at) -> str:
     return staff_datetime(at, empty="not answered")
+
+
+def _picked(request, obj, name: str) -> str | int | None:
+    """Return the id the page is about: the saved procedure's, else the one posted or in the address."""
+    if obj is not None:
+        return getattr(obj, f"{name}_id")
+    value = request.POST.get(name) or request.GET.get(name)
+    return value if value and str(value).isdigit() else None
+
+
+def _around(request, obj):
+    """Return the instant the appointment picker centres on: the procedure's time, the prefilled visit, or now."""
+    if obj is not None:
+        return obj.performed_at
+    appointment_id = _picked(request, None, "appointment")
+    visit = Appointment.objects.filter(pk=appointment_id).only("start").first() if appointment_id else None
+    return visit.start if visit is not None else timezone.now()
+
+
+class VisitChoiceField(ModelChoiceField):
+    """The procedure's appointment picker: each visit by clinic time, type, provider and status."""
+
+    def label_from_instance(self, obj):
+        return appointment_label(obj)
 
 
 def _is_draft(obj) -> bool:
@@ -100,10 +129,41 @@ class DraftOnlyInline(NoDeleteMixin, ObjectRulesInlineMixin):
 class InjectionInline(DraftOnlyInline, admin.TabularInline):
     model = Injection
     autocomplete_fields = ["site"]
-    fields = INJECTION_FIELDS
+    fields = (*INJECTION_FIELDS, "total_volume")
+    readonly_fields = ("total_volume",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("site")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        volume = formset.form.base_fields.get("anaesthetic_volume_ml")
+        if volume is not None:
+            volume.label = "volume (mL, per side)"
+        return formset
+
+    @admin.display(description="total volume")
+    def total_volume(self, obj):
+        total = obj.anaesthetic_volume_total_ml if obj and obj.pk else None
+        if total is None:
+            return "-"
+        if obj.laterality == Laterality.BILATERAL:
+            return f"{total} mL ({obj.anaesthetic_volume_ml} per side x 2)"
+        return f"{total} mL"
+
+
+def _with_defaults(data, prefix: str, defaults: dict[str, str]):
+    """Return the posted injection rows with the defaults row filled into their empty cells (tpi.fast_entry)."""
+    data = data.copy()
+    for index in range(int(data.get(f"{prefix}-TOTAL_FORMS") or 0)):
+        row = f"{prefix}-{index}"
+        if not data.get(f"{row}-site"):
+            continue  # an untouched extra row stays empty
+        values: dict[str, Any] = {name: data.get(f"{row}-{name}", "") for name in DEFAULT_FIELDS}
+        values["dry_needling"] = data.get(f"{row}-dry_needling") in ("on", "true", "True", "1")
+        for name, value in injection_defaults_fill(row=values, defaults=defaults).items():
+            data[f"{row}-{name}"] = value
+    return data
 
 
 class MassageNoteInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.TabularInline):
@@ -193,7 +253,6 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
     date_hierarchy = "performed_at"
     search_fields = ["patient__mrn", "patient__legal_last_name", "patient__legal_first_name"]
     autocomplete_fields = ["patient", "provider", "consent_obtained_by"]
-    raw_id_fields = ["appointment"]
     inlines = [InjectionInline, MassageNoteInline, AddendumInline, FollowUpInline]
     actions = ["sign_selected", "void_selected"]
     # What a massage therapist reads: what the massage needs, no drug, dose, lot or pain score.
@@ -296,6 +355,27 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
             actions.pop("void_selected", None)
         return actions
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "appointment" in form.base_fields:
+            # Only this patient's visits around the procedure's day, not every appointment of the clinic.
+            patient_id = _picked(request, obj, "patient")
+            form.base_fields["appointment"] = VisitChoiceField(
+                queryset=appointments_to_pick(patient_id=patient_id, around=_around(request, obj)),
+                required=False,
+                widget=Select(attrs={"style": "max-width: 100%"}),  # long labels stay on a 390 px screen
+                help_text="The patient's visits from the day before to the day after the procedure.",
+            )
+        return form
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, InjectionInline) and "data" in kwargs:
+            defaults = {name: request.POST.get(f"defaults-{name}", "").strip() for name in DEFAULT_FIELDS}
+            if any(defaults.values()):
+                kwargs["data"] = _with_defaults(kwargs["data"], prefix, defaults)
+        return kwargs
+
     def get_changeform_initial_data(self, request):
         initial: dict[str, Any] = super().get_changeform_initial_data(request)
         provider = getattr(request.user, "provider", None)
@@ -366,6 +446,14 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
             and massage_note_may_be_added(procedure=obj, now=timezone.now())
         ):
             context["massage_note_add_url"] = f"{reverse('admin:tpi_massagenote_add')}?procedure={obj.pk}"
+        if obj is not None and obj.is_draft and procedure_may_change(user=request.user, procedure=obj):
+            context["copy_forward_source"] = procedure_copy_source(procedure=obj)
+        writable_draft = obj is None or (obj.is_draft and procedure_may_change(user=request.user, procedure=obj))
+        if writable_draft and procedure_shows_clinical_detail(user=request.user):
+            context["injection_defaults"] = {
+                "agents": Injection.Anaesthetic.choices,
+                "values": {name: request.POST.get(f"defaults-{name}", "") for name in DEFAULT_FIELDS},
+            }
         if obj is not None and not obj.is_draft:
             # A signed note offers no edit controls; only an addendum may be added (by whoever may).
             context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
@@ -465,9 +553,34 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
             return HttpResponseRedirect(change_url)
         return self._sign_page(request, [procedure])
 
+    def copy_forward_view(self, request, object_id):
+        """Copy forward from the patient's last signed procedure (a POST from the draft's page), then go back."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        procedure = self.get_object(request, object_id)
+        if procedure is None:
+            raise Http404
+        if not self.has_change_permission(request, procedure):
+            raise PermissionDenied
+        try:
+            added = procedure_copy_forward(procedure=procedure, by=request.user)
+        except StateConflict as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+        else:
+            names = ", ".join(f"{i.site.name} ({i.get_laterality_display()})" for i in added) or "nothing new"
+            self.message_user(request, f"Copied from the last signed procedure: {names}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:tpi_procedure_change", args=[procedure.pk]))
+
     def get_urls(self):
         sign = path("<path:object_id>/sign/", self.admin_site.admin_view(self.sign_view), name="tpi_procedure_sign")
-        return [sign, *super().get_urls()]
+        copy_forward = path(
+            "<path:object_id>/copy-forward/",
+            self.admin_site.admin_view(require_POST(self.copy_forward_view)),
+            name="tpi_procedure_copy_forward",
+        )
+        return [sign, copy_forward, *super().get_urls()]
 
     def response_change(self, request, obj):
         if "_sign" in request.POST:

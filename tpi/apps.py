@@ -15,6 +15,7 @@ class TpiConfig(AppConfig):
         from clinic.beat import beat_entry_register
         from clinic.messaging.content import phi_words_register
         from clinic.messaging.signals import reply_received
+        from scheduling.appointment_links import appointment_links_register
         from tpi import (
             export_sections,  # noqa: F401  (registers tpi's export sections)
             plan_replies,
@@ -33,6 +34,7 @@ class TpiConfig(AppConfig):
             TreatmentPlan,
         )
         from tpi.phi_words import PHI_WORDS
+        from tpi.visit_links import visit_links
 
         # Sign and void are updates of `status` (and signed_/voided_ fields): the log shows them.
         for model in (Procedure, Injection, Addendum, FollowUp, TreatmentPlan, PlanOccurrence):
@@ -57,6 +59,7 @@ class TpiConfig(AppConfig):
             task="tpi.plans_book_due",
             schedule=crontab(minute=0, hour=settings.TPI_PLAN_BOOKING_RUN_HOUR_UTC),
         )
+        appointment_links_register(name="tpi", source=visit_links)
         admin_shortcut_register(
             section="Today",
             label="Follow-ups",

@@ -118,7 +118,8 @@ def _admin_urls() -> list[str]:
         opts = model._meta
         for pattern in model_admin.get_urls():
             name = pattern.name
-            if not name or name.endswith(("_delete", "_status", "_history")):
+            # POST-only actions (a status move, copy forward) show no page of their own.
+            if not name or name.endswith(("_delete", "_status", "_history", "_copy_forward")):
                 continue
             needs_id = "<" in str(pattern.pattern) and not name.endswith("_autocomplete")
             if not needs_id:

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -27,10 +29,29 @@ class TriggerPointSiteSerializer(serializers.ModelSerializer):
 class InjectionSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(required=False, help_text="Give it to correct an existing injection of a draft")
     site_name = serializers.CharField(source="site.name", read_only=True)
+    anaesthetic_volume_total_ml = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="The volume injected at the site: anaesthetic_volume_ml is per side, so twice it when bilateral",
+    )
 
     class Meta:
         model = Injection
-        fields = ["id", "site_name", *INJECTION_FIELDS]
+        fields = ["id", "site_name", *INJECTION_FIELDS, "anaesthetic_volume_total_ml"]
+        extra_kwargs = {"anaesthetic_volume_ml": {"help_text": "Per side (a bilateral site gets this on each side)"}}
+
+
+class InjectionDefaultsSerializer(serializers.Serializer):
+    """One defaults row for every site of the draft: fills empty fields only (tpi.fast_entry)."""
+
+    anaesthetic_agent = serializers.ChoiceField(choices=Injection.Anaesthetic.choices, required=False)
+    anaesthetic_concentration_percent = serializers.DecimalField(
+        max_digits=4, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
+    lot_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    needle_gauge = serializers.IntegerField(min_value=18, max_value=34, required=False)
 
 
 class FollowUpSerializer(serializers.ModelSerializer):

@@ -22,6 +22,7 @@ from tpi.access import (
 )
 from tpi.api.serializers import (
     AddendumSerializer,
+    InjectionDefaultsSerializer,
     MassageNoteAddendumSerializer,
     MassageNoteSerializer,
     ProcedureBasicsSerializer,
@@ -32,6 +33,7 @@ from tpi.api.serializers import (
     TriggerPointSiteSerializer,
     VoidSerializer,
 )
+from tpi.fast_entry import injections_apply_defaults, procedure_copy_forward
 from tpi.massage import massage_note_addendum_add, massage_note_create, massage_note_sign, massage_note_update
 from tpi.models import (
     Addendum,
@@ -219,6 +221,32 @@ class ProcedureViewSet(
         serializer.is_valid(raise_exception=True)
         addendum = addendum_add(procedure=self.get_object(), author=request.user, **serializer.validated_data)
         return Response(AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ProcedureSerializer)
+    @action(detail=True, methods=["post"], url_path="copy-forward")
+    def copy_forward(self, request, pk=None):
+        """Add the sites, sides, agents, amounts and needle of the patient's last signed procedure to the draft.
+
+        Never pain scores, consent, times or lot numbers; a site and side already on the draft is kept.
+        400 when the patient has no signed procedure; 409 when this one is not a draft.
+        """
+        procedure = self.get_object()
+        procedure_copy_forward(procedure=procedure, by=request.user)
+        return self._respond(procedure)
+
+    @extend_schema(request=InjectionDefaultsSerializer, responses=ProcedureSerializer)
+    @action(detail=True, methods=["post"], url_path="apply-defaults")
+    def apply_defaults(self, request, pk=None):
+        """Fill the empty agent, concentration, lot and needle gauge of every site of the draft from one row.
+
+        A value already on a site is kept (the site overrides the row); concentration and lot go only to
+        sites of the row's agent; a dry-needled site takes only the needle gauge. 409 when not a draft.
+        """
+        procedure = self.get_object()
+        serializer = InjectionDefaultsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        injections_apply_defaults(procedure=procedure, defaults=serializer.validated_data, by=request.user)
+        return self._respond(procedure)
 
     @extend_schema(responses=SignWarningSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -296,6 +296,13 @@ class Injection(models.Model):
     def __str__(self) -> str:
         return f"{self.site} ({self.laterality})"
 
+    @property
+    def anaesthetic_volume_total_ml(self) -> Decimal | None:
+        """Return the volume injected at the site: the volume is stated per side, so twice it when bilateral."""
+        if self.anaesthetic_volume_ml is None:
+            return None
+        return self.anaesthetic_volume_ml * (2 if self.laterality == Laterality.BILATERAL else 1)
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.dry_needling:

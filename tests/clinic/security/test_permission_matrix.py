@@ -120,6 +120,7 @@ ADMIN = {
     "tpi_procedure_add": CLINICAL,
     "tpi_procedure_change": CHART,  # the provider's own; the therapist sees the basics
     "tpi_procedure_sign": CLINICAL,  # the sign step: read and acknowledge the warnings
+    "tpi_procedure_copy_forward": CLINICAL,  # POSTed; goes back to the draft's page
     "tpi_massagenote_changelist": CHART,
     "tpi_massagenote_add": (MT, CA),  # the therapist's own document
     "tpi_massagenote_change": CHART,  # read by the procedure's rules; written by its therapist
@@ -157,7 +158,8 @@ ADMIN = {
     "auditlog_logentry_change": (CA,),
 }
 ADMIN_REDIRECTS = {"scheduling_appointment_add"}  # allowed answers 302 to the booking form
-ADMIN_POST_ONLY = {"scheduling_appointment_status"}  # POSTed (empty); allowed goes back to the day sheet
+# POSTed (empty); allowed goes back (to the day sheet, to the draft's page)
+ADMIN_POST_ONLY = {"scheduling_appointment_status", "tpi_procedure_copy_forward"}
 ADMIN_SKIPPED = {"history", "delete"}  # history pages follow view permission; delete: checked for patients
 
 
@@ -203,6 +205,8 @@ API = {
     ("patch", "/api/procedures/{id}/"): CLINICAL,
     ("get", "/api/procedures/{id}/warnings/"): CLINICAL,  # allergies and medication: not for therapists
     ("post", "/api/procedures/{id}/sign/"): CLINICAL,
+    ("post", "/api/procedures/{id}/copy-forward/"): CLINICAL,
+    ("post", "/api/procedures/{id}/apply-defaults/"): CLINICAL,
     ("post", "/api/procedures/{id}/void/"): CLINICAL,
     ("post", "/api/procedures/{id}/addenda/"): CLINICAL,
     ("get", "/api/massage-notes/"): CHART,
