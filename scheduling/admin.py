@@ -2,9 +2,10 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,7 +25,7 @@ from clinic.admin_tools import (
 from clinic.roles import is_clinic_admin
 from scheduling import admin_locations  # noqa: F401  (registers the locations, rooms and closures admin)
 from scheduling.admin_series import series_view
-from scheduling.booking import appointment_book, appointment_move, appointment_status_set
+from scheduling.booking import appointment_book, appointment_move, appointment_status_set, appointment_status_undo
 from scheduling.clock import local_date
 from scheduling.daysheet import View, day_sheet
 from scheduling.exceptions import BookingError
@@ -136,6 +137,16 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(require_POST(self.status_view)),
                 name="scheduling_appointment_status",
             ),
+            path(
+                "<int:pk>/status/confirm/",
+                self.admin_site.admin_view(require_POST(self.status_confirm_view)),
+                name="scheduling_appointment_status_confirm",
+            ),
+            path(
+                "<int:pk>/status/undo/",
+                self.admin_site.admin_view(require_POST(self.status_undo_view)),
+                name="scheduling_appointment_status_undo",
+            ),
         ]
         return own + super().get_urls()
 
@@ -226,7 +237,7 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
             title=f"Day sheet {day:%A %Y-%m-%d}",
             day=day,
             view=view,
-            columns=day_sheet(day=day, view=view),
+            columns=day_sheet(day=day, view=view, by=request_user(request)),
             previous_day=day - dt.timedelta(days=1),
             next_day=day + dt.timedelta(days=1),
             today=timezone.localdate(),
@@ -307,6 +318,51 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
         )
         return TemplateResponse(request, "admin/scheduling/appointment/move.html", context)
 
+    def status_confirm_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Ask before a day-sheet action that frees the time or starts the visit; the answer posts to status_view."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        appointment = get_object_or_404(
+            Appointment.objects.select_related("patient", "provider__user", "room", "appointment_type"), pk=pk
+        )
+        status = request.POST.get("status", "")
+        if status not in Appointment.Status.values:
+            return HttpResponseBadRequest("Unknown status.")
+        context = admin_page_context(
+            self,
+            request,
+            title=f"{Appointment.STATUSES[Appointment.Status(status)].action}: are you sure?",
+            appointment=appointment,
+            status=status,
+            label=Appointment.Status(status).label.lower(),
+            reason=request.POST.get("reason", ""),
+            scope=request.POST.get("scope", ""),
+            back=self._back(request, appointment),
+            undo_minutes=settings.SCHEDULING_STATUS_UNDO_MINUTES,
+        )
+        return TemplateResponse(request, "admin/scheduling/appointment/status_confirm.html", context)
+
+    def status_undo_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Undo the appointment's last status change (within the undo window) and go back."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        appointment = get_object_or_404(Appointment, pk=pk)
+        try:
+            undone = appointment_status_undo(appointment=appointment, by=request_user(request))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except BookingError as exc:
+            messages.error(request, f"Cannot undo: {exc.message}")
+        else:
+            messages.success(request, f"Undone: the appointment is {undone.get_status_display().lower()} again.")
+        return HttpResponseRedirect(self._back(request, appointment))
+
+    def _back(self, request: HttpRequest, appointment: Appointment) -> str:
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = f"{reverse('admin:scheduling_appointment_daysheet')}?date={local_date(appointment.start):%Y-%m-%d}"
+        return back
+
     def status_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Apply one day-sheet action (confirm, check in, complete, cancel, no-show) and go back."""
         if not self.has_change_permission(request):
@@ -331,10 +387,7 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
             verb = "are" if len(changed) > 1 else "is"
             label = Appointment.Status(status).label.lower()
             messages.success(request, f"Appointment{'s' * (len(changed) > 1)} {numbers} {verb} now {label}.")
-        back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            back = f"{reverse('admin:scheduling_appointment_daysheet')}?date={local_date(appointment.start):%Y-%m-%d}"
-        return HttpResponseRedirect(back)
+        return HttpResponseRedirect(self._back(request, appointment))
 
 
 class SeriesAppointmentInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -4,9 +4,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from clinic.accounts.actors import Actor
 from clinic.models import Provider
+from scheduling.booking import status_undo_problem
 from scheduling.clock import day_bounds
-from scheduling.models import MAX_BLOCKED_SPAN, Appointment, Room
+from scheduling.models import MAX_BLOCKED_SPAN, Appointment, AppointmentQuerySet, AppointmentStatusChange, Room
 
 View = Literal["provider", "room"]
 
@@ -19,6 +24,7 @@ class Action:
     label: str
     reason_prompt: str  # non-empty: the button asks for a reason
     scoped: bool  # may apply to the following appointments of the series too (cancelling does)
+    confirm: bool = False  # the button leads to a confirmation page first
 
 
 def appointment_actions(appointment: Appointment) -> list[Action]:
@@ -30,6 +36,7 @@ def appointment_actions(appointment: Appointment) -> list[Action]:
             label=row.action,
             reason_prompt=row.reason_prompt,
             scoped=status == Appointment.Status.CANCELLED and appointment.series_id is not None,
+            confirm=row.confirm,
         )
         for status, row in Appointment.STATUSES.items()
         if status in allowed
@@ -45,11 +52,28 @@ class Column:
     appointments: list[Appointment] = field(default_factory=list)
 
 
-def day_sheet(*, day: dt.date, view: View = "provider") -> list[Column]:
+LAST_CHANGE = ("from_status", "to_status", "changed_by_id", "changed_at", "is_undo")
+
+
+def with_last_change(appointments: AppointmentQuerySet) -> AppointmentQuerySet:
+    """Annotate each appointment with its last status change's fields (last_<field>), inside the same query."""
+    latest = AppointmentStatusChange.objects.filter(appointment=OuterRef("pk")).order_by("-changed_at", "-id")
+    return appointments.annotate(**{f"last_{name}": Subquery(latest.values(name)[:1]) for name in LAST_CHANGE})
+
+
+def is_undoable(appointment: Appointment, *, by: Actor, now: dt.datetime) -> bool:
+    """Return whether BY may undo the last status change of an appointment annotated by with_last_change."""
+    if getattr(appointment, "last_changed_at", None) is None:
+        return False
+    change = AppointmentStatusChange(**{name: getattr(appointment, f"last_{name}") for name in LAST_CHANGE})
+    return not status_undo_problem(change=change, current=appointment.status, by=by, now=now)
+
+
+def day_sheet(*, day: dt.date, view: View = "provider", by: Actor = None) -> list[Column]:
     """Return the day's columns; three queries whatever the number of appointments."""
     start, end = day_bounds(day)
     appointments = list(
-        Appointment.objects.filter(start__lt=end, start__gt=start - MAX_BLOCKED_SPAN, end__gt=start)
+        with_last_change(Appointment.objects.filter(start__lt=end, start__gt=start - MAX_BLOCKED_SPAN, end__gt=start))
         .select_related("patient", "provider__user", "room", "appointment_type")
         .order_by("start", "id")
     )
@@ -61,11 +85,13 @@ def day_sheet(*, day: dt.date, view: View = "provider") -> list[Column]:
             p.pk: Column(key=p.pk, title=str(p)) for p in Provider.objects.filter(is_active=True).select_related("user")
         }
         owner = "provider"
+    now = timezone.now()
     for appointment in appointments:
+        # Per-row attributes the day-sheet template reads; not model fields.
+        appointment.undoable = is_undoable(appointment, by=by, now=now)
         key = getattr(appointment, f"{owner}_id")
         if key not in columns:  # an inactive provider or room that still has visits this day
             columns[key] = Column(key=key, title=str(getattr(appointment, owner)))
-        # A per-row attribute the day-sheet template reads; not a model field.
-        appointment.actions = appointment_actions(appointment)  # type: ignore[attr-defined]
+        appointment.actions = appointment_actions(appointment)
         columns[key].appointments.append(appointment)
     return list(columns.values())

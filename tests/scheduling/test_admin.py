@@ -298,3 +298,83 @@ def test_move_from_the_admin_with_conflict_and_suggestion(clinic, desk):
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert appointment.start == at(2026, 11, 30, 14, 45)
+
+
+def test_day_sheet_asks_before_check_in_cancel_and_no_show(clinic, desk):
+    appointment = appointment_book(
+        patient=clinic.patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+    confirm = reverse("admin:scheduling_appointment_status_confirm", args=[appointment.pk])
+
+    body = desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+    asking = re.findall(rf'<button type="submit" name="action" value="(\w+)" formaction="{confirm}"', body)
+    question = desk.post(confirm, {"status": "no_show", "next": f"{SHEET}?date=2026-11-30"})
+
+    assert asking == ["checked_in", "cancelled", "no_show"]
+    assert 'value="confirmed">Confirm</button>' in body
+    text = question.content.decode()
+    assert "No-show: are you sure?" in text
+    assert f'action="/admin/scheduling/appointment/{appointment.pk}/status/"' in text
+    assert '<input type="hidden" name="status" value="no_show">' in text
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"  # asking changes nothing
+    assert desk.post(confirm, {"status": "bogus"}).status_code == 400
+    assert desk.get(confirm).status_code == 405
+
+
+def test_day_sheet_refuses_early_no_show_in_words_and_offers_undo_to_its_author(clinic, desk, frozen):
+    appointment = appointment_book(
+        patient=clinic.patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+    status = reverse("admin:scheduling_appointment_status", args=[appointment.pk])
+    undo = reverse("admin:scheduling_appointment_status_undo", args=[appointment.pk])
+
+    early = desk.post(status, {"status": "no_show"}, follow=True)
+    desk.post(status, {"status": "checked_in"})
+    sheet = desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+
+    assert [str(m) for m in early.context["messages"]][-1] == (
+        "The appointment starts at 10:00 on Mon 30 Nov: it cannot be a no-show yet."
+    )
+    assert f'action="{undo}"' in sheet
+    undone = desk.post(undo, {"next": f"{SHEET}?date=2026-11-30"}, follow=True)
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+    assert [str(m) for m in undone.context["messages"]][-1] == "Undone: the appointment is booked again."
+    assert f'action="{undo}"' not in desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+
+    desk.post(status, {"status": "confirmed"})
+    frozen.shift(6 * 60)
+    assert f'action="{undo}"' not in desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+    late = desk.post(undo, {}, follow=True)
+    assert [str(m) for m in late.context["messages"]][-1] == "Status changes can be undone for 5 minutes only."
+
+
+def test_day_sheet_hides_undo_from_a_colleague(clinic, desk, client):
+    appointment = appointment_book(
+        patient=clinic.patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+    desk.post(reverse("admin:scheduling_appointment_status", args=[appointment.pk]), {"status": "confirmed"})
+    colleague = UserFactory(username="colleague", is_staff=True)
+    colleague.user_permissions.add(*Permission.objects.filter(codename__in=["view_appointment", "change_appointment"]))
+    client.force_login(colleague)
+
+    body = client.get(SHEET, {"date": "2026-11-30"}).content.decode()
+
+    assert "/status/undo/" not in body
+    assert 'class="appointment status-confirmed"' in body

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.db import connections
 from django.utils import timezone
@@ -130,10 +131,17 @@ def test_front_desk_books_sees_day_sheet_and_conflict(front_desk_clinic, live_se
     assert page.locator("button[name=suggestion]").count() == 8
     assert Appointment.objects.count() == 1
 
-    # The day sheet's action works in the browser too.
-    page.goto(f"{live_server.url}/admin/scheduling/appointment/day-sheet/?date={day:%Y-%m-%d}")
-    page.click(f"[data-appointment='{appointment.pk}'] button[value=checked_in]")
-    page.wait_for_selector(f"[data-appointment='{appointment.pk}'].status-checked_in")
+    # The day sheet's action works in the browser too, on the appointment's day (check-in is refused before).
+    with time_machine.travel(dt.datetime.combine(day, dt.time(9, 50), tzinfo=timezone.get_current_timezone())):
+        # A week on, the session has expired: sign in again.
+        page.goto(f"{live_server.url}/admin/login/?next=/admin/scheduling/appointment/day-sheet/?date={day:%Y-%m-%d}")
+        page.fill("#id_username", "desk")
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_selector(".daysheet")
+        page.click(f"[data-appointment='{appointment.pk}'] button[value=checked_in]")
+        page.click("#confirm-status")  # checking in asks first
+        page.wait_for_selector(f"[data-appointment='{appointment.pk}'].status-checked_in")
     appointment.refresh_from_db()
     assert appointment.status == "checked_in"
 
