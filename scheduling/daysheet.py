@@ -7,8 +7,11 @@ from typing import Literal
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from clinic import roles
 from clinic.accounts.actors import Actor
-from clinic.models import Provider
+from clinic.clock import patient_phone
+from clinic.models import Patient, Provider
+from clinic.roles import has_role, is_clinic_admin
 from scheduling.booking import status_undo_problem
 from scheduling.clock import day_bounds
 from scheduling.models import MAX_BLOCKED_SPAN, Appointment, AppointmentQuerySet, AppointmentStatusChange, Room
@@ -41,6 +44,38 @@ def appointment_actions(appointment: Appointment) -> list[Action]:
         for status, row in Appointment.STATUSES.items()
         if status in allowed
     ]
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A flag on an appointment's card that the person treating the patient must not miss."""
+
+    kind: Literal["allergy", "anticoagulant"]
+    text: str
+
+
+def patient_alerts(patient: Patient) -> list[Alert]:
+    """Return the patient's allergy and anticoagulant flags, most dangerous for an injection first."""
+    alerts = []
+    if patient.local_anaesthetic_allergy:
+        alerts.append(Alert("allergy", "Local anaesthetic allergy"))
+    if patient.allergies.strip():
+        alerts.append(Alert("allergy", f"Allergies: {patient.allergies.strip()}"))
+    if patient.on_anticoagulants:
+        details = f": {patient.anticoagulant_details}" if patient.anticoagulant_details else ""
+        alerts.append(Alert("anticoagulant", f"Anticoagulant{details}"))
+    return alerts
+
+
+def sees_patient_phone(user: Actor) -> bool:
+    """Return whether USER sees patients' phone numbers on the sheet: front desk, providers, clinic admins."""
+    # Massage therapists treat but do not call patients; the desk arranges visits (docs/decisions.md).
+    return has_role(user, roles.FRONT_DESK) or has_role(user, roles.PROVIDER) or is_clinic_admin(user)
+
+
+def sees_patient_alerts(user: Actor) -> bool:
+    """Return whether USER sees allergy and anticoagulant flags: every clinic role (all of them treat or triage)."""
+    return is_clinic_admin(user) or any(has_role(user, role) for role in roles.ROLES)
 
 
 @dataclass
@@ -86,7 +121,11 @@ def day_sheet(*, day: dt.date, view: View = "provider", by: Actor = None) -> lis
         }
         owner = "provider"
     now = timezone.now()
+    phone, alerts = sees_patient_phone(by), sees_patient_alerts(by)
     for appointment in appointments:
+        number = appointment.patient.mobile_phone
+        appointment.phone = patient_phone(str(number)) if phone and number else ""
+        appointment.alerts = patient_alerts(appointment.patient) if alerts else []
         # Per-row attributes the day-sheet template reads; not model fields.
         appointment.undoable = is_undoable(appointment, by=by, now=now)
         key = getattr(appointment, f"{owner}_id")

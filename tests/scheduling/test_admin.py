@@ -378,3 +378,40 @@ def test_day_sheet_hides_undo_from_a_colleague(clinic, desk, client):
 
     assert "/status/undo/" not in body
     assert 'class="appointment status-confirmed"' in body
+
+
+def test_day_sheet_shows_phone_and_alerts_to_the_desk_and_alerts_only_to_a_massage_therapist(clinic, desk, client):
+    from clinic import roles
+    from tests.factories import staff_user
+
+    patient = PatientFactory(
+        mobile_phone="+12025550178",
+        allergies="penicillin",
+        local_anaesthetic_allergy=True,
+        on_anticoagulants=True,
+        anticoagulant_details="warfarin",
+    )
+    appointment_book(
+        patient=patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+    alerts = [
+        '<li class="alert alert-allergy">Local anaesthetic allergy</li>',
+        '<li class="alert alert-allergy">Allergies: penicillin</li>',
+        '<li class="alert alert-anticoagulant">Anticoagulant: warfarin</li>',
+    ]
+
+    body = desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+    therapist = staff_user(roles.MASSAGE_THERAPIST, username="lmt")
+    therapist.user_permissions.add(*Permission.objects.filter(codename="view_appointment"))
+    client.force_login(therapist)
+    theirs = client.get(SHEET, {"date": "2026-11-30"}).content.decode()
+
+    assert '<div class="phone"><a href="tel:+12025550178">(202) 555-0178</a></div>' in body
+    assert all(alert in body for alert in alerts)
+    assert "555-0178" not in theirs
+    assert all(alert in theirs for alert in alerts)
