@@ -4,7 +4,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-from django.db.models import OuterRef, Subquery
+from django.conf import settings
+from django.db.models import Aggregate, CharField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from clinic import roles
@@ -13,8 +15,16 @@ from clinic.clock import patient_phone
 from clinic.models import Patient, Provider
 from clinic.roles import has_role, is_clinic_admin
 from scheduling.booking import status_undo_problem
-from scheduling.clock import day_bounds
-from scheduling.models import MAX_BLOCKED_SPAN, Appointment, AppointmentQuerySet, AppointmentStatusChange, Room
+from scheduling.clock import day_bounds, local_datetime
+from scheduling.models import (
+    MAX_BLOCKED_SPAN,
+    Appointment,
+    AppointmentQuerySet,
+    AppointmentStatusChange,
+    Room,
+    TimeOff,
+    WorkingHours,
+)
 
 View = Literal["provider", "room"]
 
@@ -78,6 +88,20 @@ def sees_patient_alerts(user: Actor) -> bool:
     return is_clinic_admin(user) or any(has_role(user, role) for role in roles.ROLES)
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Free working time in a provider's column, at least one slot step long."""
+
+    start: dt.datetime
+    end: dt.datetime
+    is_gap: bool = True  # lets the template tell a gap from an appointment in Column.rows
+
+    @property
+    def minutes(self) -> int:
+        """Return the gap's length in whole minutes."""
+        return int((self.end - self.start).total_seconds() // 60)
+
+
 @dataclass
 class Column:
     """One column of the sheet: a provider or a room and its appointments in time order."""
@@ -85,6 +109,70 @@ class Column:
     key: int
     title: str
     appointments: list[Appointment] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[Appointment | Gap]:
+        """Return the appointments and the free gaps between them, in time order."""
+        return sorted([*self.appointments, *self.gaps], key=lambda row: row.start)
+
+
+class _Concat(Aggregate):
+    """Join text values with commas (GROUP_CONCAT on SQLite, STRING_AGG on PostgreSQL)."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+        return super().as_sql(compiler, connection, function="STRING_AGG", **extra_context)
+
+
+def with_day_hours(providers: QuerySet[Provider], *, day: dt.date) -> QuerySet[Provider]:
+    """Annotate providers with DAY's working intervals ("08:00:00-12:00:00,...") and the span of its time off."""
+    start, end = day_bounds(day)
+    hours = (
+        WorkingHours.objects.filter(provider=OuterRef("pk"), weekday=day.weekday())
+        .values("provider")
+        .annotate(spans=_Concat(Concat("start_time", Value("-"), "end_time", output_field=CharField())))
+        .values("spans")
+    )
+    off = TimeOff.objects.filter(provider=OuterRef("pk"), start__lt=end, end__gt=start)
+    return providers.annotate(
+        day_hours=Subquery(hours),
+        # Several time offs on one day count as one span from the first start to the last end.
+        off_start=Subquery(off.order_by("start").values("start")[:1]),
+        off_end=Subquery(off.order_by("-end").values("end")[:1]),
+    )
+
+
+def free_gaps(
+    *, day: dt.date, day_hours: str | None, off: tuple[dt.datetime, dt.datetime] | None, busy: list[Appointment]
+) -> list[Gap]:
+    """Return the free stretches of at least one slot step within DAY_HOURS, outside time off and BUSY visits."""
+    if not day_hours:
+        return []
+    intervals = []
+    for span in day_hours.split(","):
+        first, last = span.split("-")
+        begin = local_datetime(day, dt.time.fromisoformat(first))
+        intervals.append((begin, local_datetime(day, dt.time.fromisoformat(last))))
+    taken = [(a.start, a.blocked_end) for a in busy if a.is_active]
+    if off is not None:
+        taken.append(off)
+    step = dt.timedelta(minutes=settings.SCHEDULING_SLOT_STEP_MINUTES)
+    gaps = []
+    for begin, finish in sorted(intervals):
+        cursor = begin
+        for t_start, t_end in sorted(taken):
+            if t_end <= cursor or t_start >= finish:
+                continue
+            if t_start - cursor >= step:
+                gaps.append(Gap(cursor, t_start))
+            cursor = max(cursor, t_end)
+        if finish - cursor >= step:
+            gaps.append(Gap(cursor, finish))
+    return gaps
 
 
 LAST_CHANGE = ("from_status", "to_status", "changed_by_id", "changed_at", "is_undo")
@@ -116,9 +204,8 @@ def day_sheet(*, day: dt.date, view: View = "provider", by: Actor = None) -> lis
         columns = {r.pk: Column(key=r.pk, title=str(r)) for r in Room.objects.filter(is_active=True)}
         owner = "room"
     else:
-        columns = {
-            p.pk: Column(key=p.pk, title=str(p)) for p in Provider.objects.filter(is_active=True).select_related("user")
-        }
+        providers = list(with_day_hours(Provider.objects.filter(is_active=True).select_related("user"), day=day))
+        columns = {p.pk: Column(key=p.pk, title=str(p)) for p in providers}
         owner = "provider"
     now = timezone.now()
     phone, alerts = sees_patient_phone(by), sees_patient_alerts(by)
@@ -133,4 +220,11 @@ def day_sheet(*, day: dt.date, view: View = "provider", by: Actor = None) -> lis
             columns[key] = Column(key=key, title=str(getattr(appointment, owner)))
         appointment.actions = appointment_actions(appointment)
         columns[key].appointments.append(appointment)
+    if view == "provider":
+        for provider in providers:
+            column = columns[provider.pk]
+            # with_day_hours's annotations: not model fields, so the type checker does not know them.
+            hours, off_start, off_end = (provider.__dict__[name] for name in ("day_hours", "off_start", "off_end"))
+            off = (off_start, off_end) if off_start else None
+            column.gaps = free_gaps(day=day, day_hours=hours, off=off, busy=column.appointments)
     return list(columns.values())

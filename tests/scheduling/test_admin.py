@@ -415,3 +415,36 @@ def test_day_sheet_shows_phone_and_alerts_to_the_desk_and_alerts_only_to_a_massa
     assert all(alert in body for alert in alerts)
     assert "555-0178" not in theirs
     assert all(alert in theirs for alert in alerts)
+
+
+def test_day_sheet_shows_free_gaps_of_at_least_a_slot_step_within_working_hours(clinic, desk):
+    from scheduling.models import TimeOff, WorkingHours
+
+    # Monday: 08:00-12:00 and 13:00-17:00 (lunch is not free), off 15:00-16:00.
+    WorkingHours.objects.filter(provider=clinic.doctor, weekday=0).update(end_time="12:00")
+    WorkingHours.objects.create(provider=clinic.doctor, weekday=0, start_time="13:00", end_time="17:00")
+    TimeOff.objects.create(provider=clinic.doctor, start=at(2026, 11, 30, 15), end=at(2026, 11, 30, 16))
+    for hour, minute in [(10, 0), (10, 50)]:  # 10:00-10:30 blocked to 10:40; 10:40-10:50 is under a step
+        appointment_book(
+            patient=clinic.patient,
+            provider=clinic.doctor,
+            room=clinic.room,
+            appointment_type=clinic.tpi,
+            start=at(2026, 11, 30, hour, minute),
+            by=None,
+        )
+
+    body = desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+    column = body.split(f'data-column="{clinic.doctor.pk}"')[1].split("</section>")[0]
+
+    assert re.findall(r'class="gap"[^>]*>(Free [^<]*)', column) == [
+        "Free 08:00&ndash;10:00 (120 min) ",
+        "Free 11:30&ndash;12:00 (30 min) ",
+        "Free 13:00&ndash;15:00 (120 min) ",
+        "Free 16:00&ndash;17:00 (60 min) ",
+    ]
+    assert (
+        f'href="/admin/scheduling/appointment/book/?provider={clinic.doctor.pk}&amp;start=2026-11-30T08:00"' in column
+    )
+    assert desk.get(f"{BOOK}?provider={clinic.doctor.pk}&start=2026-11-30T08:00").status_code == 200
+    assert 'class="gap"' not in desk.get(SHEET, {"date": "2026-11-30", "view": "room"}).content.decode()
