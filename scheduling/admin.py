@@ -5,7 +5,8 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.db.models import Case, When
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.accounts.actors import request_user
 from clinic.admin_tools import (
+    BadParameter,
     CheckedInitialMixin,
     PickerLabelMixin,
     ReadOnlyAdminMixin,
@@ -22,12 +24,13 @@ from clinic.admin_tools import (
     initial_check,
     query_date,
 )
+from clinic.models import Provider
 from clinic.roles import is_clinic_admin
 from scheduling import admin_locations  # noqa: F401  (registers the locations, rooms and closures admin)
 from scheduling.admin_series import series_view
 from scheduling.booking import appointment_book, appointment_move, appointment_status_set, appointment_status_undo
 from scheduling.clock import local_date
-from scheduling.daysheet import View, day_sheet
+from scheduling.daysheet import View, day_sheet, provider_week
 from scheduling.exceptions import BookingError
 from scheduling.forms import AppointmentTypeForm, BookingForm, MoveForm
 from scheduling.models import (
@@ -126,6 +129,7 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
         own = [
             path("book/", self.admin_site.admin_view(self.book_view), name="scheduling_appointment_book"),
             path("day-sheet/", self.admin_site.admin_view(self.day_sheet_view), name="scheduling_appointment_daysheet"),
+            path("week/", self.admin_site.admin_view(self.week_view), name="scheduling_appointment_week"),
             path(
                 "series/",
                 self.admin_site.admin_view(lambda request: series_view(self, request)),
@@ -140,12 +144,12 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
             path(
                 "<int:pk>/status/confirm/",
                 self.admin_site.admin_view(require_POST(self.status_confirm_view)),
-                name="scheduling_appointment_status_confirm",
+                name="scheduling_appointment_confirm_status",
             ),
             path(
                 "<int:pk>/status/undo/",
                 self.admin_site.admin_view(require_POST(self.status_undo_view)),
-                name="scheduling_appointment_status_undo",
+                name="scheduling_appointment_undo_status",
             ),
         ]
         return own + super().get_urls()
@@ -245,6 +249,34 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
         )
         return TemplateResponse(request, "admin/scheduling/appointment/day_sheet.html", context)
 
+    def week_view(self, request: HttpRequest) -> HttpResponse:
+        """Show one provider's week, Monday to Sunday, a column per day."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        day = query_date(request.GET, "date") or timezone.localdate()
+        text = request.GET.get("provider", "")
+        providers = Provider.objects.select_related("user")
+        if text and not text.isdigit():
+            raise BadParameter(f"provider={text} is not a provider: open the week from the day sheet.")
+        if text:
+            provider = get_object_or_404(providers, pk=int(text))
+        else:  # the signed-in provider's own week, else the first active provider's
+            provider = get_object_or_404(
+                providers.filter(is_active=True).order_by(Case(When(user=request.user, then=0), default=1), "pk")[:1]
+            )
+        monday = day - dt.timedelta(days=day.weekday())
+        context = admin_page_context(
+            self,
+            request,
+            title=f"Week of {provider}, {monday:%a %d %b %Y}",
+            provider=provider,
+            columns=provider_week(provider=provider, day=day),
+            monday=monday,
+            previous_week=monday - dt.timedelta(days=7),
+            next_week=monday + dt.timedelta(days=7),
+        )
+        return TemplateResponse(request, "admin/scheduling/appointment/week.html", context)
+
     def move_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Move one appointment (or it and the following ones of its series); conflicts show suggestions."""
         if not self.has_change_permission(request):
@@ -327,7 +359,8 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
         )
         status = request.POST.get("status", "")
         if status not in Appointment.Status.values:
-            return HttpResponseBadRequest("Unknown status.")
+            messages.error(request, "Choose an action on the day sheet.")
+            return HttpResponseRedirect(self._back(request, appointment))
         context = admin_page_context(
             self,
             request,

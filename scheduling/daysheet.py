@@ -15,7 +15,7 @@ from clinic.clock import patient_phone
 from clinic.models import Patient, Provider
 from clinic.roles import has_role, is_clinic_admin
 from scheduling.booking import status_undo_problem
-from scheduling.clock import day_bounds, local_datetime
+from scheduling.clock import day_bounds, local_date, local_datetime
 from scheduling.models import (
     MAX_BLOCKED_SPAN,
     Appointment,
@@ -227,4 +227,20 @@ def day_sheet(*, day: dt.date, view: View = "provider", by: Actor = None) -> lis
             hours, off_start, off_end = (provider.__dict__[name] for name in ("day_hours", "off_start", "off_end"))
             off = (off_start, off_end) if off_start else None
             column.gaps = free_gaps(day=day, day_hours=hours, off=off, busy=column.appointments)
+    return list(columns.values())
+
+
+def provider_week(*, provider: Provider, day: dt.date) -> list[Column]:
+    """Return seven columns, Monday to Sunday of DAY's week, of PROVIDER's appointments; one query."""
+    monday = day - dt.timedelta(days=day.weekday())
+    start, _ = day_bounds(monday)
+    _, end = day_bounds(monday + dt.timedelta(days=6))
+    days = [monday + dt.timedelta(days=n) for n in range(7)]
+    columns = {d: Column(key=d.toordinal(), title=f"{d:%a %d %b}") for d in days}
+    for appointment in (
+        Appointment.objects.filter(provider=provider, start__gte=start, start__lt=end)
+        .select_related("patient", "room", "appointment_type")
+        .order_by("start", "id")
+    ):
+        columns[local_date(appointment.start)].appointments.append(appointment)
     return list(columns.values())

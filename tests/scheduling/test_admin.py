@@ -309,7 +309,7 @@ def test_day_sheet_asks_before_check_in_cancel_and_no_show(clinic, desk):
         start=at(2026, 11, 30, 10),
         by=None,
     )
-    confirm = reverse("admin:scheduling_appointment_status_confirm", args=[appointment.pk])
+    confirm = reverse("admin:scheduling_appointment_confirm_status", args=[appointment.pk])
 
     body = desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
     asking = re.findall(rf'<button type="submit" name="action" value="(\w+)" formaction="{confirm}"', body)
@@ -323,7 +323,8 @@ def test_day_sheet_asks_before_check_in_cancel_and_no_show(clinic, desk):
     assert '<input type="hidden" name="status" value="no_show">' in text
     appointment.refresh_from_db()
     assert appointment.status == "booked"  # asking changes nothing
-    assert desk.post(confirm, {"status": "bogus"}).status_code == 400
+    bogus = desk.post(confirm, {"status": "bogus"}, follow=True)
+    assert [str(m) for m in bogus.context["messages"]][-1] == "Choose an action on the day sheet."
     assert desk.get(confirm).status_code == 405
 
 
@@ -337,7 +338,7 @@ def test_day_sheet_refuses_early_no_show_in_words_and_offers_undo_to_its_author(
         by=None,
     )
     status = reverse("admin:scheduling_appointment_status", args=[appointment.pk])
-    undo = reverse("admin:scheduling_appointment_status_undo", args=[appointment.pk])
+    undo = reverse("admin:scheduling_appointment_undo_status", args=[appointment.pk])
 
     early = desk.post(status, {"status": "no_show"}, follow=True)
     desk.post(status, {"status": "checked_in"})
@@ -448,3 +449,52 @@ def test_day_sheet_shows_free_gaps_of_at_least_a_slot_step_within_working_hours(
     )
     assert desk.get(f"{BOOK}?provider={clinic.doctor.pk}&start=2026-11-30T08:00").status_code == 200
     assert 'class="gap"' not in desk.get(SHEET, {"date": "2026-11-30", "view": "room"}).content.decode()
+
+
+def test_week_view_shows_one_providers_monday_to_sunday_in_clinic_time(clinic, desk, django_assert_max_num_queries):
+    for start, provider in [
+        (at(2026, 12, 2, 9), clinic.doctor),  # Wednesday
+        (at(2026, 12, 6, 16, 30), clinic.doctor),  # Sunday 16:30 = Sunday 21:30 UTC
+        (at(2026, 12, 7, 9), clinic.doctor),  # next Monday: another week
+        (at(2026, 12, 3, 9), clinic.therapist),  # another provider
+    ]:
+        appointment_book(
+            patient=clinic.patient,
+            provider=provider,
+            room=clinic.room,
+            appointment_type=clinic.massage if provider == clinic.therapist else clinic.tpi,
+            start=start,
+            by=None,
+        )
+    week = reverse("admin:scheduling_appointment_week")
+
+    sheet = desk.get(SHEET, {"date": "2026-12-02"}).content.decode()
+    with django_assert_max_num_queries(10):
+        response = desk.get(week, {"provider": clinic.doctor.pk, "date": "2026-12-02"})
+    body = response.content.decode()
+
+    assert f'href="{week}?provider={clinic.doctor.pk}&amp;date=2026-12-02"' in sheet
+    days = re.findall(r'<section class="week-day" data-day="([^"]+)">(.*?)</section>', body, re.S)
+    assert [d for d, _ in days] == [
+        "Mon 30 Nov",
+        "Tue 01 Dec",
+        "Wed 02 Dec",
+        "Thu 03 Dec",
+        "Fri 04 Dec",
+        "Sat 05 Dec",
+        "Sun 06 Dec",
+    ]
+    assert [re.findall(r'class="time">([^<]+)<', html) for _, html in days] == [
+        [],
+        [],
+        ["09:00&ndash;09:30"],
+        [],
+        [],
+        [],
+        ["16:30&ndash;17:00"],
+    ]
+    assert f'href="?provider={clinic.doctor.pk}&amp;date=2026-12-07"' in body
+    assert desk.get(week, {"provider": "x"}).status_code == 400
+    assert desk.get(week, {"provider": clinic.doctor.pk, "date": "2026-13-45"}).status_code == 400
+    assert desk.get(week, {"provider": 999999}).status_code == 404
+    assert desk.get(week).context["provider"] == clinic.doctor  # no provider asked: the first active one

@@ -107,6 +107,9 @@ ADMIN = {
     "scheduling_appointment_series": STAFF,
     "scheduling_appointment_move": STAFF,
     "scheduling_appointment_status": STAFF,  # a POST form: walked with an empty POST
+    "scheduling_appointment_confirm_status": STAFF,  # a POST form: walked with an empty POST
+    "scheduling_appointment_undo_status": STAFF,  # a POST form: walked with an empty POST
+    "scheduling_appointment_week": ALL,
     "scheduling_series_changelist": ALL,
     "scheduling_series_add": NOBODY,  # series are made on the series page
     "scheduling_series_change": ALL,
@@ -157,7 +160,11 @@ ADMIN = {
     "auditlog_logentry_change": (CA,),
 }
 ADMIN_REDIRECTS = {"scheduling_appointment_add"}  # allowed answers 302 to the booking form
-ADMIN_POST_ONLY = {"scheduling_appointment_status"}  # POSTed (empty); allowed goes back to the day sheet
+ADMIN_POST_ONLY = {
+    "scheduling_appointment_status",
+    "scheduling_appointment_confirm_status",
+    "scheduling_appointment_undo_status",
+}  # POSTed (empty); allowed goes back to the day sheet
 ADMIN_SKIPPED = {"history", "delete"}  # history pages follow view permission; delete: checked for patients
 
 
