@@ -213,7 +213,7 @@ def test_a_closure_hides_its_day_from_the_slot_finder(front_desk_clinic, live_se
     assert not Appointment.objects.exists()
 
 
-def _sign_in(page, base_url: str, next_url: str) -> None:
+def _sign_in_at(page, base_url: str, next_url: str) -> None:
     page.goto(f"{base_url}/admin/login/?next={next_url}")
     page.fill("#id_username", "desk")
     page.fill("#id_password", PASSWORD)
@@ -238,7 +238,7 @@ def test_day_sheet_prints_the_day_only_and_stacks_columns_at_390_px(front_desk_c
     shots = Path("/tmp/shots/daysheet")
     shots.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1366, "height": 900})
-    _sign_in(page, live_server.url, sheet)
+    _sign_in_at(page, live_server.url, sheet)
     page.wait_for_selector(".daysheet")
     assert page.locator("#nav-sidebar").is_visible()
     assert page.locator(".appointment button").first.is_visible()
