@@ -111,6 +111,7 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
         "series_occurrence",
         "hours_override_by",
         "hours_override_at",
+        "is_backdated",
         "created_by",
         "created_at",
         "notes",

@@ -165,6 +165,19 @@ def _check_hours(*, appointment: Appointment, by: Actor, override_hours: bool, n
     appointment.hours_override_by, appointment.hours_override_at = by, now
 
 
+def _check_backdated(*, appointment: Appointment, by: Actor, now: dt.datetime) -> bool:
+    """Return whether the booking starts in the past; refuse that to anyone but a clinic admin or a system job."""
+    if appointment.start >= now:
+        return False
+    # System jobs (by=None: the demo seed, imports) record past visits; of people, only clinic admins may.
+    if by is not None and not is_clinic_admin(by):
+        start = appointment.start.astimezone(appointment.local_zone)
+        raise PermissionDenied(
+            f"The start, {start:%a %d %b %Y %H:%M}, has already passed: only a clinic admin may book a past visit."
+        )
+    return True
+
+
 def _save_without_overlap(appointment: Appointment, *, patient: Patient, provider: Provider, room: Room) -> None:
     """Save APPOINTMENT inside the caller's transaction, refusing any overlap (friendly check, then the database)."""
     exclude = frozenset({appointment.pk}) if appointment.pk else frozenset()
@@ -233,16 +246,15 @@ def appointment_book(
         series_occurrence=series_occurrence,
         created_by=by,
     )
+    appointment.is_backdated = _check_backdated(appointment=appointment, by=by, now=now)
     with transaction.atomic():
         _check_hours(appointment=appointment, by=by, override_hours=override_hours, now=now)
         _save_without_overlap(appointment, patient=patient, provider=provider, room=room)
-        _record(
-            appointment,
-            from_status="",
-            by=by,
-            now=now,
-            reason="booked outside working hours (clinic-admin override)" if appointment.hours_override_by_id else "",
-        )
+        reasons = [
+            "back-dated booking (start already past)" if appointment.is_backdated else "",
+            "booked outside working hours (clinic-admin override)" if appointment.hours_override_by_id else "",
+        ]
+        _record(appointment, from_status="", by=by, now=now, reason="; ".join(r for r in reasons if r))
     return appointment
 
 

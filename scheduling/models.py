@@ -372,6 +372,12 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     hours_override_at = models.DateTimeField(null=True, blank=True)
+    is_backdated = models.BooleanField(
+        "back-dated",
+        default=False,
+        editable=False,
+        help_text="Booked after its start had passed (a clinic admin's entry)",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True, null=True)
     updated_at = models.DateTimeField(auto_now=True, null=True)
