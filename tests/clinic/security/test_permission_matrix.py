@@ -197,6 +197,7 @@ API = {
     ("post", "/api/appointments/{id}/cancel/"): STAFF,
     ("post", "/api/appointments/{id}/move/"): STAFF,
     ("post", "/api/appointments/{id}/status/"): STAFF,
+    ("post", "/api/appointments/{id}/undo/"): STAFF,
     ("get", "/api/series/"): ALL,
     ("post", "/api/series/"): STAFF,
     ("get", "/api/series/{id}/"): ALL,
