@@ -375,6 +375,7 @@ class Appointment(models.Model):
     is_backdated = models.BooleanField(
         "back-dated",
         default=False,
+        db_default=False,
         editable=False,
         help_text="Booked after its start had passed (a clinic admin's entry)",
     )
@@ -431,7 +432,9 @@ class AppointmentStatusChange(models.Model):
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     changed_at = models.DateTimeField()
     reason = models.CharField(max_length=300, blank=True)
-    is_undo = models.BooleanField(default=False, help_text="This change took back the change before it")
+    is_undo = models.BooleanField(
+        default=False, db_default=False, help_text="This change took back the change before it"
+    )
 
     class Meta:
         ordering = ["changed_at", "id"]

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='appointmentstatuschange',
             name='is_undo',
-            field=models.BooleanField(default=False, help_text='This change took back the change before it'),
+            field=models.BooleanField(default=False, db_default=False, help_text='This change took back the change before it'),
         ),
     ]

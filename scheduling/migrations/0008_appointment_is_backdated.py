@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='appointment',
             name='is_backdated',
-            field=models.BooleanField(default=False, editable=False, help_text="Booked after its start had passed (a clinic admin's entry)", verbose_name='back-dated'),
+            field=models.BooleanField(default=False, db_default=False, editable=False, help_text="Booked after its start had passed (a clinic admin's entry)", verbose_name='back-dated'),
         ),
     ]
