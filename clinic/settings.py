@@ -392,6 +392,8 @@ SCHEDULING_SERIES_MAX_OCCURRENCES = env.int("SCHEDULING_SERIES_MAX_OCCURRENCES",
 SCHEDULING_SERIES_ALTERNATIVE_DAYS = env.int("SCHEDULING_SERIES_ALTERNATIVE_DAYS", default=3)
 SCHEDULING_FEED_PAST_DAYS = env.int("SCHEDULING_FEED_PAST_DAYS", default=30)
 SCHEDULING_FEED_FUTURE_DAYS = env.int("SCHEDULING_FEED_FUTURE_DAYS", default=180)
+# Minutes during which the person who changed an appointment's status (or a clinic admin) may undo it.
+SCHEDULING_STATUS_UNDO_MINUTES = env.int("SCHEDULING_STATUS_UNDO_MINUTES", default=5)
 # Public holidays prefilled as clinic-wide closures (`manage.py holidays_import`, the demo) come from
 # the `holidays` package for this ISO 3166 country and, when set, its subdivision (state, province).
 SCHEDULING_HOLIDAYS_COUNTRY = env.str("SCHEDULING_HOLIDAYS_COUNTRY", default="US")

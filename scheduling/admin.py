@@ -2,8 +2,10 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.accounts.actors import request_user
 from clinic.admin_tools import (
+    BadParameter,
     CheckedInitialMixin,
     PickerLabelMixin,
     ReadOnlyAdminMixin,
@@ -21,13 +24,14 @@ from clinic.admin_tools import (
     initial_check,
     query_date,
 )
+from clinic.models import Provider
 from clinic.roles import is_clinic_admin
 from scheduling import admin_locations  # noqa: F401  (registers the locations, rooms and closures admin)
 from scheduling.admin_series import series_view
 from scheduling.appointment_links import appointment_links_for
-from scheduling.booking import appointment_book, appointment_move, appointment_status_set
+from scheduling.booking import appointment_book, appointment_move, appointment_status_set, appointment_status_undo
 from scheduling.clock import local_date
-from scheduling.daysheet import View, day_sheet
+from scheduling.daysheet import View, day_sheet, provider_week
 from scheduling.exceptions import BookingError
 from scheduling.forms import AppointmentTypeForm, BookingForm, MoveForm
 from scheduling.models import (
@@ -108,6 +112,7 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
         "series_occurrence",
         "hours_override_by",
         "hours_override_at",
+        "is_backdated",
         "created_by",
         "created_at",
         "notes",
@@ -126,6 +131,7 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
         own = [
             path("book/", self.admin_site.admin_view(self.book_view), name="scheduling_appointment_book"),
             path("day-sheet/", self.admin_site.admin_view(self.day_sheet_view), name="scheduling_appointment_daysheet"),
+            path("week/", self.admin_site.admin_view(self.week_view), name="scheduling_appointment_week"),
             path(
                 "series/",
                 self.admin_site.admin_view(lambda request: series_view(self, request)),
@@ -136,6 +142,16 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
                 "<int:pk>/status/",
                 self.admin_site.admin_view(require_POST(self.status_view)),
                 name="scheduling_appointment_status",
+            ),
+            path(
+                "<int:pk>/status/confirm/",
+                self.admin_site.admin_view(require_POST(self.status_confirm_view)),
+                name="scheduling_appointment_confirm_status",
+            ),
+            path(
+                "<int:pk>/status/undo/",
+                self.admin_site.admin_view(require_POST(self.status_undo_view)),
+                name="scheduling_appointment_undo_status",
             ),
         ]
         return own + super().get_urls()
@@ -226,7 +242,7 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
             raise PermissionDenied
         day = query_date(request.GET, "date") or timezone.localdate()
         view: View = "room" if request.GET.get("view") == "room" else "provider"
-        columns = day_sheet(day=day, view=view)
+        columns = day_sheet(day=day, view=view, by=request_user(request))
         links = appointment_links_for(appointments=[a for c in columns for a in c.appointments], user=request.user)
         for column in columns:
             for appointment in column.appointments:
@@ -244,6 +260,34 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
             can_change=self.has_change_permission(request),
         )
         return TemplateResponse(request, "admin/scheduling/appointment/day_sheet.html", context)
+
+    def week_view(self, request: HttpRequest) -> HttpResponse:
+        """Show one provider's week, Monday to Sunday, a column per day."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        day = query_date(request.GET, "date") or timezone.localdate()
+        text = request.GET.get("provider", "")
+        providers = Provider.objects.select_related("user")
+        if text and not text.isdigit():
+            raise BadParameter(f"provider={text} is not a provider: open the week from the day sheet.")
+        if text:
+            provider = get_object_or_404(providers, pk=int(text))
+        else:  # the signed-in provider's own week, else the first active provider's
+            provider = get_object_or_404(
+                providers.filter(is_active=True).order_by(Case(When(user=request.user, then=0), default=1), "pk")[:1]
+            )
+        monday = day - dt.timedelta(days=day.weekday())
+        context = admin_page_context(
+            self,
+            request,
+            title=f"Week of {provider}, {monday:%a %d %b %Y}",
+            provider=provider,
+            columns=provider_week(provider=provider, day=day),
+            monday=monday,
+            previous_week=monday - dt.timedelta(days=7),
+            next_week=monday + dt.timedelta(days=7),
+        )
+        return TemplateResponse(request, "admin/scheduling/appointment/week.html", context)
 
     def move_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Move one appointment (or it and the following ones of its series); conflicts show suggestions."""
@@ -318,6 +362,52 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
         )
         return TemplateResponse(request, "admin/scheduling/appointment/move.html", context)
 
+    def status_confirm_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Ask before a day-sheet action that frees the time or starts the visit; the answer posts to status_view."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        appointment = get_object_or_404(
+            Appointment.objects.select_related("patient", "provider__user", "room", "appointment_type"), pk=pk
+        )
+        status = request.POST.get("status", "")
+        if status not in Appointment.Status.values:
+            messages.error(request, "Choose an action on the day sheet.")
+            return HttpResponseRedirect(self._back(request, appointment))
+        context = admin_page_context(
+            self,
+            request,
+            title=f"{Appointment.STATUSES[Appointment.Status(status)].action}: are you sure?",
+            appointment=appointment,
+            status=status,
+            label=Appointment.Status(status).label.lower(),
+            reason=request.POST.get("reason", ""),
+            scope=request.POST.get("scope", ""),
+            back=self._back(request, appointment),
+            undo_minutes=settings.SCHEDULING_STATUS_UNDO_MINUTES,
+        )
+        return TemplateResponse(request, "admin/scheduling/appointment/status_confirm.html", context)
+
+    def status_undo_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Undo the appointment's last status change (within the undo window) and go back."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        appointment = get_object_or_404(Appointment, pk=pk)
+        try:
+            undone = appointment_status_undo(appointment=appointment, by=request_user(request))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except BookingError as exc:
+            messages.error(request, f"Cannot undo: {exc.message}")
+        else:
+            messages.success(request, f"Undone: the appointment is {undone.get_status_display().lower()} again.")
+        return HttpResponseRedirect(self._back(request, appointment))
+
+    def _back(self, request: HttpRequest, appointment: Appointment) -> str:
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = f"{reverse('admin:scheduling_appointment_daysheet')}?date={local_date(appointment.start):%Y-%m-%d}"
+        return back
+
     def status_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Apply one day-sheet action (confirm, check in, complete, cancel, no-show) and go back."""
         if not self.has_change_permission(request):
@@ -342,10 +432,7 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
             verb = "are" if len(changed) > 1 else "is"
             label = Appointment.Status(status).label.lower()
             messages.success(request, f"Appointment{'s' * (len(changed) > 1)} {numbers} {verb} now {label}.")
-        back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            back = f"{reverse('admin:scheduling_appointment_daysheet')}?date={local_date(appointment.start):%Y-%m-%d}"
-        return HttpResponseRedirect(back)
+        return HttpResponseRedirect(self._back(request, appointment))
 
 
 class SeriesAppointmentInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -8,6 +8,7 @@ Either way the caller gets a BookingConflict naming what the request collides wi
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -164,6 +165,19 @@ def _check_hours(*, appointment: Appointment, by: Actor, override_hours: bool, n
     appointment.hours_override_by, appointment.hours_override_at = by, now
 
 
+def _check_backdated(*, appointment: Appointment, by: Actor, now: dt.datetime) -> bool:
+    """Return whether the booking starts in the past; refuse that to anyone but a clinic admin or a system job."""
+    if appointment.start >= now:
+        return False
+    # System jobs (by=None: the demo seed, imports) record past visits; of people, only clinic admins may.
+    if by is not None and not is_clinic_admin(by):
+        start = appointment.start.astimezone(appointment.local_zone)
+        raise PermissionDenied(
+            f"The start, {start:%a %d %b %Y %H:%M}, has already passed: only a clinic admin may book a past visit."
+        )
+    return True
+
+
 def _save_without_overlap(appointment: Appointment, *, patient: Patient, provider: Provider, room: Room) -> None:
     """Save APPOINTMENT inside the caller's transaction, refusing any overlap (friendly check, then the database)."""
     exclude = frozenset({appointment.pk}) if appointment.pk else frozenset()
@@ -183,7 +197,9 @@ def _save_without_overlap(appointment: Appointment, *, patient: Patient, provide
         raise BookingConflict(collisions) from exc
 
 
-def _record(appointment: Appointment, *, from_status: str, by: Actor, now: dt.datetime, reason: str = "") -> None:
+def _record(
+    appointment: Appointment, *, from_status: str, by: Actor, now: dt.datetime, reason: str = "", is_undo: bool = False
+) -> None:
     AppointmentStatusChange.objects.create(
         appointment=appointment,
         from_status=from_status,
@@ -191,6 +207,7 @@ def _record(appointment: Appointment, *, from_status: str, by: Actor, now: dt.da
         changed_by=by,
         changed_at=now,
         reason=reason,
+        is_undo=is_undo,
     )
 
 
@@ -229,16 +246,15 @@ def appointment_book(
         series_occurrence=series_occurrence,
         created_by=by,
     )
+    appointment.is_backdated = _check_backdated(appointment=appointment, by=by, now=now)
     with transaction.atomic():
         _check_hours(appointment=appointment, by=by, override_hours=override_hours, now=now)
         _save_without_overlap(appointment, patient=patient, provider=provider, room=room)
-        _record(
-            appointment,
-            from_status="",
-            by=by,
-            now=now,
-            reason="booked outside working hours (clinic-admin override)" if appointment.hours_override_by_id else "",
-        )
+        reasons = [
+            "back-dated booking (start already past)" if appointment.is_backdated else "",
+            "booked outside working hours (clinic-admin override)" if appointment.hours_override_by_id else "",
+        ]
+        _record(appointment, from_status="", by=by, now=now, reason="; ".join(r for r in reasons if r))
     return appointment
 
 
@@ -289,7 +305,7 @@ def appointment_status_set(*, appointment: Appointment, status: str, by: Actor, 
     if prompt and not reason.strip():
         raise ValidationError({"reason": prompt})
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        appointment = Appointment.objects.select_for_update().select_related("room__location").get(pk=appointment.pk)
         if not Appointment.TRANSITIONS.allows(appointment.status, status):
             raise ValidationError(
                 {
@@ -297,6 +313,7 @@ def appointment_status_set(*, appointment: Appointment, status: str, by: Actor, 
                     f"{S(status).label.lower()}."
                 }
             )
+        _check_timing(appointment, status=status, now=timezone.now())
         previous = appointment.status
         appointment.status = status
         update = ["status", "updated_at"]
@@ -311,3 +328,60 @@ def appointment_status_set(*, appointment: Appointment, status: str, by: Actor, 
 def appointment_cancel(*, appointment: Appointment, by: Actor, reason: str) -> Appointment:
     """Cancel an appointment with a reason; its time becomes free again."""
     return appointment_status_set(appointment=appointment, status=S.CANCELLED, by=by, reason=reason)
+
+
+def _check_timing(appointment: Appointment, *, status: str, now: dt.datetime) -> None:
+    """Refuse a no-show before the start and a check-in on another day than the appointment's (its zone)."""
+    zone = appointment.local_zone
+    start = appointment.start.astimezone(zone)
+    if status == S.NO_SHOW and now < appointment.start:
+        raise ValidationError(
+            {"status": f"The appointment starts at {start:%H:%M} on {start:%a %d %b}: it cannot be a no-show yet."}
+        )
+    if status == S.CHECKED_IN and now.astimezone(zone).date() != start.date():
+        raise ValidationError({"status": f"The appointment is on {start:%a %d %b}: check in on that day only."})
+
+
+def undo_window() -> dt.timedelta:
+    """Return how long after a status change its author (or a clinic admin) may undo it."""
+    return dt.timedelta(minutes=settings.SCHEDULING_STATUS_UNDO_MINUTES)
+
+
+def status_undo_problem(*, change: AppointmentStatusChange | None, current: str, by: Actor, now: dt.datetime) -> str:
+    """Return why BY cannot undo CHANGE (an appointment's last status change) now, or "" when they can."""
+    if change is None or not change.from_status:
+        return "There is no status change to undo."
+    if change.is_undo:
+        return "This change is already an undo; change the status again instead."
+    if change.to_status != current or not Appointment.UNDO_TRANSITIONS.allows(current, change.from_status):
+        return "The status changed since; there is nothing to undo."
+    if now - change.changed_at > undo_window():
+        return f"Status changes can be undone for {settings.SCHEDULING_STATUS_UNDO_MINUTES} minutes only."
+    if by is None or (by.pk != change.changed_by_id and not is_clinic_admin(by)):
+        return "Only the person who changed the status, or a clinic admin, can undo it."
+    return ""
+
+
+def appointment_status_undo(*, appointment: Appointment, by: Actor) -> Appointment:
+    """Take back the appointment's last status change within the undo window, recording it as an undo."""
+    now = timezone.now()
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        change = appointment.status_changes.order_by("-changed_at", "-id").first()
+        problem = status_undo_problem(change=change, current=appointment.status, by=by, now=now)
+        if problem:
+            raise ValidationError({"status": problem})
+        assert change is not None  # no problem means there is a change to undo
+        previous = appointment.status
+        appointment.status = change.from_status
+        if previous == S.CANCELLED:
+            appointment.cancellation_reason = ""
+        if previous in Appointment.INACTIVE_STATUSES and appointment.is_active:
+            # Its time was free for a while: someone may have been booked into it since.
+            _save_without_overlap(
+                appointment, patient=appointment.patient, provider=appointment.provider, room=appointment.room
+            )
+        else:
+            appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])
+        _record(appointment, from_status=previous, by=by, now=now, reason="undo", is_undo=True)
+    return appointment

@@ -309,6 +309,12 @@ class AppointmentStatusRow:
     movable: bool = False  # may still be moved to another time, provider or room
     reason_prompt: str = ""  # set when the move into it must say why: what to ask for
     action: str = ""  # the day sheet's button that moves an appointment into it
+    confirm: bool = False  # the day sheet asks "are you sure?" before the move (it frees time or starts the visit)
+
+
+def _undo_transitions(forward: Transitions) -> Transitions:
+    """Return the table of moves back: each status may return to the statuses it can be reached from."""
+    return Transitions(f"{forward.field} undo", {status: forward.sources(status) for status in forward.statuses})
 
 
 class Appointment(models.Model):
@@ -331,14 +337,19 @@ class Appointment(models.Model):
         Status.CONFIRMED: AppointmentStatusRow(
             to=frozenset({Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW}), movable=True, action="Confirm"
         ),
-        Status.CHECKED_IN: AppointmentStatusRow(to=frozenset({Status.COMPLETED, Status.CANCELLED}), action="Check in"),
+        Status.CHECKED_IN: AppointmentStatusRow(
+            to=frozenset({Status.COMPLETED, Status.CANCELLED}), action="Check in", confirm=True
+        ),
         Status.COMPLETED: AppointmentStatusRow(action="Complete"),
         Status.CANCELLED: AppointmentStatusRow(
-            holds_time=False, reason_prompt="Give a reason for the cancellation.", action="Cancel"
+            holds_time=False, reason_prompt="Give a reason for the cancellation.", action="Cancel", confirm=True
         ),
-        Status.NO_SHOW: AppointmentStatusRow(holds_time=False, action="No-show"),
+        Status.NO_SHOW: AppointmentStatusRow(holds_time=False, action="No-show", confirm=True),
     }
     TRANSITIONS = Transitions("appointment status", {status: row.to for status, row in STATUSES.items()})
+    # The undo moves: back along a forward move, to the status it came from (appointment_status_undo adds the
+    # time window and who may undo). Derived, so a new forward move is undoable with no second edit.
+    UNDO_TRANSITIONS = _undo_transitions(TRANSITIONS)
     INACTIVE_STATUSES = tuple(status for status, row in STATUSES.items() if not row.holds_time)
     MOVABLE_STATUSES = tuple(status for status, row in STATUSES.items() if row.movable)
 
@@ -361,6 +372,13 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     hours_override_at = models.DateTimeField(null=True, blank=True)
+    is_backdated = models.BooleanField(
+        "back-dated",
+        default=False,
+        db_default=False,
+        editable=False,
+        help_text="Booked after its start had passed (a clinic admin's entry)",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True, null=True)
     updated_at = models.DateTimeField(auto_now=True, null=True)
@@ -414,6 +432,9 @@ class AppointmentStatusChange(models.Model):
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     changed_at = models.DateTimeField()
     reason = models.CharField(max_length=300, blank=True)
+    is_undo = models.BooleanField(
+        default=False, db_default=False, help_text="This change took back the change before it"
+    )
 
     class Meta:
         ordering = ["changed_at", "id"]

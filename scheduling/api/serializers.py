@@ -79,6 +79,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "series_occurrence",
             "hours_override_by",
             "hours_override_at",
+            "is_backdated",
             "created_at",
         ]
         read_only_fields = fields

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from clinic.roles import ClinicModelPermissions
 from scheduling.api import serializers as s
-from scheduling.booking import appointment_book, appointment_move, appointment_status_set
+from scheduling.booking import appointment_book, appointment_move, appointment_status_set, appointment_status_undo
 from scheduling.calendar import appointment_ics, provider_by_feed_token, provider_feed, provider_feed_appointments
 from scheduling.clock import day_bounds
 from scheduling.closures import closure_create
@@ -114,7 +114,7 @@ class AppointmentViewSet(BookingErrorsMixin, mixins.ListModelMixin, mixins.Retri
     queryset = Appointment.objects.select_related("patient", "provider__user").order_by("start", "id")
     serializer_class = s.AppointmentSerializer
     permission_classes = [ClinicModelPermissions]
-    change_actions = frozenset({"move", "cancel", "status"})  # POSTs on a booked row need change_
+    change_actions = frozenset({"move", "cancel", "status", "undo"})  # POSTs on a booked row need change_
     filterset_class = AppointmentFilter
 
     @extend_schema(request=s.BookSerializer, responses={201: s.AppointmentSerializer})
@@ -153,6 +153,13 @@ class AppointmentViewSet(BookingErrorsMixin, mixins.ListModelMixin, mixins.Retri
     def status(self, request, pk=None):
         data = self._valid(s.StatusSerializer, request)
         appointment = appointment_status_set(appointment=self.get_object(), **data, by=request.user)
+        return Response(s.AppointmentSerializer(appointment).data)
+
+    @extend_schema(request=None, responses={200: s.AppointmentSerializer})
+    @action(detail=True, methods=["post"])
+    def undo(self, request, pk=None):
+        """Undo the appointment's last status change (its author or a clinic admin, within the undo window)."""
+        appointment = appointment_status_undo(appointment=self.get_object(), by=request.user)
         return Response(s.AppointmentSerializer(appointment).data)
 
     @extend_schema(responses={(200, "text/calendar"): bytes})

@@ -298,3 +298,203 @@ def test_move_from_the_admin_with_conflict_and_suggestion(clinic, desk):
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert appointment.start == at(2026, 11, 30, 14, 45)
+
+
+def test_day_sheet_asks_before_check_in_cancel_and_no_show(clinic, desk):
+    appointment = appointment_book(
+        patient=clinic.patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+    confirm = reverse("admin:scheduling_appointment_confirm_status", args=[appointment.pk])
+
+    body = desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+    asking = re.findall(rf'<button type="submit" name="action" value="(\w+)" formaction="{confirm}"', body)
+    question = desk.post(confirm, {"status": "no_show", "next": f"{SHEET}?date=2026-11-30"})
+
+    assert asking == ["checked_in", "cancelled", "no_show"]
+    assert 'value="confirmed">Confirm</button>' in body
+    text = question.content.decode()
+    assert "No-show: are you sure?" in text
+    assert f'action="/admin/scheduling/appointment/{appointment.pk}/status/"' in text
+    assert '<input type="hidden" name="status" value="no_show">' in text
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"  # asking changes nothing
+    bogus = desk.post(confirm, {"status": "bogus"}, follow=True)
+    assert [str(m) for m in bogus.context["messages"]][-1] == "Choose an action on the day sheet."
+    assert desk.get(confirm).status_code == 405
+
+
+def test_day_sheet_refuses_early_no_show_in_words_and_offers_undo_to_its_author(clinic, desk, frozen):
+    appointment = appointment_book(
+        patient=clinic.patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+    status = reverse("admin:scheduling_appointment_status", args=[appointment.pk])
+    undo = reverse("admin:scheduling_appointment_undo_status", args=[appointment.pk])
+
+    early = desk.post(status, {"status": "no_show"}, follow=True)
+    desk.post(status, {"status": "checked_in"})
+    sheet = desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+
+    assert [str(m) for m in early.context["messages"]][-1] == (
+        "The appointment starts at 10:00 on Mon 30 Nov: it cannot be a no-show yet."
+    )
+    assert f'action="{undo}"' in sheet
+    undone = desk.post(undo, {"next": f"{SHEET}?date=2026-11-30"}, follow=True)
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+    assert [str(m) for m in undone.context["messages"]][-1] == "Undone: the appointment is booked again."
+    assert f'action="{undo}"' not in desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+
+    desk.post(status, {"status": "confirmed"})
+    frozen.shift(6 * 60)
+    assert f'action="{undo}"' not in desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+    late = desk.post(undo, {}, follow=True)
+    assert [str(m) for m in late.context["messages"]][-1] == "Status changes can be undone for 5 minutes only."
+
+
+def test_day_sheet_hides_undo_from_a_colleague(clinic, desk, client):
+    appointment = appointment_book(
+        patient=clinic.patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+    desk.post(reverse("admin:scheduling_appointment_status", args=[appointment.pk]), {"status": "confirmed"})
+    colleague = UserFactory(username="colleague", is_staff=True)
+    colleague.user_permissions.add(*Permission.objects.filter(codename__in=["view_appointment", "change_appointment"]))
+    client.force_login(colleague)
+
+    body = client.get(SHEET, {"date": "2026-11-30"}).content.decode()
+
+    assert "/status/undo/" not in body
+    assert 'class="appointment status-confirmed"' in body
+
+
+def test_day_sheet_shows_phone_and_alerts_to_the_desk_and_alerts_only_to_a_massage_therapist(clinic, desk, client):
+    from clinic import roles
+    from tests.factories import staff_user
+
+    patient = PatientFactory(
+        mobile_phone="+12025550178",
+        allergies="penicillin",
+        local_anaesthetic_allergy=True,
+        on_anticoagulants=True,
+        anticoagulant_details="warfarin",
+    )
+    appointment_book(
+        patient=patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+    alerts = [
+        '<li class="alert alert-allergy">Local anaesthetic allergy</li>',
+        '<li class="alert alert-allergy">Allergies: penicillin</li>',
+        '<li class="alert alert-anticoagulant">Anticoagulant: warfarin</li>',
+    ]
+
+    body = desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+    therapist = staff_user(roles.MASSAGE_THERAPIST, username="lmt")
+    therapist.user_permissions.add(*Permission.objects.filter(codename="view_appointment"))
+    client.force_login(therapist)
+    theirs = client.get(SHEET, {"date": "2026-11-30"}).content.decode()
+
+    assert '<div class="phone"><a href="tel:+12025550178">(202) 555-0178</a></div>' in body
+    assert all(alert in body for alert in alerts)
+    assert "555-0178" not in theirs
+    assert all(alert in theirs for alert in alerts)
+
+
+def test_day_sheet_shows_free_gaps_of_at_least_a_slot_step_within_working_hours(clinic, desk):
+    from scheduling.models import TimeOff, WorkingHours
+
+    # Monday: 08:00-12:00 and 13:00-17:00 (lunch is not free), off 15:00-16:00.
+    WorkingHours.objects.filter(provider=clinic.doctor, weekday=0).update(end_time="12:00")
+    WorkingHours.objects.create(provider=clinic.doctor, weekday=0, start_time="13:00", end_time="17:00")
+    TimeOff.objects.create(provider=clinic.doctor, start=at(2026, 11, 30, 15), end=at(2026, 11, 30, 16))
+    for hour, minute in [(10, 0), (10, 50)]:  # 10:00-10:30 blocked to 10:40; 10:40-10:50 is under a step
+        appointment_book(
+            patient=clinic.patient,
+            provider=clinic.doctor,
+            room=clinic.room,
+            appointment_type=clinic.tpi,
+            start=at(2026, 11, 30, hour, minute),
+            by=None,
+        )
+
+    body = desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+    column = body.split(f'data-column="{clinic.doctor.pk}"')[1].split("</section>")[0]
+
+    assert re.findall(r'class="gap"[^>]*>(Free [^<]*)', column) == [
+        "Free 08:00&ndash;10:00 (120 min) ",
+        "Free 11:30&ndash;12:00 (30 min) ",
+        "Free 13:00&ndash;15:00 (120 min) ",
+        "Free 16:00&ndash;17:00 (60 min) ",
+    ]
+    assert (
+        f'href="/admin/scheduling/appointment/book/?provider={clinic.doctor.pk}&amp;start=2026-11-30T08:00"' in column
+    )
+    assert desk.get(f"{BOOK}?provider={clinic.doctor.pk}&start=2026-11-30T08:00").status_code == 200
+    assert 'class="gap"' not in desk.get(SHEET, {"date": "2026-11-30", "view": "room"}).content.decode()
+
+
+def test_week_view_shows_one_providers_monday_to_sunday_in_clinic_time(clinic, desk, django_assert_max_num_queries):
+    for start, provider in [
+        (at(2026, 12, 2, 9), clinic.doctor),  # Wednesday
+        (at(2026, 12, 6, 16, 30), clinic.doctor),  # Sunday 16:30 = Sunday 21:30 UTC
+        (at(2026, 12, 7, 9), clinic.doctor),  # next Monday: another week
+        (at(2026, 12, 3, 9), clinic.therapist),  # another provider
+    ]:
+        appointment_book(
+            patient=clinic.patient,
+            provider=provider,
+            room=clinic.room,
+            appointment_type=clinic.massage if provider == clinic.therapist else clinic.tpi,
+            start=start,
+            by=None,
+        )
+    week = reverse("admin:scheduling_appointment_week")
+
+    sheet = desk.get(SHEET, {"date": "2026-12-02"}).content.decode()
+    with django_assert_max_num_queries(10):
+        response = desk.get(week, {"provider": clinic.doctor.pk, "date": "2026-12-02"})
+    body = response.content.decode()
+
+    assert f'href="{week}?provider={clinic.doctor.pk}&amp;date=2026-12-02"' in sheet
+    days = re.findall(r'<section class="week-day" data-day="([^"]+)">(.*?)</section>', body, re.S)
+    assert [d for d, _ in days] == [
+        "Mon 30 Nov",
+        "Tue 01 Dec",
+        "Wed 02 Dec",
+        "Thu 03 Dec",
+        "Fri 04 Dec",
+        "Sat 05 Dec",
+        "Sun 06 Dec",
+    ]
+    assert [re.findall(r'class="time">([^<]+)<', html) for _, html in days] == [
+        [],
+        [],
+        ["09:00&ndash;09:30"],
+        [],
+        [],
+        [],
+        ["16:30&ndash;17:00"],
+    ]
+    assert f'href="?provider={clinic.doctor.pk}&amp;date=2026-12-07"' in body
+    assert desk.get(week, {"provider": "x"}).status_code == 400
+    assert desk.get(week, {"provider": clinic.doctor.pk, "date": "2026-13-45"}).status_code == 400
+    assert desk.get(week, {"provider": 999999}).status_code == 404
+    assert desk.get(week).context["provider"] == clinic.doctor  # no provider asked: the first active one

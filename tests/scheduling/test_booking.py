@@ -84,11 +84,13 @@ def test_room_and_patient_overlaps_are_refused(clinic):
     )
 
 
-def test_cancelled_and_no_show_appointments_free_their_time(clinic):
+def test_cancelled_and_no_show_appointments_free_their_time(clinic, frozen):
     first = book(clinic, start=at(2026, 11, 30, 10))
     appointment_cancel(appointment=first, by=clinic.frontdesk, reason="patient ill")
     second = book(clinic, start=at(2026, 11, 30, 10))
+    frozen.move_to(at(2026, 11, 30, 10, 5))  # a no-show only once the visit has started
     appointment_status_set(appointment=second, status="no_show", by=clinic.frontdesk)
+    frozen.move_to(at(2026, 11, 30, 7))  # book the freed time as if before the day began
 
     third = book(clinic, start=at(2026, 11, 30, 10))
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.db import connections
 from django.utils import timezone
@@ -130,10 +131,17 @@ def test_front_desk_books_sees_day_sheet_and_conflict(front_desk_clinic, live_se
     assert page.locator("button[name=suggestion]").count() == 8
     assert Appointment.objects.count() == 1
 
-    # The day sheet's action works in the browser too.
-    page.goto(f"{live_server.url}/admin/scheduling/appointment/day-sheet/?date={day:%Y-%m-%d}")
-    page.click(f"[data-appointment='{appointment.pk}'] button[value=checked_in]")
-    page.wait_for_selector(f"[data-appointment='{appointment.pk}'].status-checked_in")
+    # The day sheet's action works in the browser too, on the appointment's day (check-in is refused before).
+    with time_machine.travel(dt.datetime.combine(day, dt.time(9, 50), tzinfo=timezone.get_current_timezone())):
+        # A week on, the session has expired: sign in again.
+        page.goto(f"{live_server.url}/admin/login/?next=/admin/scheduling/appointment/day-sheet/?date={day:%Y-%m-%d}")
+        page.fill("#id_username", "desk")
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_selector(".daysheet")
+        page.click(f"[data-appointment='{appointment.pk}'] button[value=checked_in]")
+        page.click("#confirm-status")  # checking in asks first
+        page.wait_for_selector(f"[data-appointment='{appointment.pk}'].status-checked_in")
     appointment.refresh_from_db()
     assert appointment.status == "checked_in"
 
@@ -203,3 +211,55 @@ def test_a_closure_hides_its_day_from_the_slot_finder(front_desk_clinic, live_se
     page.set_viewport_size({"width": 1366, "height": 900})
     page.screenshot(path="/tmp/shots/locations/closure-1366.png", full_page=True)
     assert not Appointment.objects.exists()
+
+
+def _sign_in_at(page, base_url: str, next_url: str) -> None:
+    page.goto(f"{base_url}/admin/login/?next={next_url}")
+    page.fill("#id_username", "desk")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+
+
+def test_day_sheet_prints_the_day_only_and_stacks_columns_at_390_px(front_desk_clinic, live_server, open_page):
+    from scheduling.booking import appointment_book
+
+    page, clinic = open_page(), front_desk_clinic
+    working_week(ProviderFactory(user__first_name="Ana", user__last_name="Ruiz"))
+    day = timezone.localdate() + dt.timedelta(days=7)
+    appointment_book(
+        patient=clinic["patient"],
+        provider=clinic["doctor"],
+        room=clinic["room"],
+        appointment_type=clinic["type"],
+        start=dt.datetime.combine(day, dt.time(10), tzinfo=timezone.get_current_timezone()),
+        by=None,
+    )
+    sheet = f"/admin/scheduling/appointment/day-sheet/?date={day:%Y-%m-%d}"
+    shots = Path("/tmp/shots/daysheet")
+    shots.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    _sign_in_at(page, live_server.url, sheet)
+    page.wait_for_selector(".daysheet")
+    assert page.locator("#nav-sidebar").is_visible()
+    assert page.locator(".appointment button").first.is_visible()
+    page.screenshot(path=str(shots / "day-sheet-1366.png"), full_page=True)
+
+    page.emulate_media(media="print")
+    page.screenshot(path=str(shots / "day-sheet-print.png"), full_page=True)
+    for hidden in ["#header", "#nav-sidebar", ".breadcrumbs", ".daysheet-nav", ".appointment button", ".book-gap"]:
+        assert page.locator(hidden).count() > 0, hidden
+        assert all(not element.is_visible() for element in page.locator(hidden).all()), hidden
+    assert page.locator(".appointment .patient").inner_text() == "Jordan Quillfeather"
+    assert page.locator(".daysheet-column").count() == 2
+
+    page.emulate_media(media="screen")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.screenshot(path=str(shots / "day-sheet-390.png"), full_page=True)
+    assert page.locator(".scroll-hint").inner_text() == (
+        "2 columns below, one under the other: scroll down for each provider."
+    )
+    for column in page.locator(".daysheet-column").all():
+        box = column.bounding_box()
+        assert box is not None
+        assert 0 <= box["x"] <= box["x"] + box["width"] <= 390, box

@@ -107,6 +107,9 @@ ADMIN = {
     "scheduling_appointment_series": STAFF,
     "scheduling_appointment_move": STAFF,
     "scheduling_appointment_status": STAFF,  # a POST form: walked with an empty POST
+    "scheduling_appointment_confirm_status": STAFF,  # a POST form: walked with an empty POST
+    "scheduling_appointment_undo_status": STAFF,  # a POST form: walked with an empty POST
+    "scheduling_appointment_week": ALL,
     "scheduling_series_changelist": ALL,
     "scheduling_series_add": NOBODY,  # series are made on the series page
     "scheduling_series_change": ALL,
@@ -159,7 +162,12 @@ ADMIN = {
 }
 ADMIN_REDIRECTS = {"scheduling_appointment_add"}  # allowed answers 302 to the booking form
 # POSTed (empty); allowed goes back (to the day sheet, to the draft's page)
-ADMIN_POST_ONLY = {"scheduling_appointment_status", "tpi_procedure_copy_forward"}
+ADMIN_POST_ONLY = {
+    "scheduling_appointment_status",
+    "scheduling_appointment_confirm_status",
+    "scheduling_appointment_undo_status",
+    "tpi_procedure_copy_forward",
+}
 ADMIN_SKIPPED = {"history", "delete"}  # history pages follow view permission; delete: checked for patients
 
 
@@ -192,6 +200,7 @@ API = {
     ("post", "/api/appointments/{id}/cancel/"): STAFF,
     ("post", "/api/appointments/{id}/move/"): STAFF,
     ("post", "/api/appointments/{id}/status/"): STAFF,
+    ("post", "/api/appointments/{id}/undo/"): STAFF,
     ("get", "/api/series/"): ALL,
     ("post", "/api/series/"): STAFF,
     ("get", "/api/series/{id}/"): ALL,

@@ -278,3 +278,27 @@ def test_lists_run_constant_queries_for_3_and_30_rows(clinic, api, endpoint):
         assert response.json()["count"] == offset + n
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_status_rules_and_undo_through_the_api(clinic, api, frozen):
+    appointment_id = api.post("/api/appointments/", book_body(clinic), format="json").json()["id"]
+
+    early = api.post(f"/api/appointments/{appointment_id}/status/", {"status": "no_show"}, format="json")
+    frozen.move_to(at(2026, 11, 30, 10, 15))
+    no_show = api.post(f"/api/appointments/{appointment_id}/status/", {"status": "no_show"}, format="json")
+    undone = api.post(f"/api/appointments/{appointment_id}/undo/", {}, format="json")
+    again = api.post(f"/api/appointments/{appointment_id}/undo/", {}, format="json")
+
+    assert early.status_code == 400
+    assert early.json()["errors"] == {
+        "status": ["The appointment starts at 10:00 on Mon 30 Nov: it cannot be a no-show yet."]
+    }
+    assert no_show.json()["status"] == "no_show"
+    assert (undone.status_code, undone.json()["status"]) == (200, "booked")
+    assert again.status_code == 400
+    assert again.json()["errors"] == {"status": ["This change is already an undo; change the status again instead."]}
+    assert list(Appointment.objects.get().status_changes.values_list("to_status", "is_undo")) == [
+        ("booked", False),
+        ("no_show", False),
+        ("booked", True),
+    ]
