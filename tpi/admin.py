@@ -25,6 +25,7 @@ from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.clock import staff_datetime
 from clinic.exceptions import StateConflict
 from clinic.models.providers import staff_name
+from clinic.pagination import CappedCountPaginator
 from tpi.access import (
     clinical_rows_visible,
     procedure_may_change,
@@ -188,6 +189,9 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
     and writes their own massage notes on drafts. Every change/view page is a recorded chart read."""
 
     list_display = ["performed_at", "patient", "provider", "status", "cpt_code", "signed_at"]
+    # A page costs the same at any table size: no second unfiltered count, a count capped at COUNT_CAP.
+    paginator = CappedCountPaginator
+    show_full_result_count = False
     list_filter = ["status", "guidance", "provider"]
     list_select_related = ["patient", "provider__user"]
     date_hierarchy = "performed_at"

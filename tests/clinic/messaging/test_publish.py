@@ -10,8 +10,8 @@ from clinic.messaging.models import Message
 from clinic.messaging.outbox import message_deliver, message_queue, messages_sweep
 from clinic.messaging.publish import deliveries_publish
 from clinic.messaging.tasks import messages_deliver_task
-from tests.factories import PatientFactory
 from tests.clinic.messaging.conftest import NOON_NY
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
