@@ -115,9 +115,11 @@ def test_on_postgresql_the_page_and_its_count_walk_an_index_and_group_nothing(pr
             assert "Index Scan Backward using tpi_procedu_perform_" in page, page
             assert "Sort" not in top_level(page), page
         else:
-            # Own procedures or granted patients: two index scans ORed (a sort of those rows only).
-            assert "Bitmap Index Scan on tpi_procedu_provide_" in page, page
-            assert "Index Cond: (patient_id = ANY" in page, page
+            # Own procedures or granted patients: two index scans ORed (a sort of those rows only), or, when
+            # the statistics say many rows match, the ordering index filtered by the two InitPlans.
+            ored = "Bitmap Index Scan on tpi_procedu_provide_" in page and "Index Cond: (patient_id = ANY" in page
+            walked = "Index Scan Backward using tpi_procedu_perform_" in page and "patient_id = ANY ($" in page
+            assert ored or walked, page
         # The muscles are counted per page row (SubPlan), never grouped over the procedures.
         assert "SubPlan" in page, page
         for plan in (page, count):
