@@ -192,9 +192,9 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
     # A page costs the same at any table size: no second unfiltered count, a count capped at COUNT_CAP.
     paginator = CappedCountPaginator
     show_full_result_count = False
-    list_filter = ["status", "guidance", "provider"]
+    # A date filter, not date_hierarchy: its year links are a DISTINCT over every procedure (0.3 s at 1M).
+    list_filter = [("performed_at", admin.DateFieldListFilter), "status", "guidance", "provider"]
     list_select_related = ["patient", "provider__user"]
-    date_hierarchy = "performed_at"
     search_fields = ["patient__mrn", "patient__legal_last_name", "patient__legal_first_name"]
     autocomplete_fields = ["patient", "provider", "consent_obtained_by"]
     raw_id_fields = ["appointment"]
