@@ -10,10 +10,11 @@ Model permissions (tpi/roles.py) say what a role may do at all; these say to whi
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery
 
 from clinic.accounts.actors import AnyUser
 from clinic.accounts.models import BreakGlassGrant
+from clinic.models import Provider
 from clinic.roles import MASSAGE_THERAPIST, has_role, is_clinic_admin
 from tpi.models import MassageNote, Procedure
 
@@ -47,13 +48,32 @@ def procedure_may_view(*, user: AnyUser | None, procedure: Procedure) -> bool:
     return _grant_patient_ids(user).filter(patient_id=procedure.patient_id).exists()
 
 
+class AmongIds(Func):
+    """COLUMN among the ids SUBQUERY returns, as a condition an index can serve inside an OR."""
+
+    # PostgreSQL answers `col IN (subquery)` inside an OR with a per-row hashed SubPlan over the whole table;
+    # `col = ANY(ARRAY(subquery))` is an InitPlan and an index condition.
+    arg_joiner = " = ANY(ARRAY"
+    template = "%(expressions)s)"
+    conditional = True
+    output_field = BooleanField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return super().as_sql(compiler, connection, arg_joiner=" IN ", template="%(expressions)s", **extra_context)
+
+
 def procedures_visible(*, user: AnyUser | None, queryset: QuerySet[Any]) -> QuerySet[Any]:
     """Return QUERYSET (of procedures) cut down to the rows USER may read."""
     if is_clinic_admin(user) or has_role(user, MASSAGE_THERAPIST):
         return queryset
     if not (user and user.is_authenticated):
         return queryset.none()
-    return queryset.filter(Q(provider__user=user) | Q(patient_id__in=_grant_patient_ids(user)))
+    # The provider and the granted patients as InitPlans (computed once, before the scan), not a join and
+    # a per-row subquery: the list walks the (provider, performed_at) index, or ORs two index scans.
+    own = Subquery(Provider.objects.filter(user=user).order_by().values("pk")[:1])
+    return queryset.filter(
+        Q(provider_id=own) | Q(AmongIds(F("patient_id"), Subquery(_grant_patient_ids(user).order_by())))
+    )
 
 
 def procedure_shows_clinical_detail(*, user: AnyUser | None) -> bool:

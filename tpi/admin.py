@@ -27,6 +27,7 @@ from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.clock import staff_datetime
 from clinic.exceptions import StateConflict
 from clinic.models.providers import staff_name
+from clinic.pagination import CappedCountPaginator
 from scheduling.models import Appointment
 from tpi.access import (
     clinical_rows_visible,
@@ -248,9 +249,12 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
     and writes their own massage notes on drafts. Every change/view page is a recorded chart read."""
 
     list_display = ["performed_at", "patient", "provider", "status", "cpt_code", "signed_at"]
-    list_filter = ["status", "guidance", "provider"]
+    # A page costs the same at any table size: no second unfiltered count, a count capped at COUNT_CAP.
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    # A date filter, not date_hierarchy: its year links are a DISTINCT over every procedure (0.3 s at 1M).
+    list_filter = [("performed_at", admin.DateFieldListFilter), "status", "guidance", "provider"]
     list_select_related = ["patient", "provider__user"]
-    date_hierarchy = "performed_at"
     search_fields = ["patient__mrn", "patient__legal_last_name", "patient__legal_first_name"]
     autocomplete_fields = ["patient", "provider", "consent_obtained_by"]
     inlines = [InjectionInline, MassageNoteInline, AddendumInline, FollowUpInline]

@@ -23,7 +23,12 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["patient", "at"]), models.Index(fields=["user", "at"])]
+        # ("at", "id") serves the default ordering: the access log's list walks it backwards to its page.
+        indexes = [
+            models.Index(fields=["patient", "at"]),
+            models.Index(fields=["user", "at"]),
+            models.Index(fields=["at", "id"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(action__in=["view", "export"]), name="accesslog_action_valid")
         ]

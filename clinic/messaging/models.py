@@ -72,6 +72,7 @@ class Message(models.Model):
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["provider_message_id"]),
             models.Index(fields=["patient", "-created_at"]),
+            models.Index(fields=["created_at", "id"]),  # the default ordering: the message list's page
         ]
         constraints = [
             models.UniqueConstraint(

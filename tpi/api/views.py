@@ -9,7 +9,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from clinic.api.filters import IdFilter
-from clinic.api.pagination import PagePagination
+from clinic.api.pagination import CappedPagePagination, PagePagination
 from clinic.audit.mixins import AccessLoggedRetrieveMixin
 from clinic.roles import ClinicModelPermissions
 from tpi.access import (
@@ -118,7 +118,7 @@ class ProcedureViewSet(
     """Procedures with nested injections. Drafts are edited; signed ones get addenda; none is deleted."""
 
     serializer_class = ProcedureSerializer
-    pagination_class = PagePagination
+    pagination_class = CappedPagePagination
     filterset_class = ProcedureFilter
     permission_classes = [ClinicModelPermissions]
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinic.clock import staff_date, staff_datetime
@@ -42,18 +43,26 @@ def cpt_codes_for(*, injected: int, needled_only: int) -> list[str]:
     return [code for code in (cpt_for_muscles(injected), cpt_for_needled_muscles(needled_only)) if code]
 
 
+def _distinct_sites(*, dry_needling: bool | None) -> Coalesce:
+    """Return a subquery counting the distinct sites of the outer procedure (DRY_NEEDLING None: all)."""
+    rows = Injection.objects.filter(procedure=models.OuterRef("pk"))
+    if dry_needling is not None:
+        rows = rows.filter(dry_needling=dry_needling)
+    counted = rows.order_by().values("procedure").annotate(n=models.Count("site", distinct=True)).values("n")
+    # No injection yet: 0, not NULL (a NULL would send cpt_codes back to the database for each row).
+    return Coalesce(models.Subquery(counted, output_field=models.IntegerField()), 0)
+
+
 class ProcedureQuerySet(models.QuerySet):
     def with_muscle_count(self) -> "ProcedureQuerySet":
         """Annotate the distinct muscles injected and dry-needled without injection (what the CPT codes count)."""
-        # An aggregate drops Meta.ordering (GROUP BY): keep the list order stable for pagination.
+        # A correlated subquery per row, not a GROUP BY over the join: PostgreSQL reads the page's rows
+        # from the ordering index, stops at the LIMIT and counts the injections of those rows only, and
+        # the page count (which drops unused annotations) stays a plain COUNT over procedures.
         # A muscle both injected and dry-needled counts once, as injected: needled-only = all - injected.
-        annotated = self.annotate(
-            muscle_count=models.Count(
-                "injections__site", filter=models.Q(injections__dry_needling=False), distinct=True
-            ),
-            all_muscle_count=models.Count("injections__site", distinct=True),
+        return self.annotate(
+            muscle_count=_distinct_sites(dry_needling=False), all_muscle_count=_distinct_sites(dry_needling=None)
         )
-        return annotated if annotated.query.order_by else annotated.order_by(*(Procedure._meta.ordering or ()))
 
     def with_steroid(self) -> "ProcedureQuerySet":
         """Procedures where at least one site got a steroid with the anaesthetic."""
@@ -136,7 +145,13 @@ class Procedure(models.Model):
 
     class Meta:
         ordering = ["-performed_at", "-id"]
-        indexes = [models.Index(fields=["patient", "performed_at"]), models.Index(fields=["status", "performed_at"])]
+        # One index per list ordering and filter: every list walks one and stops at its page (see benchmarks.lists).
+        indexes = [
+            models.Index(fields=["patient", "performed_at"]),
+            models.Index(fields=["status", "performed_at"]),
+            models.Index(fields=["performed_at", "id"]),
+            models.Index(fields=["provider", "performed_at", "id"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(pain_before__lte=10), name="procedure_pain_before_0_10"),
             models.CheckConstraint(

@@ -1,0 +1,41 @@
+"""benchmarks.lists at a scale of 30 (reference 20): the command keeps working (no time is asserted)."""
+
+import pytest
+
+from benchmarks.lists import REQUESTS, lists_compare, main, table
+from tpi.models import Injection, Procedure
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_benchmark_times_every_request_at_both_scales_with_the_same_query_count():
+    rows = lists_compare(procedures=30, reference=20, repeat=1)
+
+    assert [row.request for row in rows] == [label for label, _, _ in REQUESTS]
+    assert all(row.reference.seconds > 0 and row.large.seconds > 0 for row in rows)
+    assert [row.reference.queries for row in rows] == [row.large.queries for row in rows]
+    # Seeded as documented: two injections (one injected muscle, one dry-needled) per procedure.
+    assert Procedure.objects.count() == 30
+    assert (
+        Injection.objects.filter(dry_needling=True).count()
+        == Injection.objects.filter(dry_needling=False).count()
+        == 30
+    )
+    assert {p.cpt_code for p in Procedure.objects.with_muscle_count()} == {"20552, 20560"}
+    lines = table(rows, reference=20, procedures=30).splitlines()
+    assert lines[0] == "| request | 20 procedures | 30 procedures | growth | queries |"
+    assert lines[2].startswith("| GET /api/procedures/?page=1 | ")
+
+
+def test_the_command_prints_the_table(capsys):
+    main(["--procedures", "12", "--reference", "10", "--repeat", "1"])
+
+    out = capsys.readouterr().out
+    assert "| admin day sheet (one day) | " in out
+
+
+def test_the_command_refuses_a_database_that_holds_procedures():
+    lists_compare(procedures=3, reference=2, repeat=1)
+
+    with pytest.raises(RuntimeError, match="needs an empty database"):
+        lists_compare(procedures=3, reference=2, repeat=1)
