@@ -35,7 +35,8 @@ def with_rows(data, rows):
     return data
 
 
-def test_one_defaults_row_fills_every_site_and_a_site_overrides_it(admin_client, provider, frozen):  # noqa: F811
+# frozen first: the client signs in at the frozen instant (a session from another time would have expired).
+def test_one_defaults_row_fills_every_site_and_a_site_overrides_it(frozen, admin_client, provider):  # noqa: F811
     rows = [
         site_row("Upper trapezius", "bilateral", anaesthetic_volume_ml="1.5"),
         site_row("Rhomboids", "left", anaesthetic_volume_ml="2", lot_number="OWN-LOT"),
@@ -66,7 +67,7 @@ def test_one_defaults_row_fills_every_site_and_a_site_overrides_it(admin_client,
     ]
 
 
-def test_without_defaults_a_site_missing_its_agent_is_an_error(admin_client, provider, frozen):  # noqa: F811
+def test_without_defaults_a_site_missing_its_agent_is_an_error(frozen, admin_client, provider):  # noqa: F811
     rows = [site_row("Upper trapezius", "left", anaesthetic_volume_ml="1.5")]
 
     response = admin_client.post(ADD, with_rows(form_data(frozen, PatientFactory(), provider, injections=rows), rows))
@@ -76,7 +77,7 @@ def test_without_defaults_a_site_missing_its_agent_is_an_error(admin_client, pro
     assert Procedure.objects.count() == 0
 
 
-def test_the_draft_shows_the_defaults_row_the_per_side_label_and_the_total(admin_client, provider, frozen):  # noqa: F811
+def test_the_draft_shows_the_defaults_row_the_per_side_label_and_the_total(frozen, admin_client, provider):  # noqa: F811
     injection = InjectionFactory(
         procedure__provider=provider, laterality="bilateral", anaesthetic_volume_ml=Decimal("1.50")
     )
