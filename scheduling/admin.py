@@ -355,7 +355,7 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
         context = admin_page_context(
             self,
             request,
-            title=f"Move appointment #{appointment.pk}",
+            title=f"Move {appointment} ({appointment.patient})",
             form=form,
             appointment=appointment,
             suggestions=suggestions,
