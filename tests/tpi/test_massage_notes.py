@@ -197,3 +197,18 @@ def test_only_the_notes_therapist_or_a_clinic_admin_signs_it(frozen, signed):
         massage_note_addendum_add(note=note, author=note.therapist.user, text="too early: still a draft")
     note.refresh_from_db()
     assert note.status == "draft"
+
+
+def test_a_massage_note_addendum_is_titled_in_clinic_time(signed):
+    import time_machine
+
+    from tpi.massage import massage_note_addendum_add
+
+    note = massage_note_create(procedure=signed, sites=[site("Upper trapezius")], **fields(signed))
+    therapist_user = note.therapist.user
+    massage_note_sign(note=note, by=therapist_user)
+    # 02:30 UTC on 30 Nov is 21:30 on 29 Nov in the clinic's zone (New York).
+    with time_machine.travel(dt.datetime(2026, 11, 30, 2, 30, tzinfo=dt.UTC), tick=False):
+        addendum = massage_note_addendum_add(note=note, author=therapist_user, text="Mild bruising.")
+
+    assert str(addendum) == "Addendum 2026-11-29 21:30"

@@ -447,13 +447,24 @@ class MassagedSite(models.Model):
         return f"{self.site} ({self.laterality})"
 
 
-class MassageNoteAddendum(models.Model):
-    """A correction or late entry on a signed massage note, by its therapist (or a clinic admin)."""
+class AddendumFields(models.Model):
+    """What every addendum holds: who wrote it, when (shown in clinic time), and the text."""
 
-    note = models.ForeignKey(MassageNote, on_delete=models.PROTECT, related_name="addenda")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     text = models.TextField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"Addendum {staff_datetime(self.created_at)}"
+
+
+class MassageNoteAddendum(AddendumFields):
+    """A correction or late entry on a signed massage note, by its therapist (or a clinic admin)."""
+
+    note = models.ForeignKey(MassageNote, on_delete=models.PROTECT, related_name="addenda")
 
     class Meta:
         ordering = ["note", "created_at", "id"]
@@ -461,25 +472,16 @@ class MassageNoteAddendum(models.Model):
         verbose_name_plural = "massage note addenda"
         constraints = [models.CheckConstraint(condition=~models.Q(text=""), name="massage_addendum_text_not_empty")]
 
-    def __str__(self) -> str:
-        return f"Addendum {self.created_at:%Y-%m-%d %H:%M}"
 
-
-class Addendum(models.Model):
+class Addendum(AddendumFields):
     """A correction or late entry on a signed procedure; the signed text itself never changes."""
 
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="addenda")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    text = models.TextField()
 
     class Meta:
         ordering = ["procedure", "created_at", "id"]
         verbose_name_plural = "addenda"
         constraints = [models.CheckConstraint(condition=~models.Q(text=""), name="addendum_text_not_empty")]
-
-    def __str__(self) -> str:
-        return f"Addendum {staff_datetime(self.created_at)}"
 
 
 class SignAcknowledgement(models.Model):
