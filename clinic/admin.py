@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
-from clinic.admin_tools import admin_adopt, form_changes, form_values
+from clinic.admin_tools import GrowingTableAdminMixin, admin_adopt, form_changes, form_values
 from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.models import HealthPing, Patient, Provider
 from clinic.patient_search import patients_search
@@ -30,7 +30,7 @@ class PatientAdminForm(forms.ModelForm):
 
 
 @admin.register(Patient)
-class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
+class PatientAdmin(GrowingTableAdminMixin, AccessLoggedAdminMixin, admin.ModelAdmin):
     """Every change/view page is a recorded chart read (clinic.audit)."""
 
     form = PatientAdminForm

@@ -13,6 +13,20 @@ from django.forms import Form
 from django.http import HttpRequest
 from django.utils.dateparse import parse_date
 
+from clinic.pagination import CappedCountPaginator
+
+
+class GrowingTableAdminMixin:
+    """A change list over a table that grows without bound (patients, appointments, messages, logs...).
+
+    Its page costs the same at any table size: the count stops at COUNT_CAP rows ("10000 results"
+    then means at least that many) and the admin runs no second, unfiltered count. The page itself
+    must come from an index matching the list's ordering (tests/test_list_indexes.py checks both).
+    """
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+
 
 class ReadOnlyAdminMixin:
     """Show rows without offering to add, change or delete them (Django contrib's mixin pattern).

@@ -18,6 +18,7 @@ from clinic.accounts.actors import request_user
 from clinic.admin_tools import (
     BadParameter,
     CheckedInitialMixin,
+    GrowingTableAdminMixin,
     PickerLabelMixin,
     ReadOnlyAdminMixin,
     admin_page_context,
@@ -89,7 +90,7 @@ class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
+class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmin):
     """Appointments are booked through the booking form and changed through the day sheet's actions."""
 
     list_display = ["start", "patient", "provider", "room", "appointment_type", "status"]
@@ -443,7 +444,7 @@ class SeriesAppointmentInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin):
+class SeriesAdmin(GrowingTableAdminMixin, admin.ModelAdmin):
     list_display = ["patient", "provider", "appointment_type", "dtstart", "rrule", "created_at"]
     list_select_related = ["patient", "provider__user", "appointment_type"]
     readonly_fields = [

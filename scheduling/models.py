@@ -278,7 +278,8 @@ class Series(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at", "id"])]  # the default ordering: the series list's page
         verbose_name_plural = "series"
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from clinic.admin import PatientAdmin
 from clinic.admin_tools import (
     CheckedInitialMixin,
+    GrowingTableAdminMixin,
     PickerLabelMixin,
     ReadOnlyAdminMixin,
     admin_adopt,
@@ -27,7 +28,6 @@ from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.clock import staff_datetime
 from clinic.exceptions import StateConflict
 from clinic.models.providers import staff_name
-from clinic.pagination import CappedCountPaginator
 from scheduling.models import Appointment
 from tpi.access import (
     clinical_rows_visible,
@@ -243,15 +243,19 @@ class FollowUpInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.TabularIn
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMixin, NoDeleteMixin, admin.ModelAdmin):
+class ProcedureAdmin(
+    GrowingTableAdminMixin,
+    CheckedInitialMixin,
+    PickerLabelMixin,
+    AccessLoggedAdminMixin,
+    NoDeleteMixin,
+    admin.ModelAdmin,
+):
     """Object rules as in the API (tpi.access): the list holds what the user may read; a procedure is
     changed, signed and voided by its provider or a clinic admin; a massage therapist sees the basics
     and writes their own massage notes on drafts. Every change/view page is a recorded chart read."""
 
     list_display = ["performed_at", "patient", "provider", "status", "cpt_code", "signed_at"]
-    # A page costs the same at any table size: no second unfiltered count, a count capped at COUNT_CAP.
-    paginator = CappedCountPaginator
-    show_full_result_count = False
     # A date filter, not date_hierarchy: its year links are a DISTINCT over every procedure (0.3 s at 1M).
     list_filter = [("performed_at", admin.DateFieldListFilter), "status", "guidance", "provider"]
     list_select_related = ["patient", "provider__user"]

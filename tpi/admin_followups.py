@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from clinic.admin_tools import admin_page_context
+from clinic.admin_tools import GrowingTableAdminMixin, admin_page_context
 from clinic.exceptions import StateConflict
 from clinic.messaging.models import Message
 from tpi.followups import followup_cancel, followup_mark_handled, followup_messages, followup_retry
@@ -54,7 +54,7 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(GrowingTableAdminMixin, admin.ModelAdmin):
     list_display = [
         "id", "patient_link", "procedure_link", "kind", "due_at", "status", "answer_pain_score", "answered_at",
         "status_reason", "review", "message_log",

@@ -14,7 +14,7 @@ from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from clinic.admin_tools import admin_adopt, form_changes, form_values
+from clinic.admin_tools import GrowingTableAdminMixin, admin_adopt, form_changes, form_values
 from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.exceptions import StateConflict
 from clinic.models.providers import staff_name
@@ -173,7 +173,7 @@ class MassageNoteForm(forms.ModelForm):
 
 
 @admin.register(MassageNote)
-class MassageNoteAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
+class MassageNoteAdmin(GrowingTableAdminMixin, AccessLoggedAdminMixin, admin.ModelAdmin):
     """The therapist writes, signs and amends their own notes; others read them by the procedure's rules."""
 
     form = MassageNoteForm

@@ -9,10 +9,12 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from clinic.admin_tools import (
     CheckedInitialMixin,
+    GrowingTableAdminMixin,
     PickerLabelMixin,
     ReadOnlyAdminMixin,
     admin_adopt,
@@ -71,8 +73,20 @@ class TreatmentPlanForm(forms.ModelForm):
         fields = sorted(PLAN_FIELDS)
 
 
+def _occurrence_count(status: str) -> Coalesce:
+    """Count a plan's occurrences in STATUS with a subquery per page row, not a GROUP BY over every plan."""
+    rows = (
+        PlanOccurrence.objects.filter(plan=OuterRef("pk"), status=status)
+        .order_by()
+        .values("plan")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(CheckedInitialMixin, PickerLabelMixin, admin.ModelAdmin):
+class TreatmentPlanAdmin(GrowingTableAdminMixin, CheckedInitialMixin, PickerLabelMixin, admin.ModelAdmin):
     form = TreatmentPlanForm
     list_display = [
         "id",
@@ -98,10 +112,7 @@ class TreatmentPlanAdmin(CheckedInitialMixin, PickerLabelMixin, admin.ModelAdmin
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                _open=Count("occurrences", filter=Q(occurrences__status=OS.PLANNED)),
-                _review=Count("occurrences", filter=Q(occurrences__status=OS.NEEDS_REVIEW)),
-            )
+            .annotate(_open=_occurrence_count(OS.PLANNED), _review=_occurrence_count(OS.NEEDS_REVIEW))
         )
 
     def get_fields(self, request, obj=None):
@@ -197,8 +208,12 @@ class TreatmentPlanAdmin(CheckedInitialMixin, PickerLabelMixin, admin.ModelAdmin
 
 
 @admin.register(PlanOccurrence)
-class PlanOccurrenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PlanOccurrenceAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The front desk's review queue: planned injections the job could not place (filter "needs review")."""
+
+    # Soonest first, from the (target_date, id) index; the model's order (plan, sequence) would sort the
+    # whole table by the plan's creation time before the page could be cut.
+    ordering = ["target_date", "id"]
 
     list_display = ["plan", "patient", "sequence", "target_date", "status", "reason", "appointment"]
     list_filter = [NeedsReviewFilter, "status"]

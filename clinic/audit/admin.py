@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
-from clinic.admin_tools import ReadOnlyAdminMixin
+from clinic.admin_tools import GrowingTableAdminMixin, ReadOnlyAdminMixin
 from clinic.audit.models import AccessLog
 from clinic.clock import staff_datetime
 from clinic.roles import is_clinic_admin
@@ -30,7 +30,7 @@ class ReadOnlyAuditAdminMixin(ReadOnlyAdminMixin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(ReadOnlyAuditAdminMixin, admin.ModelAdmin):
+class AccessLogAdmin(GrowingTableAdminMixin, ReadOnlyAuditAdminMixin, admin.ModelAdmin):
     list_display = ["at", "user", "action", "patient", "content_type", "object_id", "remote_addr", "path"]
     list_filter = ["action", "user", "at", "content_type"]
     list_select_related = ["user", "patient", "content_type"]
@@ -48,7 +48,7 @@ admin.site.unregister(LogEntry)
 
 
 @admin.register(LogEntry)
-class WriteLogEntryAdmin(ReadOnlyAuditAdminMixin, LogEntryAdmin):
+class WriteLogEntryAdmin(GrowingTableAdminMixin, ReadOnlyAuditAdminMixin, LogEntryAdmin):
     list_filter = ["action", "actor", "timestamp", *LogEntryAdmin.list_filter[1:]]
 
     @admin.display(description="Changes")

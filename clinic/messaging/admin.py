@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
 
-from clinic.admin_tools import PickerLabelMixin, ReadOnlyAdminMixin
+from clinic.admin_tools import GrowingTableAdminMixin, PickerLabelMixin, ReadOnlyAdminMixin
 from clinic.messaging.consent import consent_change
 from clinic.messaging.inbound import inbound_mark_handled
 from clinic.messaging.models import (
@@ -35,7 +35,7 @@ class MessageEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(PickerLabelMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class MessageAdmin(GrowingTableAdminMixin, PickerLabelMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "patient", "channel", "purpose", "status", "attempts", "next_attempt_at", "sent_at", "reason"]
     list_filter = ["status", "channel", "purpose", "needs_review"]
     list_select_related = ["patient"]
@@ -99,7 +99,7 @@ class MessageNeedingAttentionAdmin(MessageAdmin):
         return request.user.has_perm("messaging.change_message")
 
 
-class InboundAdmin(PickerLabelMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class InboundAdmin(GrowingTableAdminMixin, PickerLabelMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "received_at", "from_number", "patient", "kind", "body", "handled_by", "needs_review"]
     list_filter = ["kind", "needs_review"]
     list_select_related = ["patient"]
@@ -142,7 +142,7 @@ class ConsentChangeForm(forms.ModelForm):
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(PickerLabelMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConsentEventAdmin(GrowingTableAdminMixin, PickerLabelMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "patient", "channel", "granted", "source", "by"]
     list_filter = ["channel", "granted", "source"]
     list_select_related = ["patient", "by"]

@@ -149,6 +149,7 @@ class ConsentEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["at", "id"])]  # the default ordering: the consent log's page
 
     def __str__(self) -> str:
         return f"{self.channel} {'granted' if self.granted else 'revoked'} ({self.source})"
@@ -181,7 +182,10 @@ class InboundMessage(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["needs_review", "-received_at"])]
+        indexes = [
+            models.Index(fields=["needs_review", "-received_at"]),
+            models.Index(fields=["received_at", "id"]),  # the default ordering: the reply list's page
+        ]
 
     def __str__(self) -> str:
         return f"SMS from {self.from_number} ({self.get_kind_display()})"

@@ -62,7 +62,10 @@ class TreatmentPlan(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "patient"])]
+        indexes = [
+            models.Index(fields=["status", "patient"]),
+            models.Index(fields=["created_at", "id"]),  # the default ordering: the plan list's page
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(injections__isnull=False) | Q(end_date__isnull=False),
@@ -127,7 +130,10 @@ class PlanOccurrence(models.Model):
 
     class Meta:
         ordering = ["plan", "sequence"]
-        indexes = [models.Index(fields=["status", "target_date"])]
+        indexes = [
+            models.Index(fields=["status", "target_date"]),
+            models.Index(fields=["target_date", "id"]),  # the review queue's and the API list's order
+        ]
         constraints = [
             models.UniqueConstraint(fields=["plan", "sequence"], name="plan_occurrence_unique_sequence"),
             models.CheckConstraint(
