@@ -238,6 +238,8 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 # --- Clinic -----------------------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Riverside Pain Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="+15555550100")
+# The address the HELP answer gives patients ("" leaves it out).
+CLINIC_EMAIL = env.str("CLINIC_EMAIL", default="frontdesk@clinic.example")
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DB_FORMAT = "E164"
 OTP_TOTP_ISSUER = CLINIC_NAME
@@ -362,6 +364,10 @@ MESSAGING_DELIVER_CHUNK = env.int("MESSAGING_DELIVER_CHUNK", default=10)
 MESSAGING_REPUBLISH_AFTER_SECONDS = env.int("MESSAGING_REPUBLISH_AFTER_SECONDS", default=600)
 # Words (besides those the apps register, clinic.messaging.content) no message may contain.
 MESSAGING_PHI_EXTRA_WORDS = env.list("MESSAGING_PHI_EXTRA_WORDS", default=[])
+# Segments one SMS may take (GSM-7: 160 characters, 153 per part; UCS-2, e.g. Spanish "á": 70, 67 per part).
+MESSAGING_SMS_MAX_SEGMENTS = env.int("MESSAGING_SMS_MAX_SEGMENTS", default=2)
+# An automated SMS carries "Reply STOP to opt out" unless one to that number did within these days.
+MESSAGING_OPT_OUT_FOOTER_DAYS = env.int("MESSAGING_OPT_OUT_FOOTER_DAYS", default=30)
 
 # --- Logging ----------------------------------------------------------------------------------
 # No PHI in logs: every handler scrubs emails, phone numbers and PHI-bearing fields (defence in

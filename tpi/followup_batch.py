@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 
 from clinic.messaging.consent import opt_outs_find, patient_channels, skip_reason
 from clinic.messaging.models import Message
-from clinic.messaging.queueing import message_build, messages_store
+from clinic.messaging.queueing import message_build, messages_store, opt_out_told
 from clinic.models import Patient
 from tpi.models import FollowUp, Procedure
 from tpi.plans import patients_with_active_plan
@@ -72,6 +72,7 @@ def _decide(
     opted_out: set[tuple[int, str]],
     offer_booking: set[int],
     stored: set[tuple[str | None, str]],
+    told: set[tuple[int, str]],
 ) -> _Move:
     """Return what becomes of one claimed follow-up, with the messages to store if it is sent."""
     procedure = follow_up.procedure
@@ -95,7 +96,7 @@ def _decide(
                 continue  # asking again keeps the stored message (one per follow-up and channel)
             message = message_build(
                 patient=patient, channel=channel, purpose=follow_up.kind, template=follow_up.kind,
-                context=context, now=now, source_key=follow_up.source_key, reason="",
+                context=context, now=now, source_key=follow_up.source_key, reason="", told=told,
             )  # fmt: skip
             move.messages.append(message)
     except ValidationError as exc:
@@ -135,7 +136,11 @@ def followups_dispatch(*, batch: Sequence[FollowUp], now: dt.datetime) -> None:
     offer_booking = patients_with_active_plan(patient_ids=reassessed) if reassessed else set()
     keys = [follow_up.source_key for follow_up in batch]
     stored = set(Message.objects.filter(source_key__in=keys).values_list("source_key", "channel"))
-    moves = {f.pk: _decide(f, now=now, opted_out=opted_out, offer_booking=offer_booking, stored=stored) for f in batch}
+    told = opt_out_told(patient_ids=patient_ids, now=now)  # who needs "Reply STOP to opt out" this time
+    moves = {
+        f.pk: _decide(f, now=now, opted_out=opted_out, offer_booking=offer_booking, stored=stored, told=told)
+        for f in batch
+    }
     moved = _moves_apply(moves, now=now)
     messages = [message for pk in moved for message in moves[pk].messages]
     messages_store(messages=messages, now=now)
