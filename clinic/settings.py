@@ -441,6 +441,9 @@ TPI_FOLLOWUP_SWEEP_MAX_BATCHES = env.int("TPI_FOLLOWUP_SWEEP_MAX_BATCHES", defau
 # check-in days late is noise; a one-month reassessment is still useful a week late (docs/decisions.md).
 TPI_FOLLOWUP_CHECKIN_GRACE = timedelta(hours=env.int("TPI_FOLLOWUP_CHECKIN_GRACE_HOURS", default=48))
 TPI_FOLLOWUP_REASSESSMENT_GRACE = timedelta(days=env.int("TPI_FOLLOWUP_REASSESSMENT_GRACE_DAYS", default=7))
+# Follow-ups of one kind for one patient due within this of the first go as one message (two procedures
+# on one clinic day: one check-in); the later ones are sent with the first, a reply answers them all.
+TPI_FOLLOWUP_COALESCE_WINDOW = timedelta(hours=env.int("TPI_FOLLOWUP_COALESCE_HOURS", default=12))
 # A numeric SMS reply counts as the answer to a follow-up sent at most this long ago.
 TPI_FOLLOWUP_REPLY_WINDOW = timedelta(days=env.int("TPI_FOLLOWUP_REPLY_WINDOW_DAYS", default=7))
 # Treatment plans: relief may last about a month; recurrent injections may be needed (domain article).
