@@ -120,3 +120,22 @@ def test_every_fixed_answer_fits_one_gsm7_segment_and_passes_the_content_rules(t
     assert sms_body_problems(body, Patient()) == []
     assert sms_length(body).encoding == "GSM-7"
     assert ("STOP" in body) is (template != "opt_out_confirm")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_real_commits_the_opt_out_is_committed_before_its_answer_is_composed(client, noon, monkeypatch):
+    patient = PatientFactory(mobile_phone=PHONE)
+    states = []
+
+    def composing(**kwargs):
+        # Composing runs after the opt-out's own transaction: only the answer's transaction is open.
+        from django.db import connection
+
+        states.append((Patient.objects.get(pk=patient.pk).sms_consent, len(connection.savepoint_ids)))
+        raise DatabaseError("connection reset")
+
+    monkeypatch.setattr("clinic.messaging.keyword_answers.message_build", composing)
+    assert sms(client, "STOP").status_code == 200
+    assert states == [(False, 0)]  # seen inside the answer's outermost transaction: no savepoint of the reply's
+    assert opted_out(patient)
+    assert Message.objects.get().status == "failed"
