@@ -20,7 +20,7 @@ STAFF_DATETIME = f"{STAFF_DATE} {STAFF_TIME}"
 # Patients read what they would write themselves: "Fri 25 Dec, 4:30 PM" / "vie 25/12, 16:30".
 _WEEKDAYS = {
     "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-    "es": ["lun", "mar", "mie", "jue", "vie", "sab", "dom"],  # GSM-7 has no a-acute: SMS stay one segment
+    "es": ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"],  # "sáb" sends the SMS as UCS-2: counted so
 }
 _MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 

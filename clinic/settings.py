@@ -238,6 +238,8 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 # --- Clinic -----------------------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Riverside Pain Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="+15555550100")
+# The address the HELP answer gives patients ("" leaves it out).
+CLINIC_EMAIL = env.str("CLINIC_EMAIL", default="frontdesk@clinic.example")
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DB_FORMAT = "E164"
 OTP_TOTP_ISSUER = CLINIC_NAME
@@ -362,6 +364,10 @@ MESSAGING_DELIVER_CHUNK = env.int("MESSAGING_DELIVER_CHUNK", default=10)
 MESSAGING_REPUBLISH_AFTER_SECONDS = env.int("MESSAGING_REPUBLISH_AFTER_SECONDS", default=600)
 # Words (besides those the apps register, clinic.messaging.content) no message may contain.
 MESSAGING_PHI_EXTRA_WORDS = env.list("MESSAGING_PHI_EXTRA_WORDS", default=[])
+# Segments one SMS may take (GSM-7: 160 characters, 153 per part; UCS-2, e.g. Spanish "á": 70, 67 per part).
+MESSAGING_SMS_MAX_SEGMENTS = env.int("MESSAGING_SMS_MAX_SEGMENTS", default=2)
+# An automated SMS carries "Reply STOP to opt out" unless one to that number did within these days.
+MESSAGING_OPT_OUT_FOOTER_DAYS = env.int("MESSAGING_OPT_OUT_FOOTER_DAYS", default=30)
 
 # --- Logging ----------------------------------------------------------------------------------
 # No PHI in logs: every handler scrubs emails, phone numbers and PHI-bearing fields (defence in
@@ -435,6 +441,9 @@ TPI_FOLLOWUP_SWEEP_MAX_BATCHES = env.int("TPI_FOLLOWUP_SWEEP_MAX_BATCHES", defau
 # check-in days late is noise; a one-month reassessment is still useful a week late (docs/decisions.md).
 TPI_FOLLOWUP_CHECKIN_GRACE = timedelta(hours=env.int("TPI_FOLLOWUP_CHECKIN_GRACE_HOURS", default=48))
 TPI_FOLLOWUP_REASSESSMENT_GRACE = timedelta(days=env.int("TPI_FOLLOWUP_REASSESSMENT_GRACE_DAYS", default=7))
+# Follow-ups of one kind for one patient due within this of the first go as one message (two procedures
+# on one clinic day: one check-in); the later ones are sent with the first, a reply answers them all.
+TPI_FOLLOWUP_COALESCE_WINDOW = timedelta(hours=env.int("TPI_FOLLOWUP_COALESCE_HOURS", default=12))
 # A numeric SMS reply counts as the answer to a follow-up sent at most this long ago.
 TPI_FOLLOWUP_REPLY_WINDOW = timedelta(days=env.int("TPI_FOLLOWUP_REPLY_WINDOW_DAYS", default=7))
 # Treatment plans: relief may last about a month; recurrent injections may be needed (domain article).

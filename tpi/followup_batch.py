@@ -7,6 +7,12 @@ needs in a few queries (opt-outs, active plans, messages already stored); the wr
 conditional UPDATE per outcome and reason (one for all the batch's sent follow-ups) and one INSERT
 each for the messages and their first events, and delivery is published once after commit, a few
 ids per task (clinic.messaging.queueing). The caller holds the rows' locks.
+
+Follow-ups of one kind for one patient due within TPI_FOLLOWUP_COALESCE_WINDOW of the first (two
+procedures on one clinic day) go as one message: the first due leads and is decided as usual (its
+text then speaks of "visits"); the others, in the batch or not yet due (the caller locks them too),
+take its outcome, and when it is sent they are `sent` with `sent_with` naming it and no message of
+their own. A reply then answers them all (tpi.replies).
 """
 
 import datetime as dt
@@ -20,7 +26,7 @@ from django.core.exceptions import ValidationError
 
 from clinic.messaging.consent import opt_outs_find, patient_channels, skip_reason
 from clinic.messaging.models import Message
-from clinic.messaging.queueing import message_build, messages_store
+from clinic.messaging.queueing import message_build, messages_store, opt_out_told
 from clinic.models import Patient
 from tpi.models import FollowUp, Procedure
 from tpi.plans import patients_with_active_plan
@@ -34,6 +40,7 @@ class _Move:
     to: str
     reason: str
     messages: list[Message] = field(default_factory=list)
+    sent_with: int | None = None
 
 
 def followup_grace(kind: str) -> dt.timedelta:
@@ -65,6 +72,33 @@ def _channels(patient: Patient, opted_out: set[tuple[int, str]]) -> tuple[list[s
     return allowed, reasons
 
 
+def _decide_alone(follow_up: FollowUp, *, now: dt.datetime) -> _Move | None:
+    """Return the outcome a follow-up has whatever its companions (voided procedure, too late), or None."""
+    if follow_up.procedure.status == Procedure.Status.VOIDED:
+        return _Move(S.CANCELLED, "procedure voided")
+    late = now - follow_up.due_at
+    grace = followup_grace(follow_up.kind)
+    if late > grace:
+        return _Move(S.EXPIRED, f"reached {_humanize(late)} after its due time (grace {_humanize(grace)}): not sent")
+    return None
+
+
+def _leads(follow_ups: Sequence[FollowUp], *, now: dt.datetime) -> dict[int, FollowUp]:
+    """Return {companion id: lead} for FOLLOW_UPS: same patient and kind, due within the window of the lead,
+    which is the first of them and due by NOW."""
+    window = settings.TPI_FOLLOWUP_COALESCE_WINDOW
+    leading: dict[tuple[int, str], FollowUp] = {}
+    leads: dict[int, FollowUp] = {}
+    for follow_up in sorted(follow_ups, key=lambda f: (f.due_at, f.pk)):
+        key = (follow_up.procedure.patient_id, follow_up.kind)
+        lead = leading.get(key)
+        if lead is not None and follow_up.due_at - lead.due_at <= window:
+            leads[follow_up.pk] = lead
+        elif follow_up.due_at <= now:
+            leading[key] = follow_up
+    return leads
+
+
 def _decide(
     follow_up: FollowUp,
     *,
@@ -72,20 +106,19 @@ def _decide(
     opted_out: set[tuple[int, str]],
     offer_booking: set[int],
     stored: set[tuple[str | None, str]],
+    told: set[tuple[int, str]],
+    several: bool = False,
 ) -> _Move:
-    """Return what becomes of one claimed follow-up, with the messages to store if it is sent."""
+    """Return what becomes of one claimed follow-up, with the messages to store if it is sent.
+
+    SEVERAL: it also asks about other visits' follow-ups (its text speaks of "visits").
+    """
     procedure = follow_up.procedure
-    if procedure.status == Procedure.Status.VOIDED:
-        return _Move(S.CANCELLED, "procedure voided")
-    late = now - follow_up.due_at
-    grace = followup_grace(follow_up.kind)
-    if late > grace:
-        return _Move(S.EXPIRED, f"reached {_humanize(late)} after its due time (grace {_humanize(grace)}): not sent")
     patient = procedure.patient
     allowed, reasons = _channels(patient, opted_out)
     if not allowed:
         return _Move(S.SKIPPED, "; ".join(reasons))
-    context = {}
+    context: dict[str, object] = {"several_visits": several}
     if follow_up.kind == FollowUp.Kind.REASSESSMENT:
         context["offer_booking"] = patient.pk in offer_booking
     move = _Move(S.SENT, "; ".join([f"queued: {', '.join(allowed)}", *(f"not sent by {r}" for r in reasons)]))
@@ -95,7 +128,7 @@ def _decide(
                 continue  # asking again keeps the stored message (one per follow-up and channel)
             message = message_build(
                 patient=patient, channel=channel, purpose=follow_up.kind, template=follow_up.kind,
-                context=context, now=now, source_key=follow_up.source_key, reason="",
+                context=context, now=now, source_key=follow_up.source_key, reason="", told=told,
             )  # fmt: skip
             move.messages.append(message)
     except ValidationError as exc:
@@ -108,13 +141,15 @@ def _decide(
 def _moves_apply(moves: dict[int, _Move], *, now: dt.datetime) -> set[int]:
     """Move the follow-ups of MOVES out of scheduled, one conditional UPDATE per outcome and reason (a batch
     has few: every sent one of a channel mix reads the same); return the ids moved."""
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    groups: dict[tuple[str, str, int | None], list[int]] = defaultdict(list)
     for pk, move in moves.items():
         FollowUp.TRANSITIONS.check(S.SCHEDULED, move.to)
-        groups[(move.to, move.reason[:200])].append(pk)
+        groups[(move.to, move.reason[:200], move.sent_with)].append(pk)
     moved: set[int] = set()
-    for (to, reason), ids in groups.items():
-        fields = {"sent_at": now} if to == S.SENT else {}
+    for (to, reason, sent_with), ids in groups.items():
+        fields: dict[str, object] = {"sent_at": now} if to == S.SENT else {}
+        if sent_with is not None:
+            fields["sent_with_id"] = sent_with
         updated = FollowUp.objects.filter(pk__in=ids, status=S.SCHEDULED).update(
             status=to, status_reason=reason, updated_at=now, **fields
         )
@@ -125,17 +160,40 @@ def _moves_apply(moves: dict[int, _Move], *, now: dt.datetime) -> set[int]:
     return moved
 
 
-def followups_dispatch(*, batch: Sequence[FollowUp], now: dt.datetime) -> None:
-    """Settle the claimed BATCH (rows locked by the caller, procedure and patient loaded); update it in place."""
+def followups_dispatch(*, batch: Sequence[FollowUp], now: dt.datetime, early: Sequence[FollowUp] = ()) -> None:
+    """Settle the claimed BATCH (rows locked by the caller, procedure and patient loaded); update it in place.
+
+    EARLY: scheduled follow-ups not yet due that may go with one of the batch (locked by the caller too);
+    those that do are settled with it, the others stay scheduled.
+    """
     if not batch:
         return
+    alone = {f.pk: move for f in (*batch, *early) if (move := _decide_alone(f, now=now)) is not None}
+    leads = _leads([f for f in (*batch, *early) if f.pk not in alone], now=now)
+    led = {lead.pk for lead in leads.values()}
+    batch = [*batch, *(f for f in early if f.pk in leads)]
     patient_ids = {follow_up.procedure.patient_id for follow_up in batch}
     opted_out = opt_outs_find(patient_ids=patient_ids)
     reassessed = {f.procedure.patient_id for f in batch if f.kind == FollowUp.Kind.REASSESSMENT}
     offer_booking = patients_with_active_plan(patient_ids=reassessed) if reassessed else set()
     keys = [follow_up.source_key for follow_up in batch]
     stored = set(Message.objects.filter(source_key__in=keys).values_list("source_key", "channel"))
-    moves = {f.pk: _decide(f, now=now, opted_out=opted_out, offer_booking=offer_booking, stored=stored) for f in batch}
+    told = opt_out_told(patient_ids=patient_ids, now=now)  # who needs "Reply STOP to opt out" this time
+    moves = dict(alone)
+    for f in batch:
+        if f.pk not in moves and f.pk not in leads:
+            moves[f.pk] = _decide(
+                f, now=now, opted_out=opted_out, offer_booking=offer_booking, stored=stored, told=told,
+                several=f.pk in led,
+            )  # fmt: skip
+    for pk, lead in leads.items():
+        move = moves[lead.pk]
+        if move.to == S.SENT:
+            moves[pk] = _Move(S.SENT, f"sent with follow-up {lead.pk} in one message", sent_with=lead.pk)
+        else:
+            moves[pk] = _Move(move.to, move.reason)
+    claimed = {f.pk for f in batch}
+    moves = {pk: move for pk, move in moves.items() if pk in claimed}
     moved = _moves_apply(moves, now=now)
     messages = [message for pk in moved for message in moves[pk].messages]
     messages_store(messages=messages, now=now)
@@ -144,4 +202,4 @@ def followups_dispatch(*, batch: Sequence[FollowUp], now: dt.datetime) -> None:
             move = moves[follow_up.pk]
             follow_up.status, follow_up.status_reason, follow_up.updated_at = move.to, move.reason[:200], now
             if move.to == S.SENT:
-                follow_up.sent_at = now
+                follow_up.sent_at, follow_up.sent_with_id = now, move.sent_with

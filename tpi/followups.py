@@ -84,8 +84,25 @@ def followups_claim_due(*, now: dt.datetime, limit: int) -> list[FollowUp]:
             .select_related("procedure__patient")
             .order_by("due_at", "id")[:limit]
         )
-        followups_dispatch(batch=due, now=now)
-    return due
+        early = _due_soon_with(due, now=now)
+        followups_dispatch(batch=due, now=now, early=early)
+    return [*due, *(f for f in early if f.status != S.SCHEDULED)]
+
+
+def _due_soon_with(due: list[FollowUp], *, now: dt.datetime) -> list[FollowUp]:
+    """Lock the scheduled follow-ups not yet due that may go with one of DUE (same patient and kind, due within
+    TPI_FOLLOWUP_COALESCE_WINDOW); one query per batch. tpi.followup_batch decides which do."""
+    window = settings.TPI_FOLLOWUP_COALESCE_WINDOW
+    if not due or window <= dt.timedelta(0):
+        return []
+    soon = FollowUp.objects.filter(
+        status=S.SCHEDULED,
+        due_at__gt=now,
+        due_at__lte=max(f.due_at for f in due) + window,
+        kind__in={f.kind for f in due},
+        procedure__patient_id__in={f.procedure.patient_id for f in due},
+    )
+    return list(_locked(soon).select_related("procedure__patient").order_by("due_at", "id"))
 
 
 def _sent_with_no_live_message(*, limit: int, chunk: int = 2000) -> list[FollowUp]:
@@ -137,7 +154,18 @@ def followups_settle(*, now: dt.datetime) -> dict[str, int]:
             follow_up, to=S.SENT, reason="messages queued again", now=now,
             sent_at=follow_up.sent_at or now,
         )  # fmt: skip
+    _carried_follow(now=now)
     return counts
+
+
+def _carried_follow(*, now: dt.datetime) -> None:
+    """Give follow-ups sent with another one's message (`sent_with`) that one's state when it settles: failed or
+    skipped when its messages were, sent again when they were queued again. One UPDATE per move."""
+    for source, to in ((S.SENT, S.FAILED), (S.SENT, S.SKIPPED), (S.FAILED, S.SENT)):
+        FollowUp.TRANSITIONS.check(source, to)
+        FollowUp.objects.filter(status=source, sent_with__status=to).update(
+            status=to, status_reason=f"sent in another follow-up's message, which is {to}", updated_at=now
+        )
 
 
 def followups_sweep_step(

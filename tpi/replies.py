@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from clinic.messaging.keywords import reply_number
 from clinic.messaging.models import InboundMessage
@@ -30,16 +31,19 @@ def followup_open_for(*, patient_id: int, at: dt.datetime) -> FollowUp | None:
 
 
 def followup_answer(*, follow_up: FollowUp, pain_score: int, at: dt.datetime) -> bool:
-    """Store PAIN_SCORE (0-10) as the answer to a sent follow-up; False if it is no longer open."""
+    """Store PAIN_SCORE (0-10) as the answer to a sent follow-up and to every follow-up its message also asked
+    (`sent_with`: two procedures, one check-in); False if none is open any more."""
     answerable = FollowUp.TRANSITIONS.sources(FollowUp.Status.ANSWERED)
-    updated = FollowUp.objects.filter(pk=follow_up.pk, status__in=answerable).update(
+    lead = follow_up.sent_with_id or follow_up.pk
+    asked = Q(pk=lead) | Q(sent_with_id=lead)
+    updated = FollowUp.objects.filter(asked, status__in=answerable).update(
         status=FollowUp.Status.ANSWERED,
         status_reason="answered by SMS",
         answer_pain_score=pain_score,
         answered_at=at,
         updated_at=at,
     )
-    return updated == 1
+    return updated >= 1
 
 
 def handle(sender: object, *, inbound: InboundMessage, **kwargs: object) -> bool:

@@ -1,5 +1,13 @@
-"""Message content: rendering templates per purpose and language, and the SMS body checker."""
+"""Message content: rendering templates per purpose and language, and the SMS body checker.
 
+An SMS is measured the way the network carries it: GSM-7 when every character is in the GSM 03.38
+set (the extension characters cost two septets), else UCS-2 (UTF-16 code units); one segment holds
+160 septets or 70 units, a concatenated message 153 or 67 per part. Each SMS is held to
+MESSAGING_SMS_MAX_SEGMENTS. The configured clinic name and email are the clinic's own words: the
+word checks pass over them (the system check vets them at start-up, clinic.messaging.checks).
+"""
+
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,7 +22,8 @@ from django.template.loader import get_template, select_template
 from clinic.clock import patient_phone
 from clinic.models import Patient
 
-SMS_SEGMENT_SEPTETS = 160
+# (one segment, each part of a concatenated message), in septets or UTF-16 code units.
+SMS_SEGMENT_SIZES = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
 # GSM 03.38 basic character set; the extension set costs two septets each.
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
@@ -35,6 +44,13 @@ class Rendered:
     subject: str
     body: str
     language: str
+
+
+@dataclass(frozen=True)
+class SmsLength:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    segments: int
 
 
 def phi_words_register(*words: str) -> None:
@@ -58,6 +74,25 @@ def gsm7_septets(text: str) -> int | None:
         else:
             return None
     return count
+
+
+def sms_length(text: str) -> SmsLength:
+    """Return the encoding TEXT goes out in, its length in that encoding's units and its segment count."""
+    septets = gsm7_septets(text)
+    if septets is not None:
+        encoding, units = "GSM-7", septets
+    else:
+        encoding, units = "UCS-2", len(text.encode("utf-16-le")) // 2
+    single, part = SMS_SEGMENT_SIZES[encoding]
+    return SmsLength(encoding=encoding, units=units, segments=1 if units <= single else math.ceil(units / part))
+
+
+def _clinic_words_removed(text: str) -> str:
+    """Return TEXT without the configured clinic name and email, which name the clinic, never the patient."""
+    for own in (settings.CLINIC_NAME, settings.CLINIC_EMAIL):
+        if own:
+            text = text.replace(own, " ")
+    return text
 
 
 def _word_pattern(words: Iterable[str]) -> re.Pattern[str]:
@@ -84,10 +119,11 @@ def _date_forms(patient: Patient) -> list[str]:
 def content_problems(body: str, patient: Patient | None = None) -> list[str]:
     """Return what is wrong with a message BODY for any channel: PHI words and forbidden words."""
     problems = []
-    found = sorted({m.group(0).lower() for m in _word_pattern(phi_words()).finditer(body)})
+    words = _clinic_words_removed(body)  # "Neck and Back Pain Center" may sign its own texts
+    found = sorted({m.group(0).lower() for m in _word_pattern(phi_words()).finditer(words)})
     if found:
         problems.append(f"names a diagnosis, medication or treated site: {', '.join(found)}")
-    forbidden = sorted({m.group(0).lower() for m in _word_pattern(FORBIDDEN_WORDS).finditer(body)})
+    forbidden = sorted({m.group(0).lower() for m in _word_pattern(FORBIDDEN_WORDS).finditer(words)})
     if forbidden:
         problems.append(f"uses the opt-out keyword {', '.join(w.upper() for w in forbidden)} for something else")
     if patient is not None:
@@ -102,19 +138,20 @@ def content_problems(body: str, patient: Patient | None = None) -> list[str]:
 def sms_body_problems(body: str, patient: Patient | None = None) -> list[str]:
     """Return every reason BODY may not go out as an SMS (empty when it may)."""
     problems = content_problems(body, patient)
-    septets = gsm7_septets(body)
-    if septets is None:
-        bad = sorted({ch for ch in body if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION})
-        problems.append(f"uses characters outside GSM-7 ({''.join(bad)!r}), which halves the segment size")
-    elif septets > SMS_SEGMENT_SEPTETS:
-        problems.append(f"is {septets} GSM-7 characters long; one segment holds {SMS_SEGMENT_SEPTETS}")
+    length = sms_length(body)
+    most = settings.MESSAGING_SMS_MAX_SEGMENTS
+    if length.segments > most:
+        problems.append(
+            f"is {length.segments} segments long ({length.units} {length.encoding} characters); "
+            f"at most {most} {'segment is' if most == 1 else 'segments are'} allowed"
+        )
     if not body.strip():
         problems.append("is empty")
     return problems
 
 
 def sms_body_check(body: str, patient: Patient | None = None) -> None:
-    """Raise ValidationError({"body": ...}) unless BODY fits one segment and carries no PHI."""
+    """Raise ValidationError({"body": ...}) unless BODY fits MESSAGING_SMS_MAX_SEGMENTS and carries no PHI."""
     problems = sms_body_problems(body, patient)
     if problems:
         raise ValidationError({"body": [f"SMS body {p}." for p in problems]})
@@ -138,19 +175,33 @@ def _language(patient: Patient) -> str:
     return patient.preferred_language if patient.preferred_language in codes else codes[0]
 
 
-def message_render(*, patient: Patient, channel: str, template: str, context: dict) -> Rendered:
+def patient_can_text(patient: Patient) -> bool:
+    """Return True when a text from the patient reaches us as theirs: a mobile number on file and SMS consent.
+
+    Only then do emails invite them to answer by text; an email-only patient is asked to call.
+    """
+    return bool(patient.mobile_phone) and bool(patient.sms_consent)
+
+
+def message_render(
+    *, patient: Patient, channel: str, template: str, context: dict, opt_out_footer: bool = False
+) -> Rendered:
     """Render TEMPLATE for CHANNEL in the patient's language (falling back to English).
 
     Templates live at messaging/<channel>/<template>.<lang>.txt, email subjects at
     messaging/email/<template>.<lang>.subject.txt, in the templates/ folder of the app that sends
-    them (Django's app directories loader finds them). Rendered text is checked before it is stored.
+    them (Django's app directories loader finds them). OPT_OUT_FOOTER (SMS): end the text with
+    messaging/sms_footer/opt_out.<lang>.txt ("Reply STOP to opt out.") unless it already names STOP.
+    Rendered text is checked before it is stored.
     """
     language = _language(patient)
     full_context = {
         "clinic_name": settings.CLINIC_NAME,
         "clinic_phone": patient_phone(settings.CLINIC_PHONE, patient_number=str(patient.mobile_phone or "")),
+        "clinic_email": settings.CLINIC_EMAIL,
         "sms_number": patient_phone(settings.SMS_FROM_NUMBER, patient_number=str(patient.mobile_phone or "")),
         "first_name": patient.preferred_name or patient.legal_first_name,
+        "patient_can_text": patient_can_text(patient),
         **context,
     }
     names = [f"messaging/{channel}/{template}.{lang}.txt" for lang in dict.fromkeys([language, "en"])]
@@ -171,6 +222,9 @@ def message_render(*, patient: Patient, channel: str, template: str, context: di
             raise ValidationError({"template": f"No email subject template {subject_name!r}."}) from exc
         email_body_check(subject, body, patient)
     else:
+        if opt_out_footer and "STOP" not in body:
+            footer = select_template([f"messaging/sms_footer/opt_out.{lang}.txt" for lang in (used_language, "en")])
+            body = f"{body} {_squash(_render_text(footer, full_context))}"
         sms_body_check(body, patient)
     return Rendered(subject=subject, body=body, language=used_language)
 

@@ -1,4 +1,10 @@
-"""Inbound SMS: record each once, act on keywords, hand other replies to the apps' signal receivers."""
+"""Inbound SMS: record each once, act on keywords, hand other replies to the apps' signal receivers.
+
+An opt-out is never lost: the reply and the consent change its keyword makes are committed in one
+transaction of their own, before the answer (the STOP/START confirmation, the HELP text) is composed;
+`clinic.messaging.keyword_answers` composes that answer so it cannot fail and records, rather than
+raises, anything that still goes wrong, so the webhook answers 200 and the opt-out stays.
+"""
 
 import datetime as dt
 import logging
@@ -9,9 +15,9 @@ from django.utils import timezone
 
 from clinic.accounts.actors import Actor
 from clinic.messaging.consent import consent_change
+from clinic.messaging.keyword_answers import keyword_answer_queue
 from clinic.messaging.keywords import Keyword, keyword_is_weak, keyword_parse
 from clinic.messaging.models import Channel, ConsentEvent, InboundMessage, Message
-from clinic.messaging.outbox import message_queue
 from clinic.messaging.signals import reply_received
 from clinic.models import Patient
 
@@ -60,34 +66,35 @@ def inbound_sms_receive(
                 patient=patients[0] if patients else None,
                 received_at=received_at or timezone.now(),
             )
-            _act(inbound, patients)
+            answer = _act(inbound, patients)
     except IntegrityError:
         # The same webhook arrived twice at once; the other request recorded and acted on it.
         existing = InboundMessage.objects.filter(provider_message_id=provider_message_id).first()
         if existing is None:
             raise
         return existing, False
+    if answer is not None:  # after the consent change committed: a failing answer is recorded, not raised
+        keyword_answer_queue(inbound=inbound, patient=patients[0], template=answer)
     return inbound, True
 
 
-def _act(inbound: InboundMessage, patients: list[Patient]) -> None:
+def _act(inbound: InboundMessage, patients: list[Patient]) -> str | None:
+    """Act on the reply: a keyword's consent change, or the hand-over; return the keyword answer to send."""
     keyword = keyword_parse(inbound.body)
     if keyword == Keyword.OPT_IN and keyword_is_weak(inbound.body) and all(p.sms_consent for p in patients):
         keyword = None  # "YES" from someone who never opted out is an answer, not an opt-in
     if keyword is None:
         _hand_over(inbound)
-        return
+        return None
     inbound.kind = _KIND[keyword]
     if not patients:
         inbound.needs_review = True
         inbound.save(update_fields=["kind", "needs_review"])
-        return
+        return None
     inbound.handled_by = f"keyword:{keyword.value}"
     inbound.save(update_fields=["kind", "handled_by"])
-    primary = patients[0]
     if keyword == Keyword.HELP:
-        _confirm(inbound, primary, "help")
-        return
+        return "help"
     granted = keyword == Keyword.OPT_IN
     changed = [
         consent_change(
@@ -96,14 +103,9 @@ def _act(inbound: InboundMessage, patients: list[Patient]) -> None:
         )
         for p in patients
     ]  # fmt: skip
-    if any(changed):  # confirmed once: a repeated STOP (or START) changes nothing and says nothing
-        _confirm(inbound, primary, "opt_in_confirm" if granted else "opt_out_confirm")
-
-
-def _confirm(inbound: InboundMessage, patient: Patient, template: str) -> None:
-    message_queue(
-        patient=patient, channel=Channel.SMS, purpose=template, template=template, context={}, reply_to=inbound
-    )
+    if not any(changed):  # confirmed once: a repeated STOP (or START) changes nothing and says nothing
+        return None
+    return "opt_in_confirm" if granted else "opt_out_confirm"
 
 
 def _hand_over(inbound: InboundMessage) -> None:

@@ -1,6 +1,8 @@
 """Composing outbox messages, one at a time or a sweep's batch at once.
 
-`message_build` renders and checks one message without storing it (consent, address, quiet hours,
+`message_build` decides whether an automated SMS carries the opt-out footer ("Reply STOP to opt out":
+the first one to a number, then at least one every MESSAGING_OPT_OUT_FOOTER_DAYS, read from the
+Message history by `opt_out_told`), renders and checks one message without storing it (consent, address, quiet hours,
 content rules: the same decisions for one message or many); `messages_store` writes a batch with one
 INSERT for the messages and one for their first events and, after commit, marks the due ones as
 published and publishes them, a few ids per task. The unique (source_key, channel) constraint still
@@ -8,20 +10,39 @@ holds: a batch that collides with a stored message is stored one by one, keeping
 """
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from clinic.messaging.consent import recipient_for, skip_reason
-from clinic.messaging.content import message_render
+from clinic.messaging.content import Rendered, message_render
 from clinic.messaging.models import Channel, InboundMessage, Message, MessageEvent
 from clinic.messaging.publish import deliveries_publish
 from clinic.messaging.quiet_hours import next_send_time
 from clinic.models import Patient
 
 S = Message.Status
+# A message that never reached the patient told them nothing.
+_NOT_OUT = (S.SKIPPED, S.FAILED)
+
+
+def opt_out_told(*, patient_ids: Iterable[int], now: dt.datetime) -> set[tuple[int, str]]:
+    """Return the (patient id, number) pairs an SMS naming STOP went to (or waits for) within the footer window.
+
+    One query for a batch; served by the (patient, created_at) index.
+    """
+    since = now - dt.timedelta(days=settings.MESSAGING_OPT_OUT_FOOTER_DAYS)
+    told = (
+        Message.objects.filter(
+            patient_id__in=list(patient_ids), channel=Channel.SMS, created_at__gte=since, body__contains="STOP"
+        )
+        .exclude(status__in=_NOT_OUT)
+        .values_list("patient_id", "recipient")
+    )
+    return set(told.distinct())
 
 
 def message_build(
@@ -36,12 +57,15 @@ def message_build(
     send_after: dt.datetime | None = None,
     reply_to: InboundMessage | None = None,
     reason: str | None = None,
+    told: set[tuple[int, str]] | None = None,
+    rendered: Rendered | None = None,
 ) -> Message:
     """Return the unsaved Message for PATIENT on CHANNEL: queued with its due time, or skipped with the reason.
 
     Raises ValidationError when the text cannot be composed (no template, PHI, too long). REASON: the
     skip reason ("" for none) when the caller has just decided it (`skip_reason`) for this patient and
-    channel in the same transaction; None decides it here.
+    channel in the same transaction; None decides it here. TOLD: `opt_out_told` for the caller's batch
+    (None looks it up here). RENDERED: the text, when the caller composed it (keyword answers).
     """
     if channel not in Channel.values:
         raise ValidationError({"channel": f"Unknown channel {channel!r}."})
@@ -62,9 +86,17 @@ def message_build(
         message.status, message.reason = S.SKIPPED, reason
         message.recipient = recipient_for(patient=patient, channel=channel)
         return message
-    rendered = message_render(patient=patient, channel=channel, template=template, context=context)
-    message.subject, message.body, message.language = rendered.subject, rendered.body, rendered.language
     message.recipient = reply_to.from_number if reply_to else recipient_for(patient=patient, channel=channel)
+    footer = False
+    if channel == Channel.SMS and automated and rendered is None:
+        if told is None:
+            told = opt_out_told(patient_ids=[patient.pk], now=now)
+        footer = (patient.pk, message.recipient) not in told
+    if rendered is None:
+        rendered = message_render(
+            patient=patient, channel=channel, template=template, context=context, opt_out_footer=footer
+        )
+    message.subject, message.body, message.language = rendered.subject, rendered.body, rendered.language
     due = max(send_after or now, now)
     message.next_attempt_at = next_send_time(patient=patient, at=due) if automated else due
     if message.next_attempt_at > now:

@@ -10,7 +10,7 @@ import itertools
 import pytest
 import time_machine
 
-from clinic.messaging.content import gsm7_septets, message_render, sms_body_check
+from clinic.messaging.content import message_render, sms_body_check, sms_length
 from clinic.messaging.inbound import inbound_sms_receive
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import messages_sweep
@@ -21,17 +21,19 @@ from tpi.outcomes import procedure_pain_timeline
 pytestmark = pytest.mark.django_db
 Z = dt.UTC
 SIDS = itertools.count(1)
+# The check-in is the first text to the number: it says how to opt out; the reassessment, within 30 days, need not.
 BODIES = {
     "en": {
         "check_in": "Riverside Pain Clinic: checking in after your visit. How is your pain today, 0 (none) to 10 "
-        "(worst)? Reply with a number.",
+        "(worst)? Reply with a number. Reply STOP to opt out.",
         "reassessment": "Riverside Pain Clinic: it has been a month since your visit. Pain today, 0-10? Reply with a "
         "number.",
     },
     "es": {
-        "check_in": "Riverside Pain Clinic: como esta despues de su visita? Su dolor hoy, de 0 (nada) a 10 (peor)? "
-        "Responda con un numero.",
-        "reassessment": "Riverside Pain Clinic: ya es un mes desde su visita. Dolor hoy, 0-10? Responda con un numero.",
+        "check_in": "Riverside Pain Clinic: ¿qué tal después de su visita? ¿Su dolor hoy, de 0 (nada) a 10 (peor)? "
+        "Responda con la cifra. Responda STOP para darse de baja.",
+        "reassessment": "Riverside Pain Clinic: hace un mes de su visita. ¿Su dolor hoy, de 0 a 10? Responda con la "
+        "cifra.",
     },
 }
 # (performed at, check-in due, check-in sent, reassessment due, reassessment sent), all UTC.
@@ -129,7 +131,7 @@ def test_signing_to_check_in_to_reassessment(walk, language, sms_outbox, django_
     assert [first.body, second.body] == [BODIES[language]["check_in"], BODIES[language]["reassessment"]]
     for sms in (first, second):
         sms_body_check(sms.body, patient)
-        assert gsm7_septets(sms.body) <= 160
+        assert sms_length(sms.body).segments == 1
         assert sms.to == str(patient.mobile_phone)
     timeline = [(p.label, p.score, p.at) for p in procedure_pain_timeline(procedure)]
     assert timeline == [
@@ -150,4 +152,4 @@ def test_every_follow_up_sms_fits_one_segment_without_phi(language, template, co
     rendered = message_render(patient=patient, channel="sms", template=template, context=context)
     assert rendered.language == language
     sms_body_check(rendered.body, patient)
-    assert gsm7_septets(rendered.body) <= 160
+    assert sms_length(rendered.body).segments == 1

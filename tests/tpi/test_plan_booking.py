@@ -42,7 +42,9 @@ def test_occurrences_are_booked_at_the_preferred_local_time_across_the_dst_chang
     plan.refresh_from_db()
     assert plan.status == TreatmentPlan.Status.COMPLETED  # every injection has its visit
     assert [m.body for m in sms_outbox] == [
-        "Riverside Pain Clinic: you are booked for Tue 3 Mar, 10:00 AM. To change it, call (555) 555-0100.",
+        # The first text to the number says how to opt out; the next ones within 30 days need not.
+        "Riverside Pain Clinic: you are booked for Tue 3 Mar, 10:00 AM. To change it, call (555) 555-0100. "
+        "Reply STOP to opt out.",
         "Riverside Pain Clinic: you are booked for Tue 10 Mar, 10:00 AM. To change it, call (555) 555-0100.",
         "Riverside Pain Clinic: you are booked for Tue 17 Mar, 10:00 AM. To change it, call (555) 555-0100.",
     ]
@@ -65,7 +67,8 @@ def test_a_spanish_speaking_patient_is_confirmed_in_spanish(
         plans_book_due()
 
     assert [m.body for m in sms_outbox] == [
-        "Riverside Pain Clinic: tiene cita el mar 3/03, 10:00. Para cambiarla, llame al (555) 555-0100."
+        "Riverside Pain Clinic: tiene cita el mar 3/03, 10:00. Para cambiarla, llame al (555) 555-0100. "
+        "Responda STOP para darse de baja."
     ]
 
 

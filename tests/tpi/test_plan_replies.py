@@ -36,7 +36,11 @@ def test_book_and_cita_book_the_next_injection_and_confirm_it(
     assert (second.status, second.appointment) == ("planned", None)
     assert Appointment.objects.count() == 1
     assert [(m.to, m.body) for m in sms_outbox] == [
-        (PHONE, "Riverside Pain Clinic: you are booked for Tue 2 Jun, 10:00 AM. To change it, call (555) 555-0100.")
+        (
+            PHONE,
+            "Riverside Pain Clinic: you are booked for Tue 2 Jun, 10:00 AM. To change it, call (555) 555-0100. "
+            "Reply STOP to opt out.",
+        )
     ]
     assert Message.objects.get().source_key == f"plan-occurrence:{first.pk}:booked"
 

@@ -44,6 +44,10 @@ class FollowUp(models.Model):
     sent_at = models.DateTimeField(
         null=True, blank=True, help_text="When the sweep queued its messages (the reply window starts here)"
     )
+    sent_with = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="carried",
+        help_text="The follow-up whose message asked this one too (same kind, same patient, due together)",
+    )  # fmt: skip
     handled_at = models.DateTimeField(null=True, blank=True, help_text="When staff marked it handled")
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -33,7 +33,7 @@ def test_queued_sms_is_rendered_stored_and_delivered_after_commit(sms_outbox, no
     assert (message.recipient, message.attempts, message.language) == ("+12025550143", 1, "en")
     assert message.body == (
         "Riverside Pain Clinic: checking in after your visit. How is your pain today, 0 (none) to 10 (worst)? "
-        "Reply with a number."
+        "Reply with a number. Reply STOP to opt out."  # the first text to this number says how to opt out
     )
     assert [(m.to, m.body) for m in sms_outbox] == [("+12025550143", message.body)]
     assert message.provider_message_id == sms_outbox[0].provider_message_id
@@ -48,7 +48,10 @@ def test_queued_sms_is_rendered_stored_and_delivered_after_commit(sms_outbox, no
 def test_spanish_patient_gets_the_spanish_template(sms_outbox, noon):
     message = queue(PatientFactory(preferred_language="es"))
     assert message.language == "es"
-    assert message.body.startswith("Riverside Pain Clinic: como esta despues de su visita?")
+    assert message.body == (
+        "Riverside Pain Clinic: ¿qué tal después de su visita? ¿Su dolor hoy, de 0 (nada) a 10 (peor)? "
+        "Responda con la cifra. Responda STOP para darse de baja."
+    )
 
 
 def test_email_is_rendered_with_subject_and_sent_through_django_mail(noon, django_capture_on_commit_callbacks):

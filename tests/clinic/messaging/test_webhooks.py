@@ -161,7 +161,8 @@ def test_help_answers_with_the_clinic_contact_every_time(
         sms(client, "help", sid="SM" + "f" * 32)
         sms(client, "INFO", sid="SM" + "g" * 32)
     assert [m.body for m in sms_outbox] == [
-        "Riverside Pain Clinic: call us at (555) 555-0100. Reply STOP to unsubscribe. Msg&data rates may apply."
+        "Riverside Pain Clinic: call us at (555) 555-0100 or email frontdesk@clinic.example. Reply STOP to opt out. "
+        "Msg&data rates may apply."
     ] * 2
     assert Patient.objects.get(pk=patient.pk).sms_consent is True
 
