@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tpi', '0008_procedure_list_indexes'),
+        ('tpi', '0009_list_ordering_indexes'),
     ]
 
     operations = [
