@@ -57,9 +57,9 @@ class FhirExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return "-"
         return format_html_join(
             ", ",
-            '<a href="{}">{}</a> ({:,})',
+            '<a href="{}">{}</a> ({})',
             (
-                (reverse("fhir-export-file", args=[obj.uuid, name]), name, obj.counts.get(name, 0))
+                (reverse("fhir-export-file", args=[obj.uuid, name]), name, f"{obj.counts.get(name, 0):,}")
                 for name in obj.resource_types
             ),
         )
