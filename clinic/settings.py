@@ -456,3 +456,8 @@ TPI_PLAN_BOOKING_HORIZON_DAYS = env.int("TPI_PLAN_BOOKING_HORIZON_DAYS", default
 TPI_PLAN_BOOKING_TOLERANCE_DAYS = env.int("TPI_PLAN_BOOKING_TOLERANCE_DAYS", default=2)
 # The daily booking run, at this hour UTC (beat runs in UTC, see CELERY_TIMEZONE).
 TPI_PLAN_BOOKING_RUN_HOUR_UTC = env.int("TPI_PLAN_BOOKING_RUN_HOUR_UTC", default=6)
+# FHIR R4 read API and bulk export (tpi/fhir/): the URI naming this clinic's MRNs in Patient.identifier
+# (set it to your organisation's identifier system), and the private folder the bulk export writes its
+# NDJSON files to (served only to clinic admins through /fhir/R4/, never as static or media files).
+TPI_FHIR_MRN_SYSTEM = env.str("TPI_FHIR_MRN_SYSTEM", default="urn:tpi-clinic:mrn")
+TPI_FHIR_EXPORT_DIR = Path(env.str("TPI_FHIR_EXPORT_DIR", default=str(VAR_DIR / "fhir-exports")))

@@ -1,7 +1,8 @@
-"""URL wiring: the core's routes, plus each installed app's own `api/urls.py` under /api/.
+"""URL wiring: the core's routes, plus each installed app's own `api/urls.py` under /api/ and `root_urls.py`.
 
-An app contributes API routes by having an `api.urls` module (found with clinic.app_modules, in
-INSTALLED_APPS order); this file names no app above the core.
+An app contributes API routes by having an `api.urls` module, and routes outside /api/ (e.g. a FHIR base
+URL) by having a `root_urls` module, whose patterns are mounted at the site root; both are found with
+clinic.app_modules, in INSTALLED_APPS order. This file names no app above the core.
 """
 
 from django.contrib import admin
@@ -26,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("webhooks/", include("clinic.messaging.urls")),
+    *(path("", include(module)) for module in app_modules("root_urls")),
 ]
 
 # Security (issue 6): unmatched URLs under /api/ answer the API's JSON 404, not an HTML page.

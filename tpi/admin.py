@@ -637,4 +637,4 @@ class PatientProcedureInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.T
 PatientAdmin.inlines = [*PatientAdmin.inlines, PatientProcedureInline]
 
 # The follow-ups page and the treatment plans register themselves.
-from tpi import admin_followups, admin_plans  # noqa: E402, F401
+from tpi import admin_fhir, admin_followups, admin_plans  # noqa: E402, F401

@@ -68,3 +68,11 @@ class TpiConfig(AppConfig):
             description="due today, answered, failed, needing review",
             position=30,
         )
+        admin_shortcut_register(
+            section="Records",
+            label="FHIR bulk export",
+            url_name="admin:tpi_fhirexport_changelist",
+            permission="tpi.view_fhirexport",
+            description="every record of the clinic as FHIR files, for another system",
+            position=90,
+        )

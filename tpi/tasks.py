@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from tpi import followups
+from tpi.fhir import bulk
 
 
 @shared_task(name="tpi.followups_sweep")
@@ -15,3 +16,9 @@ def followups_sweep_task() -> None:
     _, more = followups.followups_sweep_step()
     if more:
         followups_sweep_task.delay()
+
+
+@shared_task(name="tpi.fhir_export_run")
+def fhir_export_run_task(export_id: int) -> None:
+    """Write the FHIR bulk export EXPORT_ID's NDJSON files (see tpi.fhir.bulk)."""
+    bulk.fhir_export_run(export_id=export_id)

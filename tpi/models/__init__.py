@@ -1,3 +1,4 @@
+from .fhir_export import FhirExport, FhirExportDownload
 from .followups import FollowUp
 from .plans import PlanOccurrence, TreatmentPlan
 from .procedures import (
@@ -14,6 +15,8 @@ from .sites import TriggerPointSite
 
 __all__ = [
     "Addendum",
+    "FhirExport",
+    "FhirExportDownload",
     "FollowUp",
     "Injection",
     "Laterality",

@@ -136,6 +136,9 @@ ADMIN = {
     "tpi_planoccurrence_changelist": (FD, PR, CA),  # the front desk's review queue
     "tpi_planoccurrence_add": NOBODY,  # made with the plan
     "tpi_planoccurrence_change": (FD, PR, CA),
+    "tpi_fhirexport_changelist": (CA,),  # the whole clinic's records: clinic admins only
+    "tpi_fhirexport_add": NOBODY,  # started on the start page
+    "tpi_fhirexport_start": (CA,),
     "authtoken_tokenproxy_changelist": (CA,),
     "authtoken_tokenproxy_add": (CA,),
     "axes_accessattempt_changelist": (CA,),
