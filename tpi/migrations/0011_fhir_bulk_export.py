@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tpi', '0008_procedure_list_indexes'),
+        ('tpi', '0010_followup_sent_with'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
