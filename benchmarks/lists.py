@@ -4,9 +4,11 @@
 
 Use an EMPTY database of its own (the command refuses one that already holds procedures): it migrates
 it, seeds the reference (1,000 procedures, two injections each: one muscle injected, one dry-needled;
-a patient per ten procedures, every tenth named Garcia; 20 providers), times each request, then grows
-the same database to --procedures (PostgreSQL: COPY; SQLite: bulk_create in big chunks; the
-injections with one INSERT ... SELECT), runs ANALYZE and times the same requests again. Not a timed
+a patient per ten procedures, every tenth named Garcia; 20 providers; an appointment per ten
+procedures, one every 15 minutes back from the end of today, so today's day sheet holds the same 96
+visits at any scale while the history behind it grows), times each request, then grows the same
+database to --procedures (PostgreSQL: COPY; SQLite: bulk_create in big chunks; the injections with
+one INSERT ... SELECT), runs ANALYZE and times the same requests again. Not a timed
 test: it prints a table of the median server time of --repeat runs of each request, the ratio to the
 reference, and each one's query count (which must not grow). The requests (issue 15's table):
 
@@ -171,6 +173,7 @@ def procedures_seed(count: int) -> None:
 
     with transaction.atomic():
         _write(Procedure, procedures())
+    appointments_seed(patients_wanted, providers=providers, first_patient=first_patient)
     injected, needled = TriggerPointSite.objects.order_by("pk")[:2]
     prototypes = [
         Injection(site=injected, laterality="left", anaesthetic_agent="lidocaine",
@@ -191,6 +194,53 @@ def procedures_seed(count: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # fresh statistics, as autovacuum would have after a bulk load
+
+
+def appointments_seed(count: int, *, providers: list[int], first_patient: int) -> None:
+    """Grow the appointments to COUNT: one every 15 minutes back from the end of today (clinic time).
+
+    Every appointment has a time of its own, so no provider or room is double-booked whatever the
+    count (the database's exclusion constraints hold on PostgreSQL); past ones are completed.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from scheduling.models import Appointment, AppointmentType, Location, Room
+
+    have = Appointment.objects.count()
+    if count <= have:
+        return
+    location, _ = Location.objects.get_or_create(name="Benchmark location")
+    visit, _ = AppointmentType.objects.get_or_create(code="benchmark-visit", defaults={"name": "Benchmark visit"})
+    rooms = [
+        Room.objects.get_or_create(name=f"Benchmark room {i}", defaults={"location": location})[0] for i in range(4)
+    ]
+    for room in rooms:
+        room.appointment_types.add(visit)
+    now = timezone.now().replace(microsecond=0)
+    day_end = dt.datetime.combine(
+        timezone.localdate() + dt.timedelta(days=1), dt.time(), tzinfo=timezone.get_current_timezone()
+    )
+    step = dt.timedelta(minutes=15)
+
+    def appointments() -> Iterator[Appointment]:
+        for i in range(have, count):
+            start = day_end - step * (i + 1)
+            yield Appointment(
+                patient_id=first_patient + (i * 7919) % count,
+                provider_id=providers[i % len(providers)],
+                room_id=rooms[i % len(rooms)].pk,
+                appointment_type=visit,
+                start=start,
+                end=start + step,
+                blocked_end=start + step,
+                status=Appointment.Status.COMPLETED if start + step <= now else Appointment.Status.BOOKED,
+                created_at=now,
+                updated_at=now,
+            )
+
+    with transaction.atomic():
+        _write(Appointment, appointments())
 
 
 def requests_time(*, users: dict[str, Any], repeat: int) -> list[Timing]:

@@ -1,8 +1,13 @@
 """benchmarks.lists at a scale of 30 (reference 20): the command keeps working (no time is asserted)."""
 
+import datetime as dt
+import itertools
+
 import pytest
+from django.utils import timezone
 
 from benchmarks.lists import REQUESTS, lists_compare, main, table
+from scheduling.models import Appointment
 from tpi.models import Injection, Procedure
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +27,11 @@ def test_the_benchmark_times_every_request_at_both_scales_with_the_same_query_co
         == 30
     )
     assert {p.cpt_code for p in Procedure.objects.with_muscle_count()} == {"20552, 20560"}
+    # An appointment per ten procedures, one every 15 minutes back from the end of today.
+    starts = list(Appointment.objects.order_by("-start").values_list("start", flat=True))
+    assert len(starts) == 3
+    assert [a - b for a, b in itertools.pairwise(starts)] == [dt.timedelta(minutes=15)] * 2
+    assert timezone.localtime(starts[0]).time() == dt.time(23, 45)
     lines = table(rows, reference=20, procedures=30).splitlines()
     assert lines[0] == "| request | 20 procedures | 30 procedures | growth | queries |"
     assert lines[2].startswith("| GET /api/procedures/?page=1 | ")
