@@ -1,4 +1,5 @@
 from .followups import FollowUp
+from .outcomes import ProcedureOutcome
 from .plans import PlanOccurrence, TreatmentPlan
 from .procedures import (
     Addendum,
@@ -22,6 +23,7 @@ __all__ = [
     "MassagedSite",
     "PlanOccurrence",
     "Procedure",
+    "ProcedureOutcome",
     "SignAcknowledgement",
     "TreatmentPlan",
     "TriggerPointSite",
