@@ -134,7 +134,7 @@ def with_outcomes(queryset: QuerySet[Procedure]) -> QuerySet[Procedure]:
 
 
 def treatment_kind() -> Case:
-    """The procedure's treatment group: 'steroid' (any site), 'anaesthetic' (injected, no steroid), 'dry_needling' only."""
+    """Return the treatment group: 'steroid' (any site), 'anaesthetic' (no steroid), 'dry_needling' (only)."""
     injections = Injection.objects.filter(procedure=OuterRef("pk"))
     return Case(
         When(Exists(injections.exclude(steroid_agent="")), then=Value("steroid")),
