@@ -130,6 +130,8 @@ ADMIN = {
     "tpi_followup_changelist": (FD, PR, CA),  # kind, due time, pain answer: the review queue
     "tpi_followup_add": NOBODY,  # made by signing
     "tpi_followup_change": (FD, PR, CA),
+    "tpi_procedureoutcome_changelist": CLINICAL,  # the results dashboard: a provider's own, admins all
+    "tpi_procedureoutcome_repeat": CLINICAL,
     "tpi_treatmentplan_changelist": (FD, PR, CA),
     "tpi_treatmentplan_add": CLINICAL,  # providers prescribe the plan
     "tpi_treatmentplan_change": (FD, PR, CA),  # the front desk changes who, where and when
