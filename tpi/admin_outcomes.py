@@ -208,7 +208,7 @@ class PatientPainInline(admin.TabularInline):
         formset.pain = {
             "chart": patient_pain_chart(rows),
             "table": patient_pain_table(rows),
-            "sites": sites_by_count_html(patient_site_counts(obj)),
+            "sites": sites_by_count_html(patient_site_counts(obj, procedure_ids=readable)),
         }
         return formset
 

@@ -16,6 +16,7 @@ the "consider repeat" list all read these expressions, never a Python re-computa
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -268,12 +269,13 @@ def patient_outcomes(patient: Patient) -> list[PatientProcedureOutcome]:
     return rows
 
 
-def patient_site_counts(patient: Patient) -> dict[tuple[int, str], int]:
-    """Return how many signed procedures treated each (site id, side) of PATIENT: the body map's shading."""
-    rows = (
-        Injection.objects.filter(procedure__patient=patient, procedure__status=Procedure.Status.SIGNED)
-        .values("site_id", "laterality")
-        .annotate(n=Count("procedure", distinct=True))
-        .order_by()
-    )
+def patient_site_counts(patient: Patient, *, procedure_ids: Iterable[int] | None = None) -> dict[tuple[int, str], int]:
+    """Return how many signed procedures treated each (site id, side) of PATIENT: the body map's shading.
+
+    PROCEDURE_IDS, when given, limits the count to those procedures (what the reader may see).
+    """
+    injections = Injection.objects.filter(procedure__patient=patient, procedure__status=Procedure.Status.SIGNED)
+    if procedure_ids is not None:
+        injections = injections.filter(procedure_id__in=list(procedure_ids))
+    rows = injections.values("site_id", "laterality").annotate(n=Count("procedure", distinct=True)).order_by()
     return {(row["site_id"], row["laterality"]): row["n"] for row in rows}

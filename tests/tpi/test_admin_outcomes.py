@@ -35,7 +35,9 @@ def test_an_admin_sees_every_provider_with_rates_and_intervals(client, clinic):
     assert [row.label for row in board.by_provider] == ["Dana Lee, MD", "Raj Patel, MD"]
     text = page.content.decode()
     assert board.overall.check_in.text() in text
-    assert "95% CI" in text and "By muscle" in text and "Cumulative steroid over 90 days" in text
+    assert "95% CI" in text
+    assert "By muscle" in text
+    assert "Cumulative steroid over 90 days" in text
 
 
 def test_a_provider_sees_their_own_and_no_provider_filter(client, clinic):
@@ -94,7 +96,8 @@ def test_consider_repeat_lists_worn_off_without_anything_ahead(client, clinic):
         later = Procedure.objects.filter(patient=p.patient, performed_at__gt=p.performed_at).exists()
         if worn and recent and not later:
             expected.append(p.pk)
-    assert expected and sorted(listed) == sorted(expected)
+    assert expected
+    assert sorted(listed) == sorted(expected)
 
 
 def test_the_patient_page_shows_the_chart_the_table_and_the_sites(client, clinic):
@@ -105,7 +108,9 @@ def test_the_patient_page_shows_the_chart_the_table_and_the_sites(client, clinic
 
     text = page.content.decode()
     assert page.status_code == 200
-    assert "Pain over time" in text and 'role="img"' in text and "<svg" in text
+    assert "Pain over time" in text
+    assert 'role="img"' in text
+    assert "<svg" in text
     assert "Pain scores (LOINC 72514-3), oldest first" in text
     assert "Sites injected over time, by count" in text
     assert "<script" not in text.split("Pain over time", 1)[1].split("</fieldset>", 1)[0]
@@ -119,4 +124,5 @@ def test_the_procedure_page_shows_its_pain_line_next_to_its_sites(client, clinic
 
     assert 'class="procedure-outcome"' in text
     assert "Pain of this procedure: before" in text
-    assert "72 h: " in text and "1 month: " in text
+    assert "72 h: " in text
+    assert "1 month: " in text

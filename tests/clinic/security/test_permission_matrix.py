@@ -181,6 +181,7 @@ API = {
     ("put", "/api/patients/{id}/"): STAFF,
     ("patch", "/api/patients/{id}/"): STAFF,
     ("get", "/api/patients/{id}/export/"): (CA,),
+    ("get", "/api/patients/{id}/pain-scores/"): CLINICAL,  # pain over time: the clinical detail
     ("get", "/api/providers/"): ALL,
     ("get", "/api/providers/{id}/"): ALL,
     ("get", "/api/appointment-types/"): ALL,
