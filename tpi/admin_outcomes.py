@@ -27,6 +27,8 @@ from clinic.models import Provider
 from scheduling.models import Location
 from tpi.models import Procedure, ProcedureOutcome
 from tpi.outcome_charts import (
+    METHOD_LABELS,
+    POINT_LABELS,
     patient_pain_chart,
     patient_pain_table,
     procedure_pain_line,
@@ -226,15 +228,26 @@ def procedure_outcome_html(procedure: Procedure) -> SafeString:
     return format_html(
         '<div class="procedure-outcome" style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">'
         '<div style="flex:1 1 300px;max-width:440px">{}</div>'
-        '<div style="flex:1 1 200px"><strong>Sites</strong><ul>{}</ul><p>{}</p>'
-        "<details><summary>Scores as a table</summary><ul>{}</ul></details></div></div>",
+        '<div style="flex:1 1 200px;text-align:left"><strong>Sites</strong>'
+        '<ul style="margin:.3em 0;padding-left:1.2em;list-style:disc">{}</ul><p>{}</p>'
+        '<details><summary>Scores as a table</summary><table><thead><tr><th scope="col">Score taken</th>'
+        '<th scope="col">Pain 0-10</th><th scope="col">When (clinic time)</th><th scope="col">How</th></tr></thead>'
+        "<tbody>{}</tbody></table></details></div></div>",
         procedure_pain_line(procedure, points),
         format_html_join("", "<li>{} ({}){}</li>", sites),
         relief_summary(outcome_of(procedure)) if procedure.is_signed else "Outcome after signing.",
         format_html_join(
             "",
-            "<li>{}: {} <small>{}</small></li>",
-            [(p.label.replace("_", " "), "-" if p.score is None else p.score, staff_datetime(p.at)) for p in points],
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            [
+                (
+                    POINT_LABELS.get(p.label, p.label),
+                    "-" if p.score is None else p.score,
+                    staff_datetime(p.at) if p.score is not None else "-",
+                    METHOD_LABELS.get(p.method, "-") if p.score is not None else "-",
+                )
+                for p in points
+            ],
         ),
     )
 

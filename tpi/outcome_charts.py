@@ -24,6 +24,7 @@ POINT_LABELS = {
     "check_in": "72-hour answer",
     "reassessment": "1-month answer",
 }
+SHORT_LABELS = {"before": "before", "after": "after", "check_in": "72 h", "reassessment": "1 month"}
 METHOD_LABELS = dict(FollowUp.AnswerMethod.choices)
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 
@@ -146,9 +147,11 @@ def procedure_pain_line(procedure: Procedure, points: Sequence[PainPoint]) -> Sa
         show_legend=False,
         dots_size=5,
         print_values=True,
-        margin=10,
+        truncate_label=-1,
+        margin=16,
+        margin_right=36,
     )
-    chart.x_labels = [POINT_LABELS.get(p.label, p.label) for p in points]
+    chart.x_labels = [SHORT_LABELS.get(p.label, p.label) for p in points]
     chart.add("pain", [p.score for p in points])
     label = "Pain of this procedure: " + ", ".join(f"{POINT_LABELS.get(p.label, p.label)} {p.score}" for p in scored)
     return _svg(chart, label)
