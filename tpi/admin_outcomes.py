@@ -9,10 +9,11 @@
 """
 
 import csv
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -47,10 +48,11 @@ class ResultsFilterForm(forms.Form):
 
     def __init__(self, *args: Any, see_all: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = Location.objects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["location"]).queryset = Location.objects.order_by("name")
         if see_all:
             injectors = Provider.objects.exclude(role=Provider.Role.MASSAGE_THERAPIST).select_related("user")
-            self.fields["provider"].queryset = injectors.order_by("user__last_name", "user__first_name")
+            provider = cast(forms.ModelChoiceField, self.fields["provider"])
+            provider.queryset = injectors.order_by("user__last_name", "user__first_name")
         else:
             del self.fields["provider"]
 
@@ -127,8 +129,8 @@ class ProcedureOutcomeAdmin(admin.ModelAdmin):
                 "url": reverse("admin:tpi_procedure_change", args=[p.pk]),
                 "patient_url": reverse("admin:clinic_patient_change", args=[p.patient_id]),
                 "performed": staff_date(p.performed_at),
-                "answered": staff_datetime(p.reassessment_at),
-                "scores": f"{p.pain_before} before, {p.pain_reassessment} at one month",
+                "answered": staff_datetime(getattr(p, "reassessment_at", None)),
+                "scores": f"{p.pain_before} before, {getattr(p, 'pain_reassessment', '-')} at one month",
             }
             for p in repeat_candidates(user=request.user, now=now)[:200]
         ]
@@ -180,7 +182,7 @@ class PatientPainInline(admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-    fields: list[str] = []
+    fields = ["pain_before"]  # the formset has no rows (see get_queryset); the template draws the chart
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("tpi.view_injection")
@@ -194,20 +196,22 @@ class PatientPainInline(admin.TabularInline):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Procedure]:
         return Procedure.objects.none()
 
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
         if obj is None or obj.pk is None:
-            formset.pain = None
+            # The template reads the chart from the formset class; Django's stubs know no such attribute.
+            formset.pain = None  # type: ignore[attr-defined]
             return formset
         from tpi.access import procedures_visible
 
         visible = procedures_visible(user=request.user, queryset=Procedure.objects.filter(patient=obj))
         readable = set(visible.values_list("pk", flat=True))
         rows = [row for row in patient_outcomes(obj) if row.procedure.pk in readable]
-        formset.pain = {
+        # As above: the chart travels on the formset class to the inline's template.
+        formset.pain = {  # type: ignore[attr-defined]
             "chart": patient_pain_chart(rows),
             "table": patient_pain_table(rows),
             "sites": sites_by_count_html(patient_site_counts(obj, procedure_ids=readable)),

@@ -21,7 +21,8 @@ HISTORY_INDICATION = "Myofascial pain, recurring (demo history)"
 # at one month; None: not answered). Visits are HISTORY_SPACING apart, the last one HISTORY_LAST_DAYS ago.
 HISTORY_SPACING_DAYS = 35
 HISTORY_LAST_DAYS = 40
-HISTORY = {
+Visit = tuple[int, int, int | None, int | None]
+HISTORY: dict[tuple[str, str], tuple[str, list[tuple[str, str]], str, list[Visit]]] = {
     # Helped by anaesthetic with steroid, about a month each time (the plan continues it).
     ("Jordan", "Rivera"): ("drlee", [("Upper trapezius", "left"), ("Levator scapulae", "left")], "steroid",
                            [(8, 4, 3, 5), (7, 3, 2, 6), (7, 3, 3, 4), (6, 2, 2, 5)]),

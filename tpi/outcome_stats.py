@@ -12,7 +12,7 @@ unless they hold `tpi.view_all_outcomes` (clinic admins hold every permission).
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -49,7 +49,7 @@ class Rate:
         if not self.n:
             return "no answers"
         low, high = self.interval or (0.0, 0.0)
-        return f"{self.k} of {self.n} ({self.share * 100:.0f}%, 95% CI {low * 100:.0f}-{high * 100:.0f}%)"
+        return f"{self.k} of {self.n} ({self.k / self.n * 100:.0f}%, 95% CI {low * 100:.0f}-{high * 100:.0f}%)"
 
 
 def wilson_interval(k: int, n: int, z: float = Z_95) -> tuple[float, float] | None:
@@ -142,7 +142,7 @@ def results_procedures(*, user: AnyUser | None, filters: OutcomeFilters) -> Quer
     if filters.location_id:
         queryset = queryset.filter(appointment__room__location_id=filters.location_id)
     if not results_see_all(user):
-        provider = Provider.objects.filter(user_id=getattr(user, "pk", None)).values("pk")[:1]
+        provider = Provider.objects.filter(user_id=getattr(user, "pk", None) or 0).values("pk")[:1]
         queryset = queryset.filter(provider_id=provider)
     if filters.provider_id:
         queryset = queryset.filter(provider_id=filters.provider_id)
@@ -164,7 +164,7 @@ def _rate_aggregates(*, distinct: bool = False) -> dict[str, Any]:
     }
 
 
-def _row(label: str, values: dict[str, Any]) -> GroupRow:
+def _row(label: str, values: Mapping[str, Any]) -> GroupRow:
     return GroupRow(
         label=label,
         check_in=Rate(values["ci_k"], values["ci_n"]),
@@ -181,8 +181,8 @@ def kaplan_meier_median(rows: Iterable[tuple[int, bool, int]]) -> int | None:
     At equal days, events count before censorings (the usual convention).
     """
     grouped: dict[int, list[int]] = {}
-    for days, censored, count in rows:
-        grouped.setdefault(days, [0, 0])[1 if censored else 0] += count
+    for days, is_censored, count in rows:
+        grouped.setdefault(days, [0, 0])[1 if is_censored else 0] += count
     at_risk = sum(events + censored for events, censored in grouped.values())
     survival = 1.0
     for days in sorted(grouped):
@@ -195,7 +195,7 @@ def kaplan_meier_median(rows: Iterable[tuple[int, bool, int]]) -> int | None:
     return None
 
 
-def _provider_label(row: dict[str, Any]) -> str:
+def _provider_label(row: Mapping[str, Any]) -> str:
     name = f"{row['provider__user__first_name']} {row['provider__user__last_name']}".strip()
     credentials = row["provider__credentials"]
     return f"{name}, {credentials}" if credentials else name

@@ -51,21 +51,22 @@ ANSWERS = {"check_in": FollowUp.Kind.CHECK_IN, "reassessment": FollowUp.Kind.REA
 
 
 class DaysBetween(Func):
-    """Whole days from START to END (floored): the relief duration's unit, grouped by the dashboard."""
+    """Whole days from END back to START (floored): the relief duration's unit, grouped by the dashboard."""
 
+    arity = 2
+    arg_joiner = " - "
+    template = "FLOOR(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400)::integer"
     output_field = IntegerField()
 
-    def __init__(self, end: Any, start: Any) -> None:
-        super().__init__(end, start)
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        end, end_params = compiler.compile(self.source_expressions[0])
-        start, start_params = compiler.compile(self.source_expressions[1])
-        if connection.vendor == "postgresql":
-            sql = f"FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 86400)::integer"
-        else:  # SQLite stores UTC text that julianday() reads
-            sql = f"CAST(julianday({end}) - julianday({start}) AS INTEGER)"
-        return sql, (*end_params, *start_params)
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        # SQLite stores UTC text that julianday() reads: CAST(julianday(end) - julianday(start) AS INTEGER).
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
 
 
 def _score(name: str) -> F:
@@ -96,8 +97,10 @@ def worn_off(answer: Any) -> GreaterThanOrEqual:
     return GreaterThanOrEqual(answer * 100, Value(settings.TPI_OUTCOMES_RELIEF_WORN_OFF_PERCENT) * F("pain_before"))
 
 
-def with_outcomes(queryset: QuerySet[Procedure]) -> QuerySet[Procedure]:
+def with_outcomes(queryset: QuerySet[Procedure]) -> QuerySet[Any]:
     """Annotate each procedure of QUERYSET with its answers, responder status and relief duration.
+
+    Typed QuerySet[Any]: the type checker resolves lookups from model fields and cannot know these annotations.
 
     Adds `pain_check_in`, `pain_reassessment` (scores), `check_in_at`, `reassessment_at` (answer
     times), `responder_check_in`, `substantial_check_in`, `responder_reassessment`,

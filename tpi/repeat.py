@@ -32,14 +32,14 @@ def repeat_candidates(*, user: AnyUser | None, now: dt.datetime) -> QuerySet[Pro
         plan__status=TreatmentPlan.Status.ACTIVE,
         status__in=PlanOccurrence.OPEN_STATUSES,
     )
+    since = now - dt.timedelta(days=settings.TPI_OUTCOMES_REPEAT_LOOKBACK_DAYS)
     queryset = with_outcomes(Procedure.objects.filter(status=Procedure.Status.SIGNED)).filter(
-        Q(worn_off(F("reassessment__answer_pain_score"))),
-        reassessment__answered_at__gte=now - dt.timedelta(days=settings.TPI_OUTCOMES_REPEAT_LOOKBACK_DAYS),
+        Q(worn_off(F("reassessment__answer_pain_score"))), Q(reassessment_at__gte=since)
     )
     if not results_see_all(user):
-        queryset = queryset.filter(provider__user_id=getattr(user, "pk", None))
+        queryset = queryset.filter(provider__user_id=getattr(user, "pk", None) or 0)
     return (
         queryset.filter(~Exists(later_procedure), ~Exists(visit_ahead), ~Exists(plan_ahead))
         .select_related("patient", "provider__user")
-        .order_by("-reassessment__answered_at", "-id")
+        .order_by("-reassessment_at", "-id")
     )

@@ -24,7 +24,7 @@ def test_the_export_codes_every_pain_score_loinc_72514_3():
         record = patient_record_export(user=staff_user(roles.CLINIC_ADMIN), patient=procedure.patient)
 
     scores = record["sections"]["pain_scores"]
-    assert [(s["context"], s["value"], s["method"]) for s in scores] == [
+    assert [(s["moment"], s["value"], s["method"]) for s in scores] == [
         ("before", 7, "in_clinic"),
         ("after", 3, "in_clinic"),
         ("check_in", 4, "sms"),

@@ -38,7 +38,7 @@ class PainObservationSerializer(serializers.Serializer):
     value = serializers.IntegerField(help_text="0-10 numeric rating scale")
     effective = serializers.DateTimeField(help_text="When the score was taken (ISO 8601 with offset)")
     method = serializers.ChoiceField(choices=["in_clinic", "sms", "email"], help_text="How the score reached us")
-    context = serializers.ChoiceField(
+    moment = serializers.ChoiceField(
         choices=["before", "after", "check_in", "reassessment"],
         help_text="before / right after the procedure, the 72-hour check-in, the one-month reassessment",
     )
@@ -51,7 +51,7 @@ def observation(point: PainPoint) -> dict[str, Any]:
         "value": point.score,
         "effective": point.at,
         "method": point.method or "sms",
-        "context": point.label,
+        "moment": point.label,
     }
 
 
@@ -66,8 +66,18 @@ class OutcomeSerializer(serializers.Serializer):
     )
 
 
+OUTCOME_API_FIELDS = (
+    "responder_check_in",
+    "substantial_check_in",
+    "responder_reassessment",
+    "substantial_reassessment",
+    "relief_days",
+    "relief_censored",
+)
+
+
 def outcome_data(outcome: Outcome) -> dict[str, Any]:
-    return {name: getattr(outcome, name) for name in OutcomeSerializer().fields}
+    return {name: getattr(outcome, name) for name in OUTCOME_API_FIELDS}
 
 
 class TreatedSiteSerializer(serializers.Serializer):

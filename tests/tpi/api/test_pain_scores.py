@@ -50,11 +50,11 @@ def test_pain_scores_are_loinc_coded_observations_with_time_and_method(clinic):
         "value": clinic["procedures"][1].pain_before,
         "effective": "2026-01-10T09:00:00-05:00",
         "method": "in_clinic",
-        "context": "before",
+        "moment": "before",
     }
     assert first["observations"][2]["value"] == check_in.answer_pain_score
     assert first["observations"][2]["method"] == "sms"
-    assert first["observations"][2]["context"] == "check_in"
+    assert first["observations"][2]["moment"] == "check_in"
     assert set(first["outcome"]) == {
         "responder_check_in", "substantial_check_in", "responder_reassessment", "substantial_reassessment",
         "relief_days", "relief_censored",
