@@ -160,12 +160,17 @@ def sites_by_count_html(counts: dict[tuple[int, str], int]) -> SafeString:
     sides = dict(Injection.Laterality.choices)
     rows = sorted(counts.items(), key=lambda item: (-item[1], sites[item[0][0]].name, item[0][1]))
     items = [
-        (sites[site_id].get_body_region_display(), sites[site_id].name, sides.get(side, side).lower(), n)
+        (
+            sites[site_id].get_body_region_display(),
+            sites[site_id].name,
+            sides.get(side, side).lower(),
+            f"{n} time{'s' if n != 1 else ''}",
+        )
         for (site_id, side), n in rows
     ]
     return format_html(
         '<ul class="site-counts">{}</ul>',
-        format_html_join("", "<li>{}: {} ({}): {} times</li>", items),
+        format_html_join("", "<li>{}: {} ({}): {}</li>", items),
     )
 
 

@@ -80,6 +80,7 @@ def patient_pain_chart(rows: Sequence[PatientProcedureOutcome]) -> SafeString:
         legend_at_bottom=True,
         legend_at_bottom_columns=1,
         truncate_legend=-1,
+        truncate_label=-1,
         dots_size=4,
         x_label_rotation=0,
         x_value_formatter=lambda at: staff_date(at),
