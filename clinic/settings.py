@@ -461,3 +461,13 @@ TPI_PLAN_BOOKING_RUN_HOUR_UTC = env.int("TPI_PLAN_BOOKING_RUN_HOUR_UTC", default
 # NDJSON files to (served only to clinic admins through /fhir/R4/, never as static or media files).
 TPI_FHIR_MRN_SYSTEM = env.str("TPI_FHIR_MRN_SYSTEM", default="urn:tpi-clinic:mrn")
 TPI_FHIR_EXPORT_DIR = Path(env.str("TPI_FHIR_EXPORT_DIR", default=str(VAR_DIR / "fhir-exports")))
+# Outcomes (tpi/outcomes.py), defaults from IMMPACT (Dworkin et al. 2008): a responder's pain dropped,
+# from the score before the procedure, by at least RESPONDER_PERCENT and at least RESPONDER_MIN_POINTS
+# on the 0-10 scale; SUBSTANTIAL_PERCENT (with the same points) is a substantial response. Relief has
+# worn off at the first answer back at or above RELIEF_WORN_OFF_PERCENT of the score before (under a
+# 20% drop, IMMPACT's minimally important change). The "consider repeat" list looks back this many days.
+TPI_OUTCOMES_RESPONDER_PERCENT = env.int("TPI_OUTCOMES_RESPONDER_PERCENT", default=30)
+TPI_OUTCOMES_RESPONDER_MIN_POINTS = env.int("TPI_OUTCOMES_RESPONDER_MIN_POINTS", default=2)
+TPI_OUTCOMES_SUBSTANTIAL_PERCENT = env.int("TPI_OUTCOMES_SUBSTANTIAL_PERCENT", default=50)
+TPI_OUTCOMES_RELIEF_WORN_OFF_PERCENT = env.int("TPI_OUTCOMES_RELIEF_WORN_OFF_PERCENT", default=80)
+TPI_OUTCOMES_REPEAT_LOOKBACK_DAYS = env.int("TPI_OUTCOMES_REPEAT_LOOKBACK_DAYS", default=90)

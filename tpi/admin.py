@@ -41,7 +41,6 @@ from tpi.fast_entry import DEFAULT_FIELDS, injection_defaults_fill, procedure_co
 from tpi.massage import massage_note_deadline, massage_note_may_be_added
 from tpi.models import Addendum, FollowUp, Injection, Laterality, MassageNote, Procedure, TriggerPointSite
 from tpi.models.procedures import ProcedureQuerySet
-from tpi.outcomes import procedure_pain_timeline
 from tpi.procedures import (
     INJECTION_FIELDS,
     PROCEDURE_FIELDS,
@@ -350,11 +349,9 @@ class ProcedureAdmin(
     def pain_timeline(self, obj):
         if obj is None or obj.pk is None:
             return "-"
-        rows = [
-            (p.label.replace("_", " "), "-" if p.score is None else p.score, _when(p.at))
-            for p in procedure_pain_timeline(obj)
-        ]
-        return format_html_join("", "<p>{}: {} <small>{}</small></p>", rows)
+        from tpi.admin_outcomes import procedure_outcome_html
+
+        return procedure_outcome_html(obj)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -637,4 +634,4 @@ class PatientProcedureInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.T
 PatientAdmin.inlines = [*PatientAdmin.inlines, PatientProcedureInline]
 
 # The follow-ups page and the treatment plans register themselves.
-from tpi import admin_fhir, admin_followups, admin_plans  # noqa: E402, F401
+from tpi import admin_fhir, admin_followups, admin_outcomes, admin_plans  # noqa: E402, F401

@@ -76,3 +76,19 @@ class TpiConfig(AppConfig):
             description="every record of the clinic as FHIR files, for another system",
             position=90,
         )
+        admin_shortcut_register(
+            section="Outcomes",
+            label="Results",
+            url_name="admin:tpi_procedureoutcome_changelist",
+            permission="tpi.view_procedureoutcome",
+            description="responders at 72 hours and one month, relief, steroid load",
+            position=60,
+        )
+        admin_shortcut_register(
+            section="Outcomes",
+            label="Consider repeat",
+            url_name="admin:tpi_procedureoutcome_repeat",
+            permission="tpi.view_procedureoutcome",
+            description="relief worn off, nothing booked or planned",
+            position=61,
+        )

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch
 
-from clinic.audit.export import export_section, model_fields
+from clinic.audit.export import export_section, model_fields, plain
 from clinic.models import Patient
 from tpi.models import Addendum, FollowUp, Injection, MassageNote, PlanOccurrence, Procedure, TreatmentPlan
 
@@ -32,6 +32,21 @@ def addenda(patient: Patient) -> list[dict]:
 @export_section("follow_ups")
 def follow_ups(patient: Patient) -> list[dict]:
     return [model_fields(f) for f in FollowUp.objects.filter(procedure__patient=patient).order_by("id")]
+
+
+@export_section("pain_scores")
+def pain_scores(patient: Patient) -> list[dict]:
+    """Every pain score, LOINC 72514-3 coded, with when and how it was taken (in clinic, SMS, email)."""
+    from tpi.api.outcomes import observation
+    from tpi.outcomes import procedure_pain_timeline
+
+    rows = _procedures(patient).prefetch_related("follow_ups")
+    return [
+        {"procedure": p.pk, **observation(point), "effective": plain(point.at)}
+        for p in rows
+        for point in procedure_pain_timeline(p)
+        if point.score is not None
+    ]
 
 
 @export_section("treatment_plans")

@@ -41,6 +41,7 @@ def followup_answer(*, follow_up: FollowUp, pain_score: int, at: dt.datetime) ->
         status_reason="answered by SMS",
         answer_pain_score=pain_score,
         answered_at=at,
+        answer_method=FollowUp.AnswerMethod.SMS,
         updated_at=at,
     )
     return updated >= 1

@@ -37,6 +37,7 @@ ROLE_PERMISSIONS = {
         "tpi.change_treatmentplan",
         "tpi.view_planoccurrence",
         "tpi.change_planoccurrence",
+        "tpi.view_procedureoutcome",  # the results dashboard and "consider repeat", own procedures
     ],
     MASSAGE_THERAPIST: [
         "tpi.view_procedure",

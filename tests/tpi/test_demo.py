@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from tpi.demo import DEMO_INDICATION, HISTORY_INDICATION
 from tpi.models import FollowUp, MassageNote, PlanOccurrence, Procedure, TreatmentPlan
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def seeded(settings):
 
 def test_seed_creates_one_signed_procedure_and_is_idempotent(seeded):
 
-    procedure = Procedure.objects.with_muscle_count().get()
+    procedure = Procedure.objects.with_muscle_count().get(indication=DEMO_INDICATION)
     assert (procedure.status, procedure.signed_by.username, procedure.provider.user.username) == (
         "signed",
         "drlee",
@@ -44,3 +45,24 @@ def test_seed_creates_a_treatment_plan_whose_first_injection_is_booked(seeded):
     assert occurrences == ["booked", "planned", "planned"]  # only the first lies within the horizon
     first = PlanOccurrence.objects.get(sequence=1).appointment
     assert (first.start.date(), first.provider.user.username) == (dt.date(2026, 12, 28), "drlee")
+
+
+def test_seed_gives_each_patient_months_of_answered_history(seeded):
+    from django.contrib.auth import get_user_model
+
+    from tpi.outcome_stats import OutcomeFilters, outcomes_dashboard
+    from tpi.repeat import repeat_candidates
+
+    history = Procedure.objects.filter(indication=HISTORY_INDICATION, status="signed")
+    assert history.count() == 19
+    assert history.values("patient").distinct().count() == 5
+    first, last = history.order_by("performed_at").first(), history.order_by("performed_at").last()
+    assert (last.performed_at - first.performed_at).days >= 120
+    assert FollowUp.objects.filter(procedure__in=history, status="answered").count() == 36
+    now = dt.datetime(2026, 11, 30, 14, tzinfo=dt.UTC)
+    admin = get_user_model().objects.get(username="admin")
+    board = outcomes_dashboard(user=admin, filters=OutcomeFilters(), now=now)
+    assert board.overall.check_in.n == 18
+    assert board.overall.reassessment.n == 18
+    assert [e.patient.legal_last_name for e in board.steroid.above] == ["Garcia"]
+    assert [p.patient.legal_last_name for p in repeat_candidates(user=admin, now=now)] == ["Baker"]

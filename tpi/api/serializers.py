@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic.models.providers import staff_name
+from tpi.api.outcomes import CodingSerializer, OutcomeSerializer, outcome_data
 from tpi.massage import massage_note_deadline
 from tpi.models import (
     Addendum,
@@ -16,7 +17,7 @@ from tpi.models import (
     SignAcknowledgement,
     TriggerPointSite,
 )
-from tpi.outcomes import procedure_pain_timeline
+from tpi.outcomes import loinc_coding, outcome_of, procedure_pain_timeline
 from tpi.procedures import INJECTION_FIELDS, PROCEDURE_FIELDS
 
 
@@ -66,6 +67,12 @@ class PainPointSerializer(serializers.Serializer):
     label = serializers.CharField(help_text="before, after, check_in or reassessment")  # type: ignore[assignment]
     score = serializers.IntegerField(allow_null=True, help_text="0-10; null when not (yet) answered")
     at = serializers.DateTimeField(allow_null=True)
+    method = serializers.CharField(help_text="How it was taken: in_clinic, sms or email ('' when not answered)")
+    code = serializers.SerializerMethodField(help_text="LOINC 72514-3: pain severity, 0-10 numeric rating")
+
+    @extend_schema_field(CodingSerializer)
+    def get_code(self, point) -> dict[str, str]:
+        return loinc_coding()
 
 
 class CptCodeSerializer(serializers.Serializer):
@@ -210,6 +217,9 @@ class ProcedureSerializer(serializers.ModelSerializer):
     addenda = AddendumSerializer(many=True, read_only=True)
     massage_notes = MassageNoteOnProcedureSerializer(many=True, read_only=True)
     pain_timeline = serializers.SerializerMethodField(help_text="Pain scores over time, for charting outcomes")
+    outcome = serializers.SerializerMethodField(
+        help_text="Responder status at 72 hours and one month and relief duration (tpi.outcomes definitions)"
+    )
 
     class Meta:
         model = Procedure
@@ -231,6 +241,7 @@ class ProcedureSerializer(serializers.ModelSerializer):
             "follow_ups",
             "addenda",
             "pain_timeline",
+            "outcome",
             "created_at",
             "updated_at",
         ]
@@ -249,6 +260,10 @@ class ProcedureSerializer(serializers.ModelSerializer):
     @extend_schema_field(PainPointSerializer(many=True))
     def get_pain_timeline(self, obj):
         return PainPointSerializer(procedure_pain_timeline(obj), many=True).data
+
+    @extend_schema_field(OutcomeSerializer)
+    def get_outcome(self, obj):
+        return outcome_data(outcome_of(obj))
 
 
 class ProcedureDetailSerializer(ProcedureSerializer):

@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from tpi.api.outcomes import PatientPainView
 from tpi.api.plans import PlanOccurrenceViewSet, TreatmentPlanViewSet
 from tpi.api.views import MassageNoteViewSet, ProcedureViewSet, TriggerPointSiteViewSet
 
@@ -11,4 +13,7 @@ router.register("massage-notes", MassageNoteViewSet, basename="massage-note")
 router.register("treatment-plans", TreatmentPlanViewSet, basename="treatment-plan")
 router.register("plan-occurrences", PlanOccurrenceViewSet, basename="plan-occurrence")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("patients/<int:id>/pain-scores/", PatientPainView.as_view(), name="patient-pain-scores"),
+    *router.urls,
+]

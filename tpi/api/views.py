@@ -45,6 +45,7 @@ from tpi.models import (
     SignAcknowledgement,
     TriggerPointSite,
 )
+from tpi.outcomes import with_outcomes
 from tpi.procedures import procedure_create, procedure_update
 from tpi.sign_warnings import procedure_sign_warnings
 from tpi.signing import addendum_add, procedure_sign, procedure_void
@@ -145,8 +146,9 @@ class ProcedureViewSet(
         return queryset
 
     def _base_queryset(self):
+        # The outcome (responder, relief) is two LEFT JOINs on the (procedure, kind) unique follow-up rows.
         return (
-            Procedure.objects.with_muscle_count()
+            with_outcomes(Procedure.objects.with_muscle_count())
             .select_related("patient", "provider__user", "signed_by__provider", "voided_by__provider")
             .prefetch_related(
                 Prefetch("injections", queryset=Injection.objects.select_related("site")),

@@ -1,5 +1,6 @@
 from .fhir_export import FhirExport, FhirExportDownload
 from .followups import FollowUp
+from .outcomes import ProcedureOutcome
 from .plans import PlanOccurrence, TreatmentPlan
 from .procedures import (
     Addendum,
@@ -25,6 +26,7 @@ __all__ = [
     "MassagedSite",
     "PlanOccurrence",
     "Procedure",
+    "ProcedureOutcome",
     "SignAcknowledgement",
     "TreatmentPlan",
     "TriggerPointSite",

@@ -20,6 +20,13 @@ class FollowUp(models.Model):
         SKIPPED = "skipped", "Skipped"
         FAILED = "failed", "Failed"  # every message failed (or some failed, the rest skipped)
 
+    class AnswerMethod(models.TextChoices):
+        """How the pain score reached us (the observation's method in the API and exports)."""
+
+        SMS = "sms", "SMS"
+        EMAIL = "email", "Email"
+        IN_CLINIC = "in_clinic", "In clinic"
+
     # Every move is a conditional UPDATE whose `status__in` is TRANSITIONS.sources(target) (tpi.followups).
     TRANSITIONS = Transitions(
         "follow-up status",
@@ -41,6 +48,7 @@ class FollowUp(models.Model):
     status_reason = models.CharField(max_length=200, blank=True)
     answer_pain_score = models.PositiveSmallIntegerField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    answer_method = models.CharField(max_length=9, choices=AnswerMethod.choices, blank=True)
     sent_at = models.DateTimeField(
         null=True, blank=True, help_text="When the sweep queued its messages (the reply window starts here)"
     )

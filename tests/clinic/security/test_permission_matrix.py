@@ -130,6 +130,8 @@ ADMIN = {
     "tpi_followup_changelist": (FD, PR, CA),  # kind, due time, pain answer: the review queue
     "tpi_followup_add": NOBODY,  # made by signing
     "tpi_followup_change": (FD, PR, CA),
+    "tpi_procedureoutcome_changelist": CLINICAL,  # the results dashboard: a provider's own, admins all
+    "tpi_procedureoutcome_repeat": CLINICAL,
     "tpi_treatmentplan_changelist": (FD, PR, CA),
     "tpi_treatmentplan_add": CLINICAL,  # providers prescribe the plan
     "tpi_treatmentplan_change": (FD, PR, CA),  # the front desk changes who, where and when
@@ -182,6 +184,7 @@ API = {
     ("put", "/api/patients/{id}/"): STAFF,
     ("patch", "/api/patients/{id}/"): STAFF,
     ("get", "/api/patients/{id}/export/"): (CA,),
+    ("get", "/api/patients/{id}/pain-scores/"): CLINICAL,  # pain over time: the clinical detail
     ("get", "/api/providers/"): ALL,
     ("get", "/api/providers/{id}/"): ALL,
     ("get", "/api/appointment-types/"): ALL,

@@ -1,0 +1,265 @@
+"""Outcomes in the admin: the clinic's results, the "consider repeat" list, the patient's pain chart.
+
+- Results (`/admin/tpi/procedureoutcome/`): the dashboard of `tpi.outcome_stats`, for whoever holds
+  `tpi.view_procedureoutcome` (providers: their own; `tpi.view_all_outcomes` and clinic admins: all),
+  with date, location and provider filters and a CSV download (`?format=csv`).
+- Consider repeat (`/admin/tpi/procedureoutcome/repeat/`): `tpi.repeat.repeat_candidates`.
+- The patient page gets "Pain over time" (chart, table, sites by count) as one more inline, added
+  from here: the core's PatientAdmin never names tpi.
+"""
+
+import csv
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from clinic.admin import PatientAdmin
+from clinic.admin_tools import admin_page_context
+from clinic.clock import staff_date, staff_datetime
+from clinic.models import Provider
+from scheduling.models import Location
+from tpi.models import Procedure, ProcedureOutcome
+from tpi.outcome_charts import (
+    METHOD_LABELS,
+    POINT_LABELS,
+    patient_pain_chart,
+    patient_pain_table,
+    procedure_pain_line,
+    relief_summary,
+)
+from tpi.outcome_stats import OutcomeFilters, dashboard_csv_rows, outcomes_dashboard, results_see_all
+from tpi.outcomes import outcome_of, patient_outcomes, patient_site_counts, procedure_pain_timeline
+from tpi.repeat import repeat_candidates
+
+
+class ResultsFilterForm(forms.Form):
+    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False, empty_label="All locations")
+    provider = forms.ModelChoiceField(queryset=Provider.objects.none(), required=False, empty_label="All providers")
+
+    def __init__(self, *args: Any, see_all: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["location"]).queryset = Location.objects.order_by("name")
+        if see_all:
+            injectors = Provider.objects.exclude(role=Provider.Role.MASSAGE_THERAPIST).select_related("user")
+            provider = cast(forms.ModelChoiceField, self.fields["provider"])
+            provider.queryset = injectors.order_by("user__last_name", "user__first_name")
+        else:
+            del self.fields["provider"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", "The end date is before the start date.")
+        return data
+
+    def filters(self) -> OutcomeFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        location, provider = data.get("location"), data.get("provider")
+        return OutcomeFilters(
+            start=data.get("start"),
+            end=data.get("end"),
+            location_id=location.pk if location else None,
+            provider_id=provider.pk if provider else None,
+        )
+
+
+@admin.register(ProcedureOutcome)
+class ProcedureOutcomeAdmin(admin.ModelAdmin):
+    """The results dashboard in place of a change list; nothing is added, changed or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        # Only the dashboard and the list: a result has no page of its own (the procedure page shows it).
+        dashboard = [p for p in super().get_urls() if p.name == "tpi_procedureoutcome_changelist"]
+        return [path("repeat/", view(self.repeat_view), name="tpi_procedureoutcome_repeat"), *dashboard]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            return super().changelist_view(request, extra_context)  # Django's own 403
+        see_all = results_see_all(request.user)
+        form = ResultsFilterForm(request.GET or None, see_all=see_all)
+        now = timezone.now()
+        board = outcomes_dashboard(user=request.user, filters=form.filters(), now=now)
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="results-{staff_date(now)}.csv"'
+            csv.writer(response).writerows(dashboard_csv_rows(board))
+            return response
+        query = request.GET.copy()
+        query["format"] = "csv"
+        context = admin_page_context(
+            self,
+            request,
+            title="Results: did the injections help?",
+            form=form,
+            board=board,
+            see_all=see_all,
+            csv_query=query.urlencode(),
+            settings_text=_definitions(),
+            steroid_window_end=board.steroid.window_end,
+        )
+        return TemplateResponse(request, "admin/tpi/procedureoutcome/dashboard.html", context)
+
+    def repeat_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            return super().changelist_view(request)
+        now = timezone.now()
+        rows = [
+            {
+                "procedure": p,
+                "url": reverse("admin:tpi_procedure_change", args=[p.pk]),
+                "patient_url": reverse("admin:clinic_patient_change", args=[p.patient_id]),
+                "performed": staff_date(p.performed_at),
+                "answered": staff_datetime(getattr(p, "reassessment_at", None)),
+                "scores": f"{p.pain_before} before, {getattr(p, 'pain_reassessment', '-')} at one month",
+            }
+            for p in repeat_candidates(user=request.user, now=now)[:200]
+        ]
+        context = admin_page_context(self, request, title="Consider repeat: relief has worn off", rows=rows)
+        return TemplateResponse(request, "admin/tpi/procedureoutcome/repeat.html", context)
+
+
+def _definitions() -> str:
+    from django.conf import settings
+
+    return (
+        f"Responder: pain down at least {settings.TPI_OUTCOMES_RESPONDER_PERCENT}% and at least "
+        f"{settings.TPI_OUTCOMES_RESPONDER_MIN_POINTS} points from the score before the procedure; substantial: "
+        f"at least {settings.TPI_OUTCOMES_SUBSTANTIAL_PERCENT}%. Relief wears off at the first answer back at "
+        f"{settings.TPI_OUTCOMES_RELIEF_WORN_OFF_PERCENT}% of the score before or more; without one it is counted "
+        "as still on at the last answer (censored). 95% intervals are Wilson score intervals."
+    )
+
+
+def sites_by_count_html(counts: dict[tuple[int, str], int]) -> SafeString:
+    """Return the sites injected over time as a list, most often first (until the body map shades them)."""
+    from tpi.models import Injection, TriggerPointSite
+
+    if not counts:
+        return format_html("<p>{}</p>", "No sites injected yet.")
+    sites = TriggerPointSite.objects.in_bulk({site_id for site_id, _ in counts})
+    sides = dict(Injection.Laterality.choices)
+    rows = sorted(counts.items(), key=lambda item: (-item[1], sites[item[0][0]].name, item[0][1]))
+    items = [
+        (
+            sites[site_id].get_body_region_display(),
+            sites[site_id].name,
+            sides.get(side, side).lower(),
+            f"{n} time{'s' if n != 1 else ''}",
+        )
+        for (site_id, side), n in rows
+    ]
+    return format_html(
+        '<ul class="site-counts">{}</ul>',
+        format_html_join("", "<li>{}: {} ({}): {}</li>", items),
+    )
+
+
+class PatientPainInline(admin.TabularInline):
+    """The patient's pain over time on the patient page: chart, table and sites by count (read-only).
+
+    An inline only to reach the core's patient page from tpi; its template draws the chart and
+    ignores the formset rows (the queryset is empty).
+    """
+
+    model = Procedure
+    template = "admin/tpi/patient_pain_inline.html"
+    verbose_name_plural = "pain over time"
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ["pain_before"]  # the formset has no rows (see get_queryset); the template draws the chart
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("tpi.view_injection")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Procedure]:
+        return Procedure.objects.none()
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is None or obj.pk is None:
+            # The template reads the chart from the formset class; Django's stubs know no such attribute.
+            formset.pain = None  # type: ignore[attr-defined]
+            return formset
+        from tpi.access import procedures_visible
+
+        visible = procedures_visible(user=request.user, queryset=Procedure.objects.filter(patient=obj))
+        readable = set(visible.values_list("pk", flat=True))
+        rows = [row for row in patient_outcomes(obj) if row.procedure.pk in readable]
+        # As above: the chart travels on the formset class to the inline's template.
+        formset.pain = {  # type: ignore[attr-defined]
+            "chart": patient_pain_chart(rows),
+            "table": patient_pain_table(rows),
+            "sites": sites_by_count_html(patient_site_counts(obj, procedure_ids=readable)),
+        }
+        return formset
+
+
+def procedure_outcome_html(procedure: Procedure) -> SafeString:
+    """Return the procedure page's outcome: its pain line next to its sites, and the responder status."""
+    from tpi.models import Injection
+
+    points = procedure_pain_timeline(procedure)
+    injections = Injection.objects.filter(procedure=procedure).select_related("site").order_by("id")
+    sites = [
+        (i.site.name, i.get_laterality_display().lower(), " with steroid" if i.steroid_agent else "")
+        for i in injections
+    ]
+    return format_html(
+        '<div class="procedure-outcome" style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">'
+        '<div style="flex:1 1 300px;max-width:440px">{}</div>'
+        '<div style="flex:1 1 200px;text-align:left"><strong>Sites</strong>'
+        '<ul style="margin:.3em 0;padding-left:1.2em;list-style:disc">{}</ul><p>{}</p>'
+        '<details><summary>Scores as a table</summary><table><thead><tr><th scope="col">Score taken</th>'
+        '<th scope="col">Pain 0-10</th><th scope="col">When (clinic time)</th><th scope="col">How</th></tr></thead>'
+        "<tbody>{}</tbody></table></details></div></div>",
+        procedure_pain_line(procedure, points),
+        format_html_join("", "<li>{} ({}){}</li>", sites),
+        relief_summary(outcome_of(procedure)) if procedure.is_signed else "Outcome after signing.",
+        format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            [
+                (
+                    POINT_LABELS.get(p.label, p.label),
+                    "-" if p.score is None else p.score,
+                    staff_datetime(p.at) if p.score is not None else "-",
+                    METHOD_LABELS.get(p.method, "-") if p.score is not None else "-",
+                )
+                for p in points
+            ],
+        ),
+    )
+
+
+# tpi depends on clinic, never the reverse: the patient page learns about pain scores from here.
+PatientAdmin.inlines = [*PatientAdmin.inlines, PatientPainInline]
