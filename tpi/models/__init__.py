@@ -11,6 +11,7 @@ from .procedures import (
     SignAcknowledgement,
 )
 from .sites import TriggerPointSite
+from .stock import StockLot
 
 __all__ = [
     "Addendum",
@@ -23,6 +24,7 @@ __all__ = [
     "PlanOccurrence",
     "Procedure",
     "SignAcknowledgement",
+    "StockLot",
     "TreatmentPlan",
     "TriggerPointSite",
 ]
