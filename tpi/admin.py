@@ -144,7 +144,13 @@ class InjectionInline(DraftOnlyInline, admin.TabularInline):
     template = "admin/tpi/procedure/injection_inline.html"
     # Columns; then the per-row details (folded under "Details", filled by the defaults row or a stock pick).
     main_fields = ("site", "laterality", "anaesthetic_volume_ml", "steroid_agent", "steroid_dose_mg", "total_volume")
-    detail_fields = ("dry_needling", "anaesthetic_agent", "anaesthetic_concentration_percent", "lot_number", "needle_gauge")
+    detail_fields = (
+        "dry_needling",
+        "anaesthetic_agent",
+        "anaesthetic_concentration_percent",
+        "lot_number",
+        "needle_gauge",
+    )
     fields = (*main_fields, *detail_fields)
     readonly_fields = ("total_volume",)
     stock_picks: list[StockLot] = []  # set per request by get_formset (inline instances are made per request)

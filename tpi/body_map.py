@@ -207,7 +207,7 @@ def body_map_svg(
     high = max(counts.values(), default=0)
     views = format_html_join("", "{}", ((_view(v, counts, low, high, clickable),) for v in (FRONT, BACK)))
     legend = SafeString("") if clickable is not None else _legend(low, high, caption)
-    style = mark_safe(  # noqa: S308  (a constant)
+    style = mark_safe(  # a constant
         "<style>.body-map{display:flex;flex-wrap:wrap;gap:.5em 1.5em;align-items:flex-start}"
         ".body-map .bm-view{margin:0;text-align:center;flex:0 1 12em;min-width:8em}"
         ".body-map svg{width:100%;height:auto;max-height:26em}"
