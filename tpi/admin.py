@@ -165,6 +165,10 @@ class InjectionInline(DraftOnlyInline, admin.TabularInline):
         volume = formset.form.base_fields.get("anaesthetic_volume_ml")
         if volume is not None:
             volume.label = "volume (mL, per side)"
+        site = formset.form.base_fields.get("site")
+        if site is not None:  # a plain select: no add/change/view icons under each row's site
+            for name in ("can_add_related", "can_change_related", "can_view_related", "can_delete_related"):
+                setattr(site.widget, name, False)
         lot = formset.form.base_fields.get("lot_number")
         if lot is not None:
             lot.widget.attrs["list"] = "stock-lot-numbers"  # the page's datalist of current lots
@@ -481,7 +485,9 @@ class ProcedureAdmin(CheckedInitialMixin, PickerLabelMixin, AccessLoggedAdminMix
         if not procedure_shows_clinical_detail(user=request.user):
             return self.basics_fieldsets
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or obj.is_draft:
+        if obj is None:  # nothing to show yet of the status, signature or outcomes of a new note
+            return [(name, opts) for name, opts in fieldsets if name not in ("Status", "Outcomes")]
+        if obj.is_draft:
             return fieldsets
         # A signed note names people by full name and credentials, never by login.
         swap = {"consent_obtained_by": "consent_by_name"}

@@ -174,16 +174,10 @@ def _legend(low: int, high: int, caption: str) -> SafeString:
     if high == low:
         swatch = format_html('<span class="bm-swatch" style="background:{}"></span>', SHADES[-1])
         return format_html('<p class="bm-legend">{} {}{}</p>', swatch, caption, "" if high == 1 else f" ({high} times)")
-    steps = []
-    for index, shade in enumerate(SHADES):
-        first = low + math.ceil(index * (high - low) / (len(SHADES) - 1))
-        last = low + math.ceil((index + 1) * (high - low) / (len(SHADES) - 1)) - 1
-        if index == len(SHADES) - 1:
-            first, last = high, high
-        last = max(first, min(last, high))
-        if first > high:
-            continue
-        steps.append((shade, str(first) if first == last else f"{first}-{last}"))
+    ranges: dict[str, list[int]] = {}
+    for count in range(low, high + 1):  # the same step rule as the regions' fill
+        ranges.setdefault(_shade(count, low, high), []).append(count)
+    steps = [(shade, str(c[0]) if len(c) == 1 else f"{c[0]}-{c[-1]}") for shade, c in ranges.items()]
     swatches = format_html_join(
         " ", '<span class="bm-step"><span class="bm-swatch" style="background:{}"></span> {}</span>', steps
     )
@@ -209,7 +203,7 @@ def body_map_svg(
     legend = SafeString("") if clickable is not None else _legend(low, high, caption)
     style = mark_safe(  # a constant
         "<style>.body-map{display:flex;flex-wrap:wrap;gap:.5em 1.5em;align-items:flex-start}"
-        ".body-map .bm-view{margin:0;text-align:center;flex:0 1 12em;min-width:8em}"
+        ".body-map .bm-view{margin:0;text-align:center;flex:1 1 40%;max-width:15em;min-width:0}"
         ".body-map svg{width:100%;height:auto;max-height:26em}"
         ".body-map .bm-legend{flex-basis:100%;margin:.25em 0}"
         ".body-map .bm-swatch{display:inline-block;width:1em;height:1em;vertical-align:middle;"

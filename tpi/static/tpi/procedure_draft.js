@@ -71,7 +71,7 @@
 
   function summary(row) {
     const details = row.querySelector(".injection-details summary");
-    if (!details) return;
+    if (!details || !field(row, "anaesthetic_agent")) return;  // a read-only row keeps the page's summary
     const parts = [];
     const dry = field(row, "dry_needling");
     if (dry && dry.checked) parts.push("Dry needling");
@@ -91,7 +91,7 @@
     const dv = document.querySelector("[name='defaults-anaesthetic_volume_ml']");
     rows().forEach((row) => {
       const v = field(row, "anaesthetic_volume_ml");
-      if (v) v.placeholder = dv && dv.value ? dv.value + " (default)" : "";
+      if (v) { v.placeholder = dv && dv.value ? dv.value : ""; v.title = dv && dv.value ? "Empty: the default, " + dv.value + " mL" : ""; }
       summary(row);
     });
   }
