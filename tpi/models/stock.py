@@ -8,7 +8,7 @@ from django.db import models
 from .procedures import Injection
 
 
-class StockLotQuerySet(models.QuerySet):
+class StockLotQuerySet(models.QuerySet["StockLot"]):
     def current(self, *, on: dt.date) -> "StockLotQuerySet":
         """Lots offered as quick picks ON a clinic day: active and not expired (usable through expires_on)."""
         return self.filter(is_active=True, expires_on__gte=on)
@@ -19,20 +19,25 @@ class StockLotQuerySet(models.QuerySet):
         A lot the stock list does not know is accepted (the list is a convenience, not a register);
         a known lot is refused when it expired before that day or belongs to another agent.
         """
-        lots = list(self.filter(lot_number=lot_number.strip()))
+        lots: list[StockLot] = list(self.filter(lot_number=lot_number.strip()))
         if not lots:
             return None
         same_agent = [lot for lot in lots if lot.agent == agent]
         if agent and not same_agent:
             other = lots[0]
             return f"Lot {other.lot_number} is a {other.get_agent_display().lower()} lot, not {agent}."
-        lot = max(same_agent or lots, key=lambda row: row.expires_on)
+        candidates: list[StockLot] = same_agent or lots
+        lot = max(candidates, key=_expiry)
         if lot.expires_on < on:
             return (
                 f"Lot {lot.lot_number} ({lot.label_agent}) expired on {lot.expires_on:%Y-%m-%d}; "
                 "take a vial from a current lot."
             )
         return None
+
+
+def _expiry(lot: "StockLot") -> dt.date:
+    return lot.expires_on
 
 
 class StockLot(models.Model):
