@@ -25,7 +25,7 @@ from clinic.admin_tools import (
     form_values,
 )
 from clinic.audit.mixins import AccessLoggedAdminMixin
-from clinic.clock import staff_datetime
+from clinic.clock import local_date, staff_datetime
 from clinic.exceptions import StateConflict
 from clinic.models.providers import staff_name
 from scheduling.models import Appointment
@@ -37,9 +37,19 @@ from tpi.access import (
     procedures_visible,
 )
 from tpi.admin_massage import anticoagulant_html, injected_sites_html
+from tpi.body_map import body_map_marks, body_map_svg
 from tpi.fast_entry import DEFAULT_FIELDS, injection_defaults_fill, procedure_copy_forward, procedure_copy_source
 from tpi.massage import massage_note_deadline, massage_note_may_be_added
-from tpi.models import Addendum, FollowUp, Injection, Laterality, MassageNote, Procedure, TriggerPointSite
+from tpi.models import (
+    Addendum,
+    FollowUp,
+    Injection,
+    Laterality,
+    MassageNote,
+    Procedure,
+    StockLot,
+    TriggerPointSite,
+)
 from tpi.models.procedures import ProcedureQuerySet
 from tpi.procedures import (
     INJECTION_FIELDS,
@@ -127,19 +137,40 @@ class DraftOnlyInline(NoDeleteMixin, ObjectRulesInlineMixin):
 
 
 class InjectionInline(DraftOnlyInline, admin.TabularInline):
+    """The sites of a procedure, one row each: what every site needs in columns, the rest folded per row."""
+
     model = Injection
-    autocomplete_fields = ["site"]
-    fields = (*INJECTION_FIELDS, "total_volume")
+    template = "admin/tpi/procedure/injection_inline.html"
+    # Columns; then the per-row details (folded under "Details", filled by the defaults row or a stock pick).
+    main_fields = ("site", "laterality", "anaesthetic_volume_ml", "steroid_agent", "steroid_dose_mg", "total_volume")
+    detail_fields = (
+        "dry_needling",
+        "anaesthetic_agent",
+        "anaesthetic_concentration_percent",
+        "lot_number",
+        "needle_gauge",
+    )
+    fields = (*main_fields, *detail_fields)
     readonly_fields = ("total_volume",)
+    stock_picks: list[StockLot] = []  # set per request by get_formset (inline instances are made per request)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("site")
 
     def get_formset(self, request, obj=None, **kwargs):
+        day = local_date(obj.performed_at if obj is not None else timezone.now())
+        self.stock_picks = list(StockLot.objects.current(on=day))
         formset = super().get_formset(request, obj, **kwargs)
         volume = formset.form.base_fields.get("anaesthetic_volume_ml")
         if volume is not None:
             volume.label = "volume (mL, per side)"
+        site = formset.form.base_fields.get("site")
+        if site is not None:  # a plain select: no add/change/view icons under each row's site
+            for name in ("can_add_related", "can_change_related", "can_view_related", "can_delete_related"):
+                setattr(site.widget, name, False)
+        lot = formset.form.base_fields.get("lot_number")
+        if lot is not None:
+            lot.widget.attrs["list"] = "stock-lot-numbers"  # the page's datalist of current lots
         return formset
 
     @admin.display(description="total volume")
@@ -241,6 +272,11 @@ class FollowUpInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.TabularIn
     fields = readonly_fields = ("kind", "due_at", "status", "status_reason", "answer_pain_score", "answered_at")
 
 
+def _visible_sites() -> dict[str, int]:
+    """Return {site name: id} of the active catalogue sites (the body map's buttons)."""
+    return dict(TriggerPointSite.objects.filter(is_active=True).values_list("name", "pk"))
+
+
 @admin.register(Procedure)
 class ProcedureAdmin(
     GrowingTableAdminMixin,
@@ -262,13 +298,18 @@ class ProcedureAdmin(
     autocomplete_fields = ["patient", "provider", "consent_obtained_by"]
     inlines = [InjectionInline, MassageNoteInline, AddendumInline, FollowUpInline]
     actions = ["sign_selected", "void_selected"]
+
+    class Media:
+        css = {"all": ["tpi/procedure.css"]}
+        js = ["tpi/procedure_draft.js"]
+
     # What a massage therapist reads: what the massage needs, no drug, dose, lot or pain score.
     basics_fieldsets = [
         (None, {"fields": ["patient", "provider", "appointment", "time_of_injection", "status"]}),
-        ("For the massage", {"fields": ["injected_sites", "anticoagulants", "note_window"]}),
+        ("For the massage", {"fields": ["injected_sites", "body_map", "anticoagulants", "note_window"]}),
     ]
     basics_readonly = ["patient", "provider", "appointment", "time_of_injection", "status", "injected_sites",
-                       "anticoagulants", "note_window"]  # fmt: skip
+                       "body_map", "anticoagulants", "note_window"]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["patient", "provider", "appointment", "performed_at"]}),
         ("Indication and pain", {"fields": ["indication", "indication_icd10", "pain_before", "pain_after"]}),
@@ -294,6 +335,7 @@ class ProcedureAdmin(
         ("Outcomes", {"fields": ["pain_timeline"]}),
     ]
     status_fields = [
+        "body_map",
         "status",
         "cpt_billing",
         "sign_warnings",
@@ -333,6 +375,12 @@ class ProcedureAdmin(
     @admin.display(description="sites and sides injected")
     def injected_sites(self, obj):
         return injected_sites_html(obj)
+
+    @admin.display(description="body map")
+    def body_map(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        return body_map_svg(marks=body_map_marks(obj.injections.all()))
 
     @admin.display(description="anticoagulants (bruising)")
     def anticoagulants(self, obj):
@@ -438,11 +486,14 @@ class ProcedureAdmin(
         if not procedure_shows_clinical_detail(user=request.user):
             return self.basics_fieldsets
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or obj.is_draft:
+        if obj is None:  # nothing to show yet of the status, signature or outcomes of a new note
+            return [(name, opts) for name, opts in fieldsets if name not in ("Status", "Outcomes")]
+        if obj.is_draft:
             return fieldsets
         # A signed note names people by full name and credentials, never by login.
         swap = {"consent_obtained_by": "consent_by_name"}
-        return [(name, {**opts, "fields": [swap.get(str(f), f) for f in opts["fields"]]}) for name, opts in fieldsets]
+        named = [(name, {**opts, "fields": [swap.get(str(f), f) for f in opts["fields"]]}) for name, opts in fieldsets]
+        return [*named[:3], ("Sites injected", {"fields": ["body_map"]}), *named[3:]]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if (
@@ -455,10 +506,13 @@ class ProcedureAdmin(
             context["copy_forward_source"] = procedure_copy_source(procedure=obj)
         writable_draft = obj is None or (obj.is_draft and procedure_may_change(user=request.user, procedure=obj))
         if writable_draft and procedure_shows_clinical_detail(user=request.user):
+            day = local_date(obj.performed_at if obj is not None else timezone.now())
             context["injection_defaults"] = {
                 "agents": Injection.Anaesthetic.choices,
                 "values": {name: request.POST.get(f"defaults-{name}", "") for name in DEFAULT_FIELDS},
+                "stock": list(StockLot.objects.current(on=day)),
             }
+            context["body_map_draft"] = body_map_svg(clickable=_visible_sites())
         if obj is not None and not obj.is_draft:
             # A signed note offers no edit controls; only an addendum may be added (by whoever may).
             context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
@@ -587,13 +641,22 @@ class ProcedureAdmin(
         )
         return [sign, copy_forward, *super().get_urls()]
 
+    def _response_sign(self, request, obj):
+        """After "Save and sign": the sign page when there are warnings to read, else sign and show the note."""
+        if procedure_sign_warnings(procedure=obj):
+            return HttpResponseRedirect(reverse("admin:tpi_procedure_sign", args=[obj.pk]))
+        self._sign(request, obj, [])
+        return HttpResponseRedirect(reverse("admin:tpi_procedure_change", args=[obj.pk]))
+
     def response_change(self, request, obj):
         if "_sign" in request.POST:
-            if procedure_sign_warnings(procedure=obj):
-                return HttpResponseRedirect(reverse("admin:tpi_procedure_sign", args=[obj.pk]))
-            self._sign(request, obj, [])
-            return HttpResponseRedirect(request.path)
+            return self._response_sign(request, obj)
         return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_sign" in request.POST:
+            return self._response_sign(request, obj)
+        return super().response_add(request, obj, post_url_continue)
 
     @admin.action(description="Void selected procedures (asks for the reason)")
     def void_selected(self, request, queryset):
@@ -613,9 +676,12 @@ class ProcedureAdmin(
 
 
 class PatientProcedureInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.TabularInline):
-    """The patient's procedures on the patient page (read-only; documented on the procedure page)."""
+    """The patient's procedures on the patient page (read-only; documented on the procedure page), under
+    the body map of the sites injected in the signed ones the user may read, shaded by count."""
 
     model = Procedure
+    template = "admin/tpi/patient_procedures_inline.html"
+    body_map = ""  # set per request by get_formset
     extra = 0
     show_change_link = True
     fields = readonly_fields = ("performed_at", "provider", "status", "cpt_code")
@@ -624,6 +690,16 @@ class PatientProcedureInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.T
     def get_queryset(self, request):
         queryset = cast(ProcedureQuerySet, super().get_queryset(request))  # as in ProcedureAdmin.get_queryset
         return queryset.with_muscle_count().select_related("provider__user")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self.body_map = ""
+        if obj is not None and obj.pk is not None:
+            signed = procedures_visible(
+                user=request.user, queryset=Procedure.objects.filter(patient=obj, status=Procedure.Status.SIGNED)
+            )
+            marks = body_map_marks(Injection.objects.filter(procedure__in=signed.values("pk")))
+            self.body_map = body_map_svg(marks=marks, caption="Sites injected (signed procedures), shaded by count")
+        return super().get_formset(request, obj, **kwargs)
 
     @admin.display(description="CPT")
     def cpt_code(self, obj):
@@ -634,4 +710,4 @@ class PatientProcedureInline(ReadOnlyAdminMixin, ObjectRulesInlineMixin, admin.T
 PatientAdmin.inlines = [*PatientAdmin.inlines, PatientProcedureInline]
 
 # The follow-ups page and the treatment plans register themselves.
-from tpi import admin_fhir, admin_followups, admin_outcomes, admin_plans  # noqa: E402, F401
+from tpi import admin_fhir, admin_followups, admin_outcomes, admin_plans, admin_stock  # noqa: E402, F401

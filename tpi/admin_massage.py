@@ -19,6 +19,7 @@ from clinic.audit.mixins import AccessLoggedAdminMixin
 from clinic.exceptions import StateConflict
 from clinic.models.providers import staff_name
 from tpi.access import clinical_rows_visible, massage_note_may_change, procedure_may_view
+from tpi.body_map import body_map_marks, body_map_svg
 from tpi.massage import (
     MASSAGE_FIELDS,
     massage_note_addendum_add,
@@ -183,7 +184,7 @@ class MassageNoteAdmin(GrowingTableAdminMixin, AccessLoggedAdminMixin, admin.Mod
     raw_id_fields = ["procedure"]
     autocomplete_fields = ["therapist"]
     inlines = [MassagedSiteInline, MassageNoteAddendumInline]
-    need_fields = ["time_of_injection", "injected_sites", "anticoagulants", "note_window"]
+    need_fields = ["time_of_injection", "injected_sites", "body_map", "anticoagulants", "note_window"]
     fieldsets = [
         ("What the massage needs", {"fields": ["procedure", *need_fields]}),
         ("Massage", {"fields": ["therapist", "performed_at", "duration_minutes", "technique", "tolerance", "notes"]}),
@@ -261,6 +262,13 @@ class MassageNoteAdmin(GrowingTableAdminMixin, AccessLoggedAdminMixin, admin.Mod
     @admin.display(description="sites and sides injected")
     def injected_sites(self, obj):
         return injected_sites_html(self._shown_procedure(obj))
+
+    @admin.display(description="body map")
+    def body_map(self, obj):
+        procedure = self._shown_procedure(obj)
+        if procedure is None:
+            return "-"
+        return body_map_svg(marks=body_map_marks(procedure.injections.all()), caption="Sites injected")
 
     @admin.display(description="anticoagulants (bruising)")
     def anticoagulants(self, obj):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from clinic.models import Patient, Provider
 from tpi.massage import massage_note_create, massage_note_sign
-from tpi.models import FollowUp, Procedure, TreatmentPlan, TriggerPointSite
+from tpi.models import FollowUp, Procedure, StockLot, TreatmentPlan, TriggerPointSite
 from tpi.plans import plan_book_due, plan_create
 from tpi.procedures import procedure_create
 from tpi.replies import followup_answer
@@ -41,7 +41,22 @@ HISTORY: dict[tuple[str, str], tuple[str, list[tuple[str, str]], str, list[Visit
 }  # fmt: skip
 
 
+# The clinic's stocked anaesthetic lots (quick picks): two current, one expired.
+DEMO_STOCK = [
+    ("lidocaine", Decimal("1.00"), "LIDO-2026-114", 400),
+    ("bupivacaine", Decimal("0.25"), "BUPI-2026-031", 200),
+    ("lidocaine", Decimal("1.00"), "LIDO-2025-870", -30),
+]
+
+
 def seed() -> None:
+    today = timezone.localdate()
+    for agent, strength, lot, days in DEMO_STOCK:
+        StockLot.objects.get_or_create(
+            agent=agent,
+            lot_number=lot,
+            defaults={"concentration_percent": strength, "expires_on": today + timedelta(days=days)},
+        )
     drlee = Provider.objects.select_related("user").get(user__username="drlee")
     pasi = Provider.objects.get(user__username="pasi")
     patient = Patient.objects.get(legal_first_name="Jordan", legal_last_name="Rivera")

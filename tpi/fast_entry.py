@@ -6,10 +6,11 @@ scores, consent, times, indication, complications, or the lot number (the vial d
 Only a draft changes, under its row lock, by whoever may change it (tpi.access); a site and side
 already on the draft is left as it is, so copying twice adds nothing.
 
-The defaults row (agent, concentration, lot, needle gauge) fills EMPTY fields only, so a value typed
-on a site overrides it. The needle gauge goes to every site; the agent, concentration and lot only
-to injected sites (a dry-needled site takes no medication), and when the row names an agent its
-concentration and lot go only to sites of that agent (a lidocaine lot never lands on bupivacaine).
+The defaults row (agent, concentration, lot, volume per side, needle gauge) fills EMPTY fields only, so
+a value typed on a site overrides it. The needle gauge goes to every site; the agent, concentration,
+lot and volume only to injected sites (a dry-needled site takes no medication), and when the row
+names an agent its concentration, lot and volume go only to sites of that agent (a lidocaine lot
+never lands on bupivacaine).
 """
 
 from collections.abc import Mapping
@@ -75,7 +76,13 @@ def procedure_copy_forward(*, procedure: Procedure, by: Actor) -> list[Injection
     return added
 
 
-DEFAULT_FIELDS = ("anaesthetic_agent", "anaesthetic_concentration_percent", "lot_number", "needle_gauge")
+DEFAULT_FIELDS = (
+    "anaesthetic_agent",
+    "anaesthetic_concentration_percent",
+    "lot_number",
+    "anaesthetic_volume_ml",
+    "needle_gauge",
+)
 
 
 def _empty(value: Any) -> bool:
@@ -97,8 +104,8 @@ def injection_defaults_fill(*, row: Mapping[str, Any], defaults: Mapping[str, An
         filled["anaesthetic_agent"] = given["anaesthetic_agent"]
     agent = filled.get("anaesthetic_agent", row.get("anaesthetic_agent"))
     if "anaesthetic_agent" in given and agent != given["anaesthetic_agent"]:
-        return filled  # another agent on this site: its own concentration and lot
-    for name in ("anaesthetic_concentration_percent", "lot_number"):
+        return filled  # another agent on this site: its own concentration, lot and volume
+    for name in ("anaesthetic_concentration_percent", "lot_number", "anaesthetic_volume_ml"):
         if name in given and _empty(row.get(name)):
             filled[name] = given[name]
     return filled

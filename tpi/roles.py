@@ -32,6 +32,7 @@ ROLE_PERMISSIONS = {
         "tpi.view_followup",
         "tpi.change_followup",
         "tpi.view_triggerpointsite",
+        "tpi.view_stocklot",
         "tpi.view_treatmentplan",
         "tpi.add_treatmentplan",
         "tpi.change_treatmentplan",

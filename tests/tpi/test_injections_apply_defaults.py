@@ -71,8 +71,20 @@ def test_the_fill_rule_on_a_new_row():
     assert injection_defaults_fill(row=row, defaults=DEFAULTS) == DEFAULTS
     assert injection_defaults_fill(row={**row, "dry_needling": True}, defaults=DEFAULTS) == {"needle_gauge": 27}
     with pytest.raises(ValidationError) as raised:
-        injection_defaults_fill(row=row, defaults={"anaesthetic_volume_ml": 2})
-    assert raised.value.message_dict == {"anaesthetic_volume_ml": ["Not a default for every site."]}
+        injection_defaults_fill(row=row, defaults={"steroid_dose_mg": 10})
+    assert raised.value.message_dict == {"steroid_dose_mg": ["Not a default for every site."]}
+
+
+def test_the_volume_per_side_default_fills_empty_volumes_of_the_agents_sites_only():
+    defaults = {"anaesthetic_agent": "lidocaine", "anaesthetic_volume_ml": "1.5"}
+    empty = {"anaesthetic_agent": "", "anaesthetic_volume_ml": ""}
+
+    assert injection_defaults_fill(row=empty, defaults=defaults) == defaults
+    assert injection_defaults_fill(row={**empty, "anaesthetic_volume_ml": "3"}, defaults=defaults) == {
+        "anaesthetic_agent": "lidocaine"
+    }
+    assert injection_defaults_fill(row={**empty, "anaesthetic_agent": "bupivacaine"}, defaults=defaults) == {}
+    assert injection_defaults_fill(row={**empty, "dry_needling": True}, defaults=defaults) == {}
 
 
 def test_an_invalid_default_changes_nothing(draft):

@@ -52,6 +52,9 @@ class InjectionDefaultsSerializer(serializers.Serializer):
         max_digits=4, decimal_places=2, min_value=Decimal("0.01"), required=False
     )
     lot_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    anaesthetic_volume_ml = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal("0.01"), required=False, help_text="Per side"
+    )
     needle_gauge = serializers.IntegerField(min_value=18, max_value=34, required=False)
 
 

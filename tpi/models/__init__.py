@@ -13,6 +13,7 @@ from .procedures import (
     SignAcknowledgement,
 )
 from .sites import TriggerPointSite
+from .stock import StockLot
 
 __all__ = [
     "Addendum",
@@ -28,6 +29,7 @@ __all__ = [
     "Procedure",
     "ProcedureOutcome",
     "SignAcknowledgement",
+    "StockLot",
     "TreatmentPlan",
     "TriggerPointSite",
 ]

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from clinic.clock import staff_date, staff_datetime
+from clinic.clock import local_date, staff_date, staff_datetime
 from clinic.transitions import Transitions
 
 PAIN_SCORE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
@@ -342,8 +342,21 @@ class Injection(models.Model):
             elif self.steroid_agent:
                 maximum = settings.TPI_STEROID_MAX_DOSE_MG.get(self.steroid_agent)
                 _check_amount(errors, "steroid_dose_mg", self.steroid_dose_mg, maximum, "mg")
+        if self.lot_number.strip() and "lot_number" not in errors:
+            refusal = self._lot_refusal()
+            if refusal:
+                errors["lot_number"] = refusal
         if errors:
             raise ValidationError(errors)
+
+    def _lot_refusal(self) -> str | None:
+        """Return why the lot may not be recorded (expired on the procedure's clinic day, another agent's)."""
+        from tpi.models.stock import StockLot  # stock.py imports this module
+
+        procedure = self._state.fields_cache.get("procedure") or (self.procedure if self.procedure_id else None)
+        performed_at = getattr(procedure, "performed_at", None)
+        day = local_date(performed_at or timezone.now())
+        return StockLot.objects.refusal(agent=self.anaesthetic_agent, lot_number=self.lot_number, on=day)
 
 
 def _check_amount(errors: dict, field: str, value: Decimal | None, maximum: float | None, unit: str) -> None:

@@ -42,6 +42,7 @@ from tests.factories import (
     staff_user,
     working_week,
 )
+from tpi.models import StockLot
 from tpi.plans import plan_create
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +120,9 @@ ADMIN = {
     "tpi_triggerpointsite_changelist": CHART,
     "tpi_triggerpointsite_add": (CA,),
     "tpi_triggerpointsite_change": CHART,
+    "tpi_stocklot_changelist": CLINICAL,  # the stocked anaesthetic lots: clinic admins keep them
+    "tpi_stocklot_add": (CA,),
+    "tpi_stocklot_change": CLINICAL,
     "tpi_procedure_changelist": CHART,
     "tpi_procedure_add": CLINICAL,
     "tpi_procedure_change": CHART,  # the provider's own; the therapist sees the basics
@@ -293,6 +297,9 @@ def world():
         access_record(user=users[CA], patient=patient, obj=patient, action="view", request=None)
         TOTPDevice.objects.create(user=users[CA], name="phone")
         AxesAccessLog.objects.create(username="someone", ip_address="192.0.2.1", user_agent="test", path_info="/")
+        StockLot.objects.create(
+            agent="lidocaine", concentration_percent=1, lot_number="L-1", expires_on=dt.date(2027, 1, 31)
+        )
     ids = {
         "patient": patient.pk,
         "provider": doctor.pk,
