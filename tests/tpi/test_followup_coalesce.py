@@ -61,7 +61,7 @@ def test_two_procedures_on_one_day_get_one_check_in_and_one_reply_answers_both(
     lead, carried = check_ins(first, second)
     assert (lead.status, lead.sent_with, lead.sent_at) == ("sent", None, MORNING + CHECK_IN)
     assert (carried.status, carried.sent_with, carried.sent_at) == ("sent", lead, MORNING + CHECK_IN)
-    assert carried.status_reason == f"sent with follow-up {lead.pk} in one message"
+    assert carried.status_reason == f"asked in one message with follow-up {lead.pk} (procedure {first.pk})"
     assert [(m.to, m.body) for m in sms_outbox] == [("+12025550143", ONE_CHECK_IN)]
     assert list(Message.objects.values_list("source_key", flat=True)) == [lead.source_key]
 
