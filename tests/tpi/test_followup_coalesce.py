@@ -120,3 +120,23 @@ def test_a_carried_check_in_follows_its_lead_when_the_message_fails(
     lead, carried = check_ins(first, second)
     assert (lead.status, carried.status) == ("failed", "failed")
     assert carried.status_reason == "sent in another follow-up's message, which is failed"
+
+
+def test_cancelling_the_lead_while_its_message_waits_cancels_what_it_carried(
+    patient, sms_outbox, django_capture_on_commit_callbacks
+):
+    from tpi.followups import followup_cancel
+
+    night = MORNING - dt.timedelta(hours=8)  # 02:00 and 04:00 in New York: the check-ins fall in quiet hours
+    first, second = procedure_at(patient, night), procedure_at(patient, night + dt.timedelta(hours=2))
+    sweep_at(night + CHECK_IN, django_capture_on_commit_callbacks)
+    assert (Message.objects.get().status, sms_outbox) == ("queued", [])
+
+    lead, carried = check_ins(first, second)
+    with time_machine.travel(night + CHECK_IN + dt.timedelta(minutes=5), tick=False):
+        followup_cancel(follow_up=lead, by=first.provider.user, reason="patient called in")
+
+    lead, carried = check_ins(first, second)
+    assert (lead.status, carried.status) == ("cancelled", "cancelled")
+    assert carried.status_reason == f"cancelled by {first.provider.user.username}: patient called in"
+    assert Message.objects.get().status == "skipped"
