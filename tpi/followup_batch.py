@@ -189,7 +189,11 @@ def followups_dispatch(*, batch: Sequence[FollowUp], now: dt.datetime, early: Se
     for pk, lead in leads.items():
         move = moves[lead.pk]
         if move.to == S.SENT:
-            moves[pk] = _Move(S.SENT, f"sent with follow-up {lead.pk} in one message", sent_with=lead.pk)
+            moves[pk] = _Move(
+                S.SENT,
+                f"asked in one message with follow-up {lead.pk} (procedure {lead.procedure_id})",
+                sent_with=lead.pk,
+            )
         else:
             moves[pk] = _Move(move.to, move.reason)
     claimed = {f.pk for f in batch}

@@ -160,8 +160,9 @@ def followups_settle(*, now: dt.datetime) -> dict[str, int]:
 
 def _carried_follow(*, now: dt.datetime) -> None:
     """Give follow-ups sent with another one's message (`sent_with`) that one's state when it settles: failed or
-    skipped when its messages were, sent again when they were queued again. One UPDATE per move."""
-    for source, to in ((S.SENT, S.FAILED), (S.SENT, S.SKIPPED), (S.FAILED, S.SENT)):
+    skipped when its messages were, cancelled when staff withdrew them, sent again when they were queued again.
+    One UPDATE per move."""
+    for source, to in ((S.SENT, S.FAILED), (S.SENT, S.SKIPPED), (S.SENT, S.CANCELLED), (S.FAILED, S.SENT)):
         FollowUp.TRANSITIONS.check(source, to)
         FollowUp.objects.filter(status=source, sent_with__status=to).update(
             status=to, status_reason=f"sent in another follow-up's message, which is {to}", updated_at=now
@@ -227,6 +228,10 @@ def followup_cancel(*, follow_up: FollowUp, by: Actor, reason: str) -> FollowUp:
                 code=f"followup_{locked.status}",
             )
         follow_up.status, follow_up.status_reason = locked.status, locked.status_reason
+        # The follow-ups its message also asked are not asked either.
+        FollowUp.objects.filter(sent_with=locked, status=S.SENT).update(
+            status=S.CANCELLED, status_reason=text[:200], updated_at=timezone.now()
+        )
     return follow_up
 
 

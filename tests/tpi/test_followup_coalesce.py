@@ -61,7 +61,7 @@ def test_two_procedures_on_one_day_get_one_check_in_and_one_reply_answers_both(
     lead, carried = check_ins(first, second)
     assert (lead.status, lead.sent_with, lead.sent_at) == ("sent", None, MORNING + CHECK_IN)
     assert (carried.status, carried.sent_with, carried.sent_at) == ("sent", lead, MORNING + CHECK_IN)
-    assert carried.status_reason == f"sent with follow-up {lead.pk} in one message"
+    assert carried.status_reason == f"asked in one message with follow-up {lead.pk} (procedure {first.pk})"
     assert [(m.to, m.body) for m in sms_outbox] == [("+12025550143", ONE_CHECK_IN)]
     assert list(Message.objects.values_list("source_key", flat=True)) == [lead.source_key]
 
@@ -120,3 +120,23 @@ def test_a_carried_check_in_follows_its_lead_when_the_message_fails(
     lead, carried = check_ins(first, second)
     assert (lead.status, carried.status) == ("failed", "failed")
     assert carried.status_reason == "sent in another follow-up's message, which is failed"
+
+
+def test_cancelling_the_lead_while_its_message_waits_cancels_what_it_carried(
+    patient, sms_outbox, django_capture_on_commit_callbacks
+):
+    from tpi.followups import followup_cancel
+
+    night = MORNING - dt.timedelta(hours=8)  # 02:00 and 04:00 in New York: the check-ins fall in quiet hours
+    first, second = procedure_at(patient, night), procedure_at(patient, night + dt.timedelta(hours=2))
+    sweep_at(night + CHECK_IN, django_capture_on_commit_callbacks)
+    assert (Message.objects.get().status, sms_outbox) == ("queued", [])
+
+    lead, carried = check_ins(first, second)
+    with time_machine.travel(night + CHECK_IN + dt.timedelta(minutes=5), tick=False):
+        followup_cancel(follow_up=lead, by=first.provider.user, reason="patient called in")
+
+    lead, carried = check_ins(first, second)
+    assert (lead.status, carried.status) == ("cancelled", "cancelled")
+    assert carried.status_reason == f"cancelled by {first.provider.user.username}: patient called in"
+    assert Message.objects.get().status == "skipped"
