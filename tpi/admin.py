@@ -38,6 +38,7 @@ from tpi.access import (
 )
 from tpi.admin_massage import anticoagulant_html, injected_sites_html
 from tpi.body_map import body_map_marks, body_map_svg
+from tpi.body_map_regions import NO_PLACE
 from tpi.fast_entry import DEFAULT_FIELDS, injection_defaults_fill, procedure_copy_forward, procedure_copy_source
 from tpi.massage import massage_note_deadline, massage_note_may_be_added
 from tpi.models import (
@@ -513,6 +514,7 @@ class ProcedureAdmin(
                 "stock": list(StockLot.objects.current(on=day)),
             }
             context["body_map_draft"] = body_map_svg(clickable=_visible_sites())
+            context["body_map_no_place"] = ", ".join(name.lower() for name in NO_PLACE)
         if obj is not None and not obj.is_draft:
             # A signed note offers no edit controls; only an addendum may be added (by whoever may).
             context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)

@@ -142,7 +142,9 @@ def _region(region: PlacedRegion, count: int, low: int, high: int, clickable: Ma
     return _ellipse(region, attrs)
 
 
-def _view(view: str, counts: Mapping[tuple[str, str], int], low: int, high: int, clickable) -> SafeString:
+def _view(
+    view: str, counts: Mapping[tuple[str, str], int], low: int, high: int, clickable: Mapping[str, int] | None
+) -> SafeString:
     near = VIEWER_LEFT_SIDE[view]
     far = "left" if near == "right" else "right"
     regions = format_html_join(

@@ -58,6 +58,7 @@ def test_the_draft_page_offers_the_clickable_map_current_lots_and_folded_row_det
     assert "LIDO-OLD" not in html
     assert "BUPI-OFF" not in html
     assert 'name="defaults-anaesthetic_volume_ml"' in html
+    assert "(subscapularis, pectoralis minor, gluteus minimus) are in each row" in html
     row = html.split('id="injections-0"')[1].split("</tr>")[0]
     details = row.split('<details class="injection-details"')[1]
     for name in (
