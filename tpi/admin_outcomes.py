@@ -190,7 +190,9 @@ class PatientPainInline(admin.TabularInline):
     fields = ["pain_before"]  # the formset has no rows (see get_queryset); the template draws the chart
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("tpi.view_injection")
+        # Shown when an existing patient's page is read (GET): a form POST then needs no management form
+        # from this inline, and the add page has no pain to chart.
+        return request.method == "GET" and obj is not None and request.user.has_perm("tpi.view_injection")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
