@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from clinic.clock import staff_datetime
 from clinic.transitions import Transitions
 
 
@@ -55,7 +56,7 @@ class FhirExport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"FHIR export {self.uuid} ({self.status})"
+        return f"FHIR export of {staff_datetime(self.requested_at)} ({self.get_status_display().lower()})"
 
     @property
     def is_done(self) -> bool:
@@ -80,4 +81,4 @@ class FhirExportDownload(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.resource_type} of {self.export.uuid}"
+        return f"{self.resource_type} of the {self.export}"
