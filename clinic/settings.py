@@ -452,3 +452,7 @@ TPI_PLAN_BOOKING_RUN_HOUR_UTC = env.int("TPI_PLAN_BOOKING_RUN_HOUR_UTC", default
 # NDJSON files to (served only to clinic admins through /fhir/R4/, never as static or media files).
 TPI_FHIR_MRN_SYSTEM = env.str("TPI_FHIR_MRN_SYSTEM", default="urn:tpi-clinic:mrn")
 TPI_FHIR_EXPORT_DIR = Path(env.str("TPI_FHIR_EXPORT_DIR", default=str(VAR_DIR / "fhir-exports")))
+# A bulk export runs as short tasks of at most this many rows each (well inside CELERY_TASK_TIME_LIMIT);
+# beat looks every TPI_FHIR_EXPORT_RESUME_SECONDS for an export whose step died and goes on with it.
+TPI_FHIR_EXPORT_STEP_ROWS = env.int("TPI_FHIR_EXPORT_STEP_ROWS", default=5000)
+TPI_FHIR_EXPORT_RESUME_SECONDS = env.int("TPI_FHIR_EXPORT_RESUME_SECONDS", default=60)

@@ -24,7 +24,7 @@ class FhirExport(models.Model):
         "export status",
         {
             Status.REQUESTED: {Status.RUNNING, Status.FAILED},
-            # RUNNING -> RUNNING: a task redelivered after its worker died starts the files again.
+            # RUNNING -> RUNNING: each step of the export claims the row again.
             Status.RUNNING: {Status.RUNNING, Status.DONE, Status.FAILED},
             Status.DONE: set(),
             Status.FAILED: set(),
@@ -39,7 +39,13 @@ class FhirExport(models.Model):
     requested_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started (a redelivered task runs again)")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Steps started (each writes a bounded slice)")
+    # Where the next step starts: the resource type (index into resource_types), the last row id written
+    # and the file's length after it (a step that died mid-way leaves lines past it, cut off on resume).
+    cursor = models.JSONField(default=dict)
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A step is running until then; after it, the next step may start"
+    )
     error = models.TextField(blank=True)
 
     class Meta:
