@@ -23,7 +23,7 @@ from tpi.models import FhirExport
 @admin.register(FhirExport)
 class FhirExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/tpi/fhirexport/change_list.html"
-    list_display = ("requested", "requested_by_name", "status", "progress", "finished")
+    list_display = ("requested", "requested_by_name", "status", "written", "finished")
     list_filter = ("status",)
     fields = readonly_fields = ("requested", "requested_by_name", "status", "progress", "finished", "error", "files")
 
@@ -46,6 +46,10 @@ class FhirExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return staff_datetime(obj.finished_at)
 
     @admin.display(description="resources written")
+    def written(self, obj: FhirExport) -> str:
+        return f"{obj.total:,}" if obj.counts else "-"
+
+    @admin.display(description="resources written, by type")
     def progress(self, obj: FhirExport) -> str:
         if not obj.counts:
             return "-"

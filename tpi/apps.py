@@ -59,6 +59,11 @@ class TpiConfig(AppConfig):
             task="tpi.plans_book_due",
             schedule=crontab(minute=0, hour=settings.TPI_PLAN_BOOKING_RUN_HOUR_UTC),
         )
+        beat_entry_register(
+            name="tpi-fhir-exports-resume",
+            task="tpi.fhir_exports_resume",
+            schedule=settings.TPI_FHIR_EXPORT_RESUME_SECONDS,
+        )
         appointment_links_register(name="tpi", source=visit_links)
         admin_shortcut_register(
             section="Today",

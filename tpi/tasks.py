@@ -1,6 +1,7 @@
 """Celery tasks of the follow-ups: thin wrappers that call the services."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from tpi import followups
 from tpi.fhir import bulk
@@ -20,5 +21,12 @@ def followups_sweep_task() -> None:
 
 @shared_task(name="tpi.fhir_export_run")
 def fhir_export_run_task(export_id: int) -> None:
-    """Write the FHIR bulk export EXPORT_ID's NDJSON files (see tpi.fhir.bulk)."""
-    bulk.fhir_export_run(export_id=export_id)
+    """Write the next slice of the FHIR bulk export EXPORT_ID, then publish the next step (see tpi.fhir.bulk)."""
+    if bulk.fhir_export_step(export_id=export_id):
+        fhir_export_run_task.delay(export_id)
+
+
+@shared_task(name="tpi.fhir_exports_resume")
+def fhir_exports_resume_task() -> None:
+    """Beat, every TPI_FHIR_EXPORT_RESUME_SECONDS: go on with exports whose step died or never started."""
+    bulk.fhir_exports_resume(now=timezone.now())

@@ -138,7 +138,9 @@ def procedure_resource(procedure: Procedure, *, detail: bool = True) -> Resource
     only with DETAIL (massage therapists read the basics: what was treated, where and when)."""
     seen: set[tuple[int, str]] = set()
     sites = []
-    for injection in procedure.injections.all():
+    injections = list(procedure.injections.all())
+    needled_only = bool(injections) and all(injection.dry_needling for injection in injections)
+    for injection in injections:
         if (injection.site_id, injection.laterality) not in seen:
             seen.add((injection.site_id, injection.laterality))
             sites.append(body_site(injection))
@@ -151,7 +153,7 @@ def procedure_resource(procedure: Procedure, *, detail: bool = True) -> Resource
         "performedDateTime": instant(procedure.performed_at),
         "performer": [{"actor": practitioner_reference(procedure.provider)}],
         "bodySite": sites or None,
-        "code": {"text": "Trigger point injection"},
+        "code": {"text": "Trigger point dry needling" if needled_only else "Trigger point injection"},
     }
     if detail:
         data["code"]["coding"] = [

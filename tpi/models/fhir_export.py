@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from clinic.clock import staff_datetime
 from clinic.transitions import Transitions
 
 
@@ -23,7 +24,7 @@ class FhirExport(models.Model):
         "export status",
         {
             Status.REQUESTED: {Status.RUNNING, Status.FAILED},
-            # RUNNING -> RUNNING: a task redelivered after its worker died starts the files again.
+            # RUNNING -> RUNNING: each step of the export claims the row again.
             Status.RUNNING: {Status.RUNNING, Status.DONE, Status.FAILED},
             Status.DONE: set(),
             Status.FAILED: set(),
@@ -38,7 +39,13 @@ class FhirExport(models.Model):
     requested_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started (a redelivered task runs again)")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Steps started (each writes a bounded slice)")
+    # Where the next step starts: the resource type (index into resource_types), the last row id written
+    # and the file's length after it (a step that died mid-way leaves lines past it, cut off on resume).
+    cursor = models.JSONField(default=dict)
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A step is running until then; after it, the next step may start"
+    )
     error = models.TextField(blank=True)
 
     class Meta:
@@ -55,7 +62,7 @@ class FhirExport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"FHIR export {self.uuid} ({self.status})"
+        return f"FHIR export of {staff_datetime(self.requested_at)} ({self.get_status_display().lower()})"
 
     @property
     def is_done(self) -> bool:
@@ -80,4 +87,4 @@ class FhirExportDownload(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.resource_type} of {self.export.uuid}"
+        return f"{self.resource_type} of the {self.export}"

@@ -1,10 +1,12 @@
 """FHIR bulk export end to end on the embedded setup (eager Celery): kick-off, status, manifest, download, audit."""
 
+import datetime as dt
 import json
 
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 from rest_framework.test import APIClient
 
@@ -52,7 +54,7 @@ def test_a_clinic_admin_exports_the_whole_clinic(chart, as_user, django_capture_
 
     export = FhirExport.objects.get()
     assert status_url == f"http://testserver/fhir/R4/$export-status/{export.uuid}"
-    assert (export.status, export.requested_by, export.attempts) == ("done", admin, 1)
+    assert (export.status, export.requested_by, export.lease_until) == ("done", admin, None)
     response = client.get(status_url)
     assert response.status_code == 200
     manifest = response.json()
@@ -116,41 +118,76 @@ def test_a_failed_export_says_why_and_leaves_no_files(chart, as_user, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(bulk, "_write_type", broken)
-    bulk.fhir_export_run(export_id=export.pk)
+    monkeypatch.setattr(bulk, "_write_slice", broken)
+    assert bulk.fhir_export_step(export_id=export.pk) is False
 
     export.refresh_from_db()
-    assert (export.status, export.error) == ("failed", "RuntimeError: disk full")
+    assert (export.status, export.error, export.lease_until) == ("failed", "RuntimeError: disk full", None)
     assert not bulk.export_folder(export).exists()
     assert outcome(as_user(admin).get(f"/fhir/R4/$export-status/{export.uuid}"), 500) == (
         "The export failed: RuntimeError: disk full"
     )
-    assert bulk.fhir_export_run(export_id=export.pk) is None  # a failed export is not run again
+    assert bulk.fhir_export_step(export_id=export.pk) is False  # a failed export is not run again
+    assert bulk.fhir_exports_resume(now=timezone.now() + dt.timedelta(hours=1)) == []
 
 
-def test_a_redelivered_task_writes_the_files_again(chart):
-    export = bulk.fhir_export_request(by=chart.users[roles.CLINIC_ADMIN], resource_types=["Patient"])
-    FhirExport.objects.filter(pk=export.pk).update(status="running", attempts=1)  # its worker died
-
-    bulk.fhir_export_run(export_id=export.pk)
-
-    export.refresh_from_db()
-    assert (export.status, export.attempts, export.counts) == ("done", 2, {"Patient": 1})
-    assert bulk.fhir_export_run(export_id=export.pk) is None  # done: a duplicate delivery does nothing
+def _lines(export, resource_type="Patient") -> list[dict]:
+    return [json.loads(line) for line in bulk.export_file(export, resource_type).read_text().splitlines()]
 
 
-def test_the_export_walks_the_rows_in_chunks(chart, monkeypatch):
+def test_the_export_runs_as_short_steps_walking_the_rows_by_id(chart, settings, monkeypatch):
     for _ in range(4):
         PatientFactory()
     monkeypatch.setattr(bulk, "CHUNK", 2)
+    settings.TPI_FHIR_EXPORT_STEP_ROWS = 3
+    export = bulk.fhir_export_request(by=chart.users[roles.CLINIC_ADMIN], resource_types=["Patient", "Consent"])
+
+    assert bulk.fhir_export_step(export_id=export.pk) is True  # 3 patients (chunks of 2 and 1)
+    export.refresh_from_db()
+    assert (export.status, export.counts, export.lease_until) == ("running", {"Patient": 3}, None)
+    assert [line["id"] for line in _lines(export)] == [
+        str(pk) for pk in Patient.objects.order_by("pk")[:3].values_list("pk", flat=True)
+    ]
+
+    assert bulk.fhir_export_step(export_id=export.pk) is True  # 2 patients, the end of the type, 1 consent
+    assert bulk.fhir_export_step(export_id=export.pk) is False
+    export.refresh_from_db()
+    assert (export.status, export.counts, export.attempts) == ("done", {"Patient": 5, "Consent": 1}, 3)
+    assert len(_lines(export)) == 5
+    assert len(_lines(export, "Consent")) == 1
+
+
+def test_a_step_that_died_is_resumed_by_beat_and_its_partial_lines_cut_off(chart, settings, monkeypatch):
+    for _ in range(4):
+        PatientFactory()
+    monkeypatch.setattr(bulk, "CHUNK", 2)
+    settings.TPI_FHIR_EXPORT_STEP_ROWS = 2
     export = bulk.fhir_export_request(by=chart.users[roles.CLINIC_ADMIN], resource_types=["Patient"])
-    seen = []
-    original = bulk._progress
-    monkeypatch.setattr(bulk, "_progress", lambda e, t, n: (seen.append(n), original(e, t, n)))
+    assert bulk.fhir_export_step(export_id=export.pk) is True
+    # The next step's worker wrote half a chunk and died: its lease is still on, its lines are on disk.
+    with bulk.export_file(export, "Patient").open("a") as out:
+        out.write('{"resourceType":"Patient","id":"3"}\n{"resourceType":"Pat')
+    FhirExport.objects.filter(pk=export.pk).update(lease_until=timezone.now() + dt.timedelta(minutes=5))
 
-    bulk.fhir_export_run(export_id=export.pk)
+    assert bulk.fhir_export_step(export_id=export.pk) is False  # a second delivery meanwhile: the lease holds
+    assert bulk.fhir_exports_resume(now=timezone.now()) == []
+    with time_machine.travel(NOW + dt.timedelta(minutes=6), tick=False):  # the lease has lapsed
+        assert bulk.fhir_exports_resume(now=timezone.now()) == [export.pk]  # eager: the steps run on
 
-    assert seen == [2, 4, 5]
+    export.refresh_from_db()
+    assert (export.status, export.counts) == ("done", {"Patient": 5})
+    ids = [line["id"] for line in _lines(export)]
+    assert ids == [str(pk) for pk in Patient.objects.order_by("pk").values_list("pk", flat=True)]
+
+
+def test_a_requested_export_whose_task_never_came_is_started_by_beat(chart):
+    export = bulk.fhir_export_request(by=chart.users[roles.CLINIC_ADMIN], resource_types=["Patient"])  # no commit
+
+    assert bulk.fhir_exports_resume(now=timezone.now() + dt.timedelta(minutes=1)) == []
+    assert bulk.fhir_exports_resume(now=timezone.now() + dt.timedelta(minutes=3)) == [export.pk]
+
+    export.refresh_from_db()
+    assert export.status == "done"
 
 
 @pytest.mark.parametrize("role", [roles.FRONT_DESK, roles.PROVIDER, roles.MASSAGE_THERAPIST])
@@ -208,7 +245,7 @@ def test_the_admin_starts_an_export_and_lists_its_files(chart, client, django_ca
     export = FhirExport.objects.get()
     assert export.status == "done"
     listing = client.get(reverse("admin:tpi_fhirexport_changelist"))
-    assert "Patient: 1" in listing.content.decode()
+    assert '<td class="field-written">25</td>' in listing.content.decode()  # 1 + 3 + 3 + 6 + 8 + 2 + 1 + 1
     detail = client.get(reverse("admin:tpi_fhirexport_change", args=[export.pk])).content.decode()
     assert f'href="/fhir/R4/$export-file/{export.uuid}/Observation.ndjson">Observation</a> (8)' in detail
     download = client.get(f"/fhir/R4/$export-file/{export.uuid}/Patient.ndjson")  # the admin session downloads

@@ -187,3 +187,33 @@ def test_searches_run_a_constant_number_of_queries(chart, admin, resource_type, 
     # auth (token, user, groups and permissions) + count + rows + injections and follow-ups prefetched
     with django_assert_max_num_queries(9):
         _search(admin, f"{resource_type}?_count=200")
+
+
+def test_a_voided_procedure_and_its_records_are_entered_in_error(chart, admin):
+    from tpi.signing import procedure_void
+
+    procedure_void(procedure=chart.first, by=chart.doctor.user, reason="Wrong patient")
+
+    procedure = parsed(admin.get(f"/fhir/R4/Procedure/{chart.first.pk}"))
+    assert (procedure.status, procedure.statusReason.text) == ("entered-in-error", "Wrong patient")
+    for resource_type in ("Observation", "MedicationAdministration"):
+        bundle = _search(admin, f"{resource_type}?patient={chart.patient.pk}&_count=200")
+        statuses = {
+            entry.resource.status
+            for entry in bundle.entry
+            if entry.resource.partOf[0].reference.endswith(f"/{chart.first.pk}")
+        }
+        assert statuses == {"entered-in-error"}
+
+
+def test_dry_needling_is_a_procedure_without_medication(chart, admin):
+    needled = InjectionFactory(
+        procedure__patient=chart.patient, dry_needling=True, anaesthetic_agent="",
+        anaesthetic_concentration_percent=None, anaesthetic_volume_ml=None,
+    ).procedure  # fmt: skip
+
+    procedure = parsed(admin.get(f"/fhir/R4/Procedure/{needled.pk}"))
+    assert procedure.code.text == "Trigger point dry needling"
+    assert [coding.code for coding in procedure.code.coding] == ["20560"]
+    given = _search(admin, f"MedicationAdministration?patient={chart.patient.pk}&_count=200")
+    assert not [e for e in given.entry if e.resource.partOf[0].reference == f"Procedure/{needled.pk}"]
