@@ -38,7 +38,7 @@ def test_book_and_cita_book_the_next_injection_and_confirm_it(
     assert [(m.to, m.body) for m in sms_outbox] == [
         (PHONE, "Riverside Pain Clinic: you are booked for Tue 2 Jun, 10:00 AM. To change it, call (555) 555-0100.")
     ]
-    assert Message.objects.get().source_key == f"plan-occurrence:{first.pk}:booked"
+    assert Message.objects.get().source_key == f"appointment:{first.appointment_id}:booked"
 
 
 def test_a_second_book_books_the_following_injection(plan_clinic, sms_outbox, django_capture_on_commit_callbacks):
