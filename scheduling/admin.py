@@ -24,6 +24,7 @@ from clinic.admin_tools import (
     initial_check,
     query_date,
 )
+from clinic.clock import staff_datetime
 from clinic.models import Provider
 from clinic.roles import is_clinic_admin
 from scheduling import admin_locations  # noqa: F401  (registers the locations, rooms and closures admin)
@@ -88,13 +89,25 @@ class TimeOffAdmin(CheckedInitialMixin, admin.ModelAdmin):
 
 class ReminderInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AppointmentReminder
-    fields = readonly_fields = ("lead_display", "due_at", "status", "status_reason", "sent_at")
+    fields = readonly_fields = ("lead_display", "due", "outcome")
     extra = 0
     verbose_name_plural = "reminders"
 
     @admin.display(description="Before the visit")
     def lead_display(self, obj: AppointmentReminder) -> str:
         return lead_time_format(obj.lead)
+
+    @admin.display(description="Due")
+    def due(self, obj: AppointmentReminder) -> str:
+        return staff_datetime(obj.due_at)
+
+    @admin.display(description="Outcome")
+    def outcome(self, obj: AppointmentReminder) -> str:
+        """Return e.g. "Sent 2026-11-28 09:00 (queued: sms)" or "Withdrawn: appointment moved"."""
+        text = obj.get_status_display()
+        if obj.sent_at is not None:
+            text += f" {staff_datetime(obj.sent_at)}"
+        return f"{text} ({obj.status_reason})" if obj.status_reason else text
 
 
 class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -320,7 +333,11 @@ class AppointmentAdmin(PickerLabelMixin, admin.ModelAdmin):
         months_back = this_month.year * 12 + this_month.month - 1 - (NUMBERS_MONTHS - 1)
         first = dt.date(months_back // 12, months_back % 12 + 1, 1)
         rows = numbers_by_month(first_month=first, last_month=this_month, now=now)
-        context = admin_page_context(self, request, title="Reminders: confirmation and no-show rates", rows=rows[::-1])
+        while len(rows) > 1 and not rows[0].visits:
+            rows.pop(0)  # months before the clinic's first visit say nothing
+        context = admin_page_context(
+            self, request, title="Reminders: confirmation and no-show rates", rows=rows[::-1], months=NUMBERS_MONTHS
+        )
         return TemplateResponse(request, "admin/scheduling/appointment/numbers.html", context)
 
     def move_view(self, request: HttpRequest, pk: int) -> HttpResponse:

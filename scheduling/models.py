@@ -540,7 +540,7 @@ class AppointmentReminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"reminder {lead_time_format(self.lead)} before {staff_datetime(self.for_start)}"
+        return f"{lead_time_format(self.lead)} before {staff_datetime(self.for_start)}"
 
     @property
     def source_key(self) -> str:
