@@ -14,7 +14,7 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from clinic.messaging.keywords import keyword_normalize
 from clinic.messaging.models import InboundMessage
@@ -30,7 +30,7 @@ YES_WORDS = frozenset({"YES", "Y", "YEP", "SI"})
 RESCHEDULE_WORDS = frozenset({"R", "RESCHEDULE", "CAMBIAR"})
 
 
-def _reminded(reminders, *, at: dt.datetime) -> Appointment | None:
+def _reminded(reminders: QuerySet[AppointmentReminder], *, at: dt.datetime) -> Appointment | None:
     """Return the appointment of the latest of REMINDERS sent by AT whose visit is still ahead at the time announced."""
     reminder = (
         reminders.filter(
