@@ -404,6 +404,14 @@ SCHEDULING_STATUS_UNDO_MINUTES = env.int("SCHEDULING_STATUS_UNDO_MINUTES", defau
 # the `holidays` package for this ISO 3166 country and, when set, its subdivision (state, province).
 SCHEDULING_HOLIDAYS_COUNTRY = env.str("SCHEDULING_HOLIDAYS_COUNTRY", default="US")
 SCHEDULING_HOLIDAYS_SUBDIVISION = env.str("SCHEDULING_HOLIDAYS_SUBDIVISION", default="")
+# Reminders before a visit, for visit types that do not set their own lead times: comma-separated
+# amounts and units ("24 hours", "2 days, 2 hours") or "none" (scheduling/lead_times.py; a system check
+# refuses a bad value). The reminder sweep wakes every SCHEDULING_REMINDER_SWEEP_SECONDS (due times live
+# in the database) and claims at most BATCH reminders per statement, MAX_BATCHES per task.
+SCHEDULING_REMINDER_LEAD_TIMES = env.str("SCHEDULING_REMINDER_LEAD_TIMES", default="24 hours")
+SCHEDULING_REMINDER_SWEEP_SECONDS = env.int("SCHEDULING_REMINDER_SWEEP_SECONDS", default=60)
+SCHEDULING_REMINDER_SWEEP_BATCH = env.int("SCHEDULING_REMINDER_SWEEP_BATCH", default=200)
+SCHEDULING_REMINDER_SWEEP_MAX_BATCHES = env.int("SCHEDULING_REMINDER_SWEEP_MAX_BATCHES", default=50)
 
 # --- TPI (tpi/): procedures, warnings, follow-ups, treatment plans -------------------------------
 # Follow-up due times after `performed_at`: the 72-hour check-in (relief usually starts 24-72 h

@@ -25,6 +25,7 @@ from clinic.admin_tools import (
     initial_check,
     query_date,
 )
+from clinic.clock import staff_datetime
 from clinic.models import Provider
 from clinic.roles import is_clinic_admin
 from scheduling import admin_locations  # noqa: F401  (registers the locations, rooms and closures admin)
@@ -35,8 +36,10 @@ from scheduling.clock import local_date
 from scheduling.daysheet import View, day_sheet, provider_week
 from scheduling.exceptions import BookingError
 from scheduling.forms import AppointmentTypeForm, BookingForm, MoveForm
+from scheduling.lead_times import lead_time_format
 from scheduling.models import (
     Appointment,
+    AppointmentReminder,
     AppointmentStatusChange,
     AppointmentType,
     CalendarFeed,
@@ -44,10 +47,12 @@ from scheduling.models import (
     TimeOff,
     WorkingHours,
 )
+from scheduling.numbers import numbers_by_month
 from scheduling.series import appointments_cancel_scoped, appointments_move_scoped
 from scheduling.slots import slots_find
 
 SUGGESTIONS = 8
+NUMBERS_MONTHS = 12  # months the numbers page shows
 
 
 @admin.register(AppointmentType)
@@ -83,6 +88,29 @@ class TimeOffAdmin(CheckedInitialMixin, admin.ModelAdmin):
     list_select_related = ["provider__user"]
 
 
+class ReminderInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = AppointmentReminder
+    fields = readonly_fields = ("lead_display", "due", "outcome")
+    extra = 0
+    verbose_name_plural = "reminders"
+
+    @admin.display(description="Before the visit")
+    def lead_display(self, obj: AppointmentReminder) -> str:
+        return lead_time_format(obj.lead)
+
+    @admin.display(description="Due")
+    def due(self, obj: AppointmentReminder) -> str:
+        return staff_datetime(obj.due_at)
+
+    @admin.display(description="Outcome")
+    def outcome(self, obj: AppointmentReminder) -> str:
+        """Return e.g. "Sent 2026-11-28 09:00 (queued: sms)" or "Withdrawn: appointment moved"."""
+        text = obj.get_status_display()
+        if obj.sent_at is not None:
+            text += f" {staff_datetime(obj.sent_at)}"
+        return f"{text} ({obj.status_reason})" if obj.status_reason else text
+
+
 class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AppointmentStatusChange
     fields = readonly_fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
@@ -99,7 +127,7 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
     search_fields = ["patient__mrn", "patient__legal_last_name", "patient__legal_first_name"]
     autocomplete_fields = ["patient"]
     date_hierarchy = "start"
-    inlines = [StatusChangeInline]
+    inlines = [StatusChangeInline, ReminderInline]
     fields = (
         "patient",
         "provider",
@@ -108,6 +136,8 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         "start",
         "end",
         "status",
+        "confirmation",
+        "reschedule_requested_at",
         "cancellation_reason",
         "series",
         "series_occurrence",
@@ -124,6 +154,10 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # appointments are cancelled, never deleted
 
+    @admin.display(description="Confirmed")
+    def confirmation(self, obj: Appointment) -> str:
+        return obj.confirmation_text or "Not confirmed"
+
     def save_model(self, request, obj, form, change) -> None:
         # Only the notes are editable here; times and statuses go through the booking service.
         obj.save(update_fields=["notes", "updated_at"])
@@ -133,6 +167,7 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
             path("book/", self.admin_site.admin_view(self.book_view), name="scheduling_appointment_book"),
             path("day-sheet/", self.admin_site.admin_view(self.day_sheet_view), name="scheduling_appointment_daysheet"),
             path("week/", self.admin_site.admin_view(self.week_view), name="scheduling_appointment_week"),
+            path("numbers/", self.admin_site.admin_view(self.numbers_view), name="scheduling_appointment_numbers"),
             path(
                 "series/",
                 self.admin_site.admin_view(lambda request: series_view(self, request)),
@@ -289,6 +324,22 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
             next_week=monday + dt.timedelta(days=7),
         )
         return TemplateResponse(request, "admin/scheduling/appointment/week.html", context)
+
+    def numbers_view(self, request: HttpRequest) -> HttpResponse:
+        """Show the confirmation and no-show rates of the last twelve months (clinic time), newest first."""
+        if not request.user.has_perm("scheduling.view_appointment_numbers"):
+            raise PermissionDenied
+        now = timezone.now()
+        this_month = timezone.localdate(now).replace(day=1)
+        months_back = this_month.year * 12 + this_month.month - 1 - (NUMBERS_MONTHS - 1)
+        first = dt.date(months_back // 12, months_back % 12 + 1, 1)
+        rows = numbers_by_month(first_month=first, last_month=this_month, now=now)
+        while len(rows) > 1 and not rows[0].visits:
+            rows.pop(0)  # months before the clinic's first visit say nothing
+        context = admin_page_context(
+            self, request, title="Reminders: confirmation and no-show rates", rows=rows[::-1], months=NUMBERS_MONTHS
+        )
+        return TemplateResponse(request, "admin/scheduling/appointment/numbers.html", context)
 
     def move_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Move one appointment (or it and the following ones of its series); conflicts show suggestions."""

@@ -6,11 +6,22 @@ class SchedulingConfig(AppConfig):
     verbose_name = "Scheduling"
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from clinic.admin_index import admin_shortcut_register
         from clinic.api.enum_names import enum_names_register
         from clinic.audit.registry import audit_writes
-        from scheduling import export_sections  # noqa: F401  (registers the appointments export section)
+        from clinic.beat import beat_entry_register
+        from clinic.messaging.prompts import prompt_purposes_register
+        from clinic.messaging.signals import reply_received
+        from scheduling import (
+            checks,  # noqa: F401  (registers the system checks)
+            export_sections,  # noqa: F401  (registers the appointments export section)
+            replies,
+            tasks,  # noqa: F401  (registers the reminder sweep task)
+        )
         from scheduling.models import Appointment, AppointmentStatusChange, Series
+        from scheduling.reminders import REMINDER_PURPOSE
 
         for model in (Appointment, Series, AppointmentStatusChange):
             audit_writes(model)
@@ -33,3 +44,20 @@ class SchedulingConfig(AppConfig):
             description="with free-slot suggestions",
             position=20,
         )
+        admin_shortcut_register(
+            section="Numbers",
+            label="Reminder numbers",
+            url_name="admin:scheduling_appointment_numbers",
+            permission="scheduling.view_appointment_numbers",
+            description="confirmation and no-show rates per month",
+            position=90,
+        )
+        # Reminders: the sweep claims due AppointmentReminder rows; C / YES / SI / R answer them.
+        beat_entry_register(
+            name="scheduling-reminders-sweep",
+            task="scheduling.reminders_sweep",
+            schedule=settings.SCHEDULING_REMINDER_SWEEP_SECONDS,
+            run_at_start=True,
+        )
+        reply_received.connect(replies.handle, dispatch_uid="scheduling.replies")
+        prompt_purposes_register(REMINDER_PURPOSE)

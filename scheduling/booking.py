@@ -37,6 +37,7 @@ from scheduling.models import (
     Room,
     Series,
 )
+from scheduling.reminders import appointment_booked, appointment_moved, appointment_status_changed
 
 S = Appointment.Status
 OVERLAP_CONSTRAINTS = frozenset(
@@ -255,6 +256,7 @@ def appointment_book(
             "booked outside working hours (clinic-admin override)" if appointment.hours_override_by_id else "",
         ]
         _record(appointment, from_status="", by=by, now=now, reason="; ".join(r for r in reasons if r))
+        appointment_booked(appointment=appointment, now=now)
     return appointment
 
 
@@ -290,15 +292,28 @@ def appointment_move(
             end=end,
         )
         assert end is not None  # booking_validate refuses a missing end; this tells the type checker
+        previous_start, previous_location_id = appointment.start, appointment.room.location_id
+        if start != previous_start:
+            appointment.reschedule_requested_at = None  # the patient's request (SMS reply R) is answered
         appointment.provider, appointment.room, appointment.start, appointment.end = provider, room, start, end
         appointment.blocked_end = end + dt.timedelta(minutes=appointment.appointment_type.buffer_after_minutes)
-        _check_hours(appointment=appointment, by=by, override_hours=override_hours, now=timezone.now())
+        now = timezone.now()
+        _check_hours(appointment=appointment, by=by, override_hours=override_hours, now=now)
         _save_without_overlap(appointment, patient=appointment.patient, provider=provider, room=room)
+        appointment_moved(
+            appointment=appointment, previous_start=previous_start, previous_location_id=previous_location_id, now=now
+        )
     return appointment
 
 
-def appointment_status_set(*, appointment: Appointment, status: str, by: Actor, reason: str = "") -> Appointment:
-    """Change an appointment's status along the allowed transitions, recording who and when."""
+def appointment_status_set(
+    *, appointment: Appointment, status: str, by: Actor, reason: str = "", via: str = Appointment.ConfirmedVia.STAFF
+) -> Appointment:
+    """Change an appointment's status along the allowed transitions, recording who and when.
+
+    A confirmation records when and VIA what (staff, or the patient's SMS reply); leaving booked or
+    confirmed withdraws the visit's reminders, and a cancellation tells the patient.
+    """
     if status not in S.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
     prompt = Appointment.STATUSES[S(status)].reason_prompt
@@ -313,15 +328,20 @@ def appointment_status_set(*, appointment: Appointment, status: str, by: Actor, 
                     f"{S(status).label.lower()}."
                 }
             )
-        _check_timing(appointment, status=status, now=timezone.now())
+        now = timezone.now()
+        _check_timing(appointment, status=status, now=now)
         previous = appointment.status
         appointment.status = status
         update = ["status", "updated_at"]
         if status == S.CANCELLED:
             appointment.cancellation_reason = reason.strip()
             update.append("cancellation_reason")
+        if status == S.CONFIRMED:
+            appointment.confirmed_at, appointment.confirmed_via = now, via
+            update += ["confirmed_at", "confirmed_via"]
         appointment.save(update_fields=update)
-        _record(appointment, from_status=previous, by=by, now=timezone.now(), reason=reason.strip())
+        _record(appointment, from_status=previous, by=by, now=now, reason=reason.strip())
+        appointment_status_changed(appointment=appointment, previous=previous, now=now)
     return appointment
 
 
@@ -376,12 +396,17 @@ def appointment_status_undo(*, appointment: Appointment, by: Actor) -> Appointme
         appointment.status = change.from_status
         if previous == S.CANCELLED:
             appointment.cancellation_reason = ""
+        if previous == S.CONFIRMED and appointment.status == S.BOOKED:
+            appointment.confirmed_at, appointment.confirmed_via = None, ""
         if previous in Appointment.INACTIVE_STATUSES and appointment.is_active:
             # Its time was free for a while: someone may have been booked into it since.
             _save_without_overlap(
                 appointment, patient=appointment.patient, provider=appointment.provider, room=appointment.room
             )
         else:
-            appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])
+            appointment.save(
+                update_fields=["status", "cancellation_reason", "confirmed_at", "confirmed_via", "updated_at"]
+            )
         _record(appointment, from_status=previous, by=by, now=now, reason="undo", is_undo=True)
+        appointment_status_changed(appointment=appointment, previous=previous, now=now)
     return appointment

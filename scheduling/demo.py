@@ -1,5 +1,5 @@
 """Demo scheduling: two locations, rooms and what they host, visit types, working hours, holidays, this week's
-appointments. Idempotent."""
+appointments (with their reminders scheduled, one confirmed by the patient's SMS reply). Idempotent."""
 
 import contextlib
 import datetime as dt
@@ -8,12 +8,21 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clinic.models import Patient, Provider
-from scheduling.booking import appointment_book
+from scheduling.booking import appointment_book, appointment_status_set
 from scheduling.calendar import calendar_feed_ensure
 from scheduling.clock import local_datetime
 from scheduling.closures import holidays_import
 from scheduling.exceptions import BookingError
-from scheduling.models import Appointment, AppointmentType, Location, OpeningHours, Room, Series, WorkingHours
+from scheduling.models import (
+    Appointment,
+    AppointmentReminder,
+    AppointmentType,
+    Location,
+    OpeningHours,
+    Room,
+    Series,
+    WorkingHours,
+)
 from scheduling.series import series_commit
 
 # name, address, opening hours on weekdays (local time of the location; both share the clinic's zone).
@@ -29,11 +38,11 @@ ROOMS = [
 ]
 INJECTORS = [Provider.Role.PHYSICIAN, Provider.Role.NP_PA]
 TYPES = [
-    # code, name, minutes, buffer after, roles
-    ("tpi", "TPI procedure", 30, 10, INJECTORS),
-    ("massage", "Post-injection massage", 45, 15, [Provider.Role.MASSAGE_THERAPIST]),
-    ("reassessment", "Reassessment", 20, 5, [*INJECTORS, Provider.Role.NURSE]),
-    ("consult", "New-patient consult", 45, 0, INJECTORS),
+    # code, name, minutes, buffer after, roles, reminder lead times ("": the clinic default, 24 hours)
+    ("tpi", "TPI procedure", 30, 10, INJECTORS, "2 days, 2 hours"),
+    ("massage", "Post-injection massage", 45, 15, [Provider.Role.MASSAGE_THERAPIST], "none"),
+    ("reassessment", "Reassessment", 20, 5, [*INJECTORS, Provider.Role.NURSE], ""),
+    ("consult", "New-patient consult", 45, 0, INJECTORS, ""),
 ]
 WEEKDAYS = range(5)
 HOURS = {
@@ -41,6 +50,8 @@ HOURS = {
     "drpatel": [(dt.time(9), dt.time(13)), (dt.time(14), dt.time(18))],
     "pasi": [(dt.time(9), dt.time(17))],
 }
+# Past reassessments recorded for the reminder numbers page: this many days back, two each weekday.
+HISTORY_DAYS = 75
 # (username, type code, room, patient index, local hour, minute) booked on each of the next working days.
 DAY_PLAN = [
     ("drlee", "tpi", "Room 1", 0, 9, 0),
@@ -59,7 +70,7 @@ def seed() -> None:
             for weekday in WEEKDAYS:
                 OpeningHours.objects.create(location=location, weekday=weekday, start_time=opens, end_time=closes)
         locations[name] = location
-    for code, name, minutes, buffer, roles in TYPES:
+    for code, name, minutes, buffer, roles, leads in TYPES:
         AppointmentType.objects.get_or_create(
             code=code,
             defaults={
@@ -67,6 +78,7 @@ def seed() -> None:
                 "default_duration_minutes": minutes,
                 "buffer_after_minutes": buffer,
                 "allowed_roles": list(roles),
+                "reminder_lead_times": leads,
             },
         )
     for name, location_name, codes in ROOMS:
@@ -121,3 +133,83 @@ def seed() -> None:
                 rrule="FREQ=WEEKLY;INTERVAL=4;COUNT=3",
                 by=admin,
             )
+    _confirmed_by_reply()
+    _history(patients=patients, provider=providers["drlee"], room=rooms["Room 1"], visit_type=types["reassessment"])
+
+
+def _confirmed_by_reply() -> None:
+    """Show a visit the patient confirmed by answering C to its reminder, and one they asked to move (R)."""
+    if Appointment.objects.filter(confirmed_via=Appointment.ConfirmedVia.SMS).exists():
+        return
+    now = timezone.now()
+    upcoming = Appointment.objects.filter(status=Appointment.Status.BOOKED, start__gt=now, appointment_type__code="tpi")
+    chosen = list(upcoming.order_by("start", "id")[:2])
+    lead = dt.timedelta(days=2)
+    for appointment in chosen:  # as if booked earlier: their 2-day reminder went out when due
+        due = appointment.start - lead
+        AppointmentReminder.objects.get_or_create(
+            appointment=appointment,
+            lead=lead,
+            for_start=appointment.start,
+            defaults={"due_at": due, "status": AppointmentReminder.Status.SENT, "sent_at": due,
+                      "status_reason": "queued: sms"},
+        )  # fmt: skip
+    if chosen:
+        appointment_status_set(
+            appointment=chosen[0],
+            status=Appointment.Status.CONFIRMED,
+            by=None,
+            reason="confirmed by the patient's SMS reply",
+            via=Appointment.ConfirmedVia.SMS,
+        )
+    if len(chosen) > 1:
+        Appointment.objects.filter(pk=chosen[1].pk).update(reschedule_requested_at=now)
+
+
+def _history(*, patients: list[Patient], provider: Provider, room: Room, visit_type: AppointmentType) -> None:
+    """Record past reassessments (HISTORY_DAYS of weekdays, two a day) with how they went, so the reminder
+    numbers page has months to show: most were reminded, some confirmed, a few no-shows (more without a
+    reminder). Recorded as an import would (a system job may record past visits), outcomes set directly."""
+    today = timezone.localdate()
+    first = today - dt.timedelta(days=HISTORY_DAYS)
+    since, until = local_datetime(first, dt.time(0)), local_datetime(today, dt.time(0))
+    if Appointment.objects.filter(start__gte=since, start__lt=until).exists():
+        return
+    index = 0
+    for offset in range(HISTORY_DAYS, 0, -1):
+        day = today - dt.timedelta(days=offset)
+        if day.weekday() not in WEEKDAYS:
+            continue
+        for hour in (14, 15):
+            try:
+                appointment = appointment_book(
+                    patient=patients[index % len(patients)],
+                    provider=provider,
+                    room=room,
+                    appointment_type=visit_type,
+                    start=local_datetime(day, dt.time(hour)),
+                    by=None,
+                )
+            except BookingError:
+                continue  # a holiday: the clinic was closed
+            _history_outcome(appointment, index)
+            index += 1
+
+
+def _history_outcome(appointment: Appointment, index: int) -> None:
+    reminded, confirmed = index % 5 != 0, index % 5 != 0 and index % 3 != 0
+    no_show = (reminded and not confirmed and index % 4 == 1) or (not reminded and index % 10 == 5)
+    lead = dt.timedelta(hours=24)
+    if reminded:
+        due = appointment.start - lead
+        AppointmentReminder.objects.create(
+            appointment=appointment, lead=lead, for_start=appointment.start, due_at=due,
+            status=AppointmentReminder.Status.SENT, sent_at=due, status_reason="queued: sms",
+        )  # fmt: skip
+    fields: dict[str, object] = {
+        "status": Appointment.Status.NO_SHOW if no_show else Appointment.Status.COMPLETED,
+    }
+    if confirmed:
+        via = Appointment.ConfirmedVia.SMS if index % 2 == 0 else Appointment.ConfirmedVia.STAFF
+        fields |= {"confirmed_at": appointment.start - dt.timedelta(hours=20), "confirmed_via": via}
+    Appointment.objects.filter(pk=appointment.pk).update(**fields)

@@ -7,6 +7,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils import timezone
 
 from clinic.models import Patient, Provider
+from scheduling.lead_times import lead_times_format, lead_times_parse
 from scheduling.models import Appointment, AppointmentType, Room
 
 
@@ -61,7 +62,21 @@ class AppointmentTypeForm(forms.ModelForm):
 
     class Meta:
         model = AppointmentType
-        fields = ["code", "name", "default_duration_minutes", "buffer_after_minutes", "allowed_roles", "is_active"]
+        fields = [
+            "code",
+            "name",
+            "default_duration_minutes",
+            "buffer_after_minutes",
+            "allowed_roles",
+            "is_active",
+            "send_confirmations",
+            "reminder_lead_times",
+        ]
+
+    def clean_reminder_lead_times(self) -> str:
+        """Store the lead times as the clinic reads them back ("2 days, 2 hours"); empty keeps the default."""
+        text = self.cleaned_data["reminder_lead_times"].strip()
+        return lead_times_format(lead_times_parse(text)) if text else ""
 
 
 class SeriesForm(forms.Form):

@@ -19,6 +19,7 @@ from django.db.models import Q
 from clinic.clock import staff_datetime
 from clinic.models import Provider
 from clinic.transitions import Transitions
+from scheduling.lead_times import lead_time_format, lead_times_default, lead_times_parse, lead_times_validate
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -180,6 +181,21 @@ class AppointmentType(models.Model):
         default=_all_roles, blank=True, help_text="Provider roles that may take this type of visit"
     )
     is_active = models.BooleanField(default=True)
+    send_confirmations = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="Tell the patient (SMS and/or email, as they prefer) when a visit of this type is booked, moved "
+        "or cancelled",
+    )
+    reminder_lead_times = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[lead_times_validate],
+        help_text='When to remind the patient before the visit, e.g. "24 hours" or "2 days, 2 hours"; "none" for '
+        "no reminders; empty for the clinic default (SCHEDULING_REMINDER_LEAD_TIMES)",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -190,6 +206,13 @@ class AppointmentType(models.Model):
     def allows_role(self, role: str) -> bool:
         """Return True when a provider with ROLE may take this type of visit."""
         return role in (self.allowed_roles or [])
+
+    @property
+    def reminder_leads(self) -> tuple[dt.timedelta, ...]:
+        """Return how long before a visit of this type its reminders go, longest first (the default if unset)."""
+        if self.reminder_lead_times.strip():
+            return lead_times_parse(self.reminder_lead_times)
+        return lead_times_default()
 
 
 class Room(models.Model):
@@ -329,6 +352,10 @@ class Appointment(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         NO_SHOW = "no_show", "No-show"
 
+    class ConfirmedVia(models.TextChoices):
+        SMS = "sms", "SMS reply"
+        STAFF = "staff", "Staff"
+
     # The one statement of the statuses: a new one is a row here plus its migration (and, when it frees
     # its time, a migration redefining the exclusion constraints; tests/scheduling/test_statuses.py checks).
     STATUSES = {
@@ -383,11 +410,24 @@ class Appointment(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True, null=True)
     updated_at = models.DateTimeField(auto_now=True, null=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When the visit was confirmed")
+    confirmed_via = models.CharField(
+        max_length=5,
+        choices=ConfirmedVia.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Who confirmed: the patient by SMS, or staff",
+    )
+    reschedule_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the patient last asked (SMS reply R) to move this visit"
+    )
 
     objects = AppointmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["start", "id"]
+        permissions = [("view_appointment_numbers", "Can view the confirmation and no-show numbers")]
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="appointment_end_after_start"),
             models.CheckConstraint(
@@ -396,6 +436,11 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="cancelled") | ~Q(cancellation_reason=""),
                 name="appointment_cancelled_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True, confirmed_via="")
+                | Q(confirmed_at__isnull=False, confirmed_via__in=["sms", "staff"]),
+                name="appointment_confirmed_says_how",
             ),
         ]
         indexes = [
@@ -407,6 +452,19 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment_type} {staff_datetime(self.start)}"
+
+    @property
+    def confirmed_how(self) -> str:
+        """Return e.g. "by SMS reply, 2026-11-30 14:05" (clinic time), or "" when not confirmed."""
+        if self.confirmed_at is None:
+            return ""
+        how = "SMS reply" if self.confirmed_via == self.ConfirmedVia.SMS else "staff"
+        return f"by {how}, {staff_datetime(self.confirmed_at)}"
+
+    @property
+    def confirmation_text(self) -> str:
+        """Return e.g. "Confirmed by SMS reply, 2026-11-30 14:05", or "" when not confirmed."""
+        return f"Confirmed {self.confirmed_how}" if self.confirmed_at is not None else ""
 
     @property
     def local_zone(self) -> ZoneInfo:
@@ -422,6 +480,73 @@ class Appointment(models.Model):
     def is_movable(self) -> bool:
         """Return True while the appointment may still move."""
         return self.status in self.MOVABLE_STATUSES
+
+
+# The statuses of a visit still to happen as booked: reminders go only to these (the others withdraw them).
+REMINDABLE_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
+
+
+class AppointmentReminder(models.Model):
+    """One reminder of one appointment, LEAD before the start it was scheduled for; due times live here.
+
+    Created when the visit is booked (and again for the new time when it moves), for every lead time of
+    its type not already passed; withdrawn (cancelled) when the visit moves, is cancelled or ends.
+    The sweep claims due rows and queues their messages (one per channel, source key "reminder:<id>").
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Withdrawn"
+        SKIPPED = "skipped", "Skipped"
+        FAILED = "failed", "Failed"
+
+    TRANSITIONS = Transitions(
+        "AppointmentReminder.status",
+        {
+            Status.SCHEDULED: {Status.SENT, Status.CANCELLED, Status.SKIPPED, Status.FAILED},
+            Status.SENT: {Status.CANCELLED},  # every message withdrawn before it left the outbox
+            Status.CANCELLED: set(),
+            Status.SKIPPED: set(),
+            Status.FAILED: set(),
+        },
+    )
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
+    lead = models.DurationField(help_text="How long before the visit it goes")
+    for_start = models.DateTimeField(help_text="The appointment's start this reminder announces")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    status_reason = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            # One live reminder per lead time and start: a move back to a time already reminded of sends nothing new.
+            models.UniqueConstraint(
+                fields=["appointment", "lead", "for_start"],
+                condition=~Q(status="cancelled"),
+                name="appointmentreminder_once_per_lead_and_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="appointmentreminder_sent_has_time"
+            ),
+            models.CheckConstraint(condition=Q(lead__gt=dt.timedelta(0)), name="appointmentreminder_lead_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(status="scheduled"), name="appointmentreminder_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{lead_time_format(self.lead)} before {staff_datetime(self.for_start)}"
+
+    @property
+    def source_key(self) -> str:
+        """Return the outbox source key of this reminder's messages."""
+        return f"reminder:{self.pk}"
 
 
 class AppointmentStatusChange(models.Model):

@@ -27,6 +27,8 @@ ROLE_PERMISSIONS = {
         "scheduling.change_appointment",
         "scheduling.add_series",
         "scheduling.change_series",
+        "scheduling.view_appointment_numbers",
+        "scheduling.view_appointmentreminder",
     ],
     PROVIDER: _SEE_SCHEDULE,
     MASSAGE_THERAPIST: _SEE_SCHEDULE,

@@ -14,6 +14,7 @@ class TpiConfig(AppConfig):
         from clinic.audit.registry import audit_writes
         from clinic.beat import beat_entry_register
         from clinic.messaging.content import phi_words_register
+        from clinic.messaging.prompts import prompt_purposes_register
         from clinic.messaging.signals import reply_received
         from scheduling.appointment_links import appointment_links_register
         from tpi import (
@@ -47,6 +48,8 @@ class TpiConfig(AppConfig):
         # Pain scores and BOOK requests: each receiver takes only its own kind of reply.
         reply_received.connect(replies.handle, dispatch_uid="tpi.replies")
         reply_received.connect(plan_replies.handle, dispatch_uid="tpi.plan_replies")
+        # The check-in and the reassessment ask for a pain score: a later bare YES does not answer an earlier reminder.
+        prompt_purposes_register(FollowUp.Kind.CHECK_IN, FollowUp.Kind.REASSESSMENT)
         phi_words_register(*PHI_WORDS)
         beat_entry_register(
             name="tpi-followups-sweep",

@@ -18,9 +18,6 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from clinic.accounts.actors import Actor
-from clinic.clock import patient_datetime
-from clinic.messaging.models import Channel
-from clinic.messaging.outbox import message_queue
 from clinic.models import Patient, Provider
 from scheduling.booking import appointment_book
 from scheduling.clock import clinic_tz, local_date, local_datetime
@@ -54,14 +51,6 @@ PLAN_FIELDS = frozenset(
     }
 )
 UPDATABLE_FIELDS = frozenset({"provider", "room", "preferred_time"})
-CONFIRMATION_CHANNELS: dict[str, list[str]] = {
-    Patient.Channel.SMS: [Channel.SMS],
-    Patient.Channel.EMAIL: [Channel.EMAIL],
-    Patient.Channel.BOTH: [Channel.SMS, Channel.EMAIL],
-    Patient.Channel.NONE: [],
-}
-# Wall-time formats for the confirmation's {{ when }}, per language (plain GSM-7, no month names
-# with accents).
 
 
 def plan_dates(
@@ -258,23 +247,6 @@ def active_plan_for(patient: Patient) -> TreatmentPlan | None:
 # --- booking -----------------------------------------------------------------------------------
 
 
-def _confirm(occurrence: PlanOccurrence, appointment: Appointment) -> None:
-    patient = appointment.patient
-    for channel in CONFIRMATION_CHANNELS.get(patient.preferred_channel, [Channel.SMS]):
-        message_queue(
-            patient=patient,
-            channel=channel,
-            purpose="appointment_confirmation",
-            template="appointment_confirmation",
-            context={
-                "when": patient_datetime(
-                    appointment.start, time_zone=patient.time_zone, language=patient.preferred_language
-                )
-            },
-            source_key=f"plan-occurrence:{occurrence.pk}:booked",
-        )
-
-
 def _book(plan: TreatmentPlan, *, provider: Provider, room: Room, start: dt.datetime, by: Actor) -> Appointment:
     return appointment_book(
         patient=plan.patient,
@@ -372,8 +344,8 @@ def _occurrence_book(occurrence: PlanOccurrence, plan: TreatmentPlan, *, now: dt
             )
         return False
     occurrence.appointment, occurrence.status, occurrence.reason = appointment, OS.BOOKED, ""
+    # The booking service confirmed the visit to the patient (scheduling.reminders): no second message here.
     occurrence.save(update_fields=["appointment", "status", "reason", "updated_at"])
-    _confirm(occurrence, appointment)
     return True
 
 

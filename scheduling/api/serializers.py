@@ -46,6 +46,8 @@ class AppointmentTypeSerializer(serializers.ModelSerializer):
             "buffer_after_minutes",
             "allowed_roles",
             "is_active",
+            "send_confirmations",
+            "reminder_lead_times",
         ]
 
 
@@ -80,6 +82,9 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "hours_override_by",
             "hours_override_at",
             "is_backdated",
+            "confirmed_at",
+            "confirmed_via",
+            "reschedule_requested_at",
             "created_at",
         ]
         read_only_fields = fields

@@ -49,7 +49,7 @@ def test_the_daily_task_books_from_the_broker(celery_worker):
         local_datetime(start, dt.time(10)),
         local_datetime(start + dt.timedelta(weeks=4), dt.time(10)),
     ]
-    assert Message.objects.filter(patient=plan.patient, template="appointment_confirmation").count() == 2
+    assert Message.objects.filter(patient=plan.patient, template="appointment_booked").count() == 2
 
 
 def test_the_book_task_books_the_next_injection_from_the_broker(celery_worker):

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from scheduling.models import Appointment, AppointmentType, Room, Series, WorkingHours
+from scheduling.models import Appointment, AppointmentReminder, AppointmentType, Room, Series, WorkingHours
 from tests.scheduling.conftest import at
 
 
@@ -18,10 +18,18 @@ def test_seed_demo_is_idempotent_and_books_this_week(settings):
         call_command("seed_demo", stdout=io.StringIO())
 
     assert counts == (3, 4, 25)
-    assert appointments == 3 * 5 + 3 + 1  # this week, the series, the treatment plan's first injection
+    past = Appointment.objects.filter(start__lt=at(2026, 11, 30))
+    # this week, the series, the treatment plan's first injection; two past reassessments on 50 open weekdays
+    assert appointments == 3 * 5 + 3 + 1 + 2 * 50
     assert Appointment.objects.count() == appointments
     assert Series.objects.count() == 1
     assert Appointment.objects.filter(start__date="2026-11-30").count() == 5
+    assert set(past.values_list("status", flat=True)) == {"completed", "no_show"}
+    assert past.filter(reminders__status="sent").count() == 80  # the reminder numbers page has months to show
+    upcoming = Appointment.objects.filter(start__gte=at(2026, 11, 30, 7))
+    assert list(upcoming.exclude(confirmed_at=None).values_list("confirmed_via", "status")) == [("sms", "confirmed")]
+    assert upcoming.exclude(reschedule_requested_at=None).count() == 1
+    assert AppointmentReminder.objects.filter(appointment__in=upcoming, status="scheduled").count() > 5
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from scheduling.booking import appointment_book
 from scheduling.models import Appointment, TimeOff
 from tests.factories import PatientFactory, ProviderFactory, RoomFactory, working_week
 from tests.tpi.plan_setup import at, make_plan
+from tpi import plans
 from tpi.models import PlanOccurrence, TreatmentPlan
 from tpi.plan_tasks import plan_book_next_task, plans_book_due_task
 from tpi.plans import occurrence_book, occurrence_skip, plan_book_next, plans_book_due
@@ -49,10 +50,11 @@ def test_occurrences_are_booked_at_the_preferred_local_time_across_the_dst_chang
         "Riverside Pain Clinic: you are booked for Tue 17 Mar, 10:00 AM. To change it, call (555) 555-0100.",
     ]
     assert {m.to for m in sms_outbox} == {"+12025550143"}
-    occurrence_ids = list(plan.occurrences.order_by("sequence").values_list("id", flat=True))
+    # The booking service confirms each visit once (scheduling.reminders); the plan sends nothing of its own.
+    appointment_ids = list(plan.occurrences.order_by("sequence").values_list("appointment_id", flat=True))
     assert list(Message.objects.order_by("source_key").values_list("source_key", "purpose", "template", "status")) == [
-        (f"plan-occurrence:{pk}:booked", "appointment_confirmation", "appointment_confirmation", "sent")
-        for pk in sorted(occurrence_ids, key=str)
+        (f"appointment:{pk}:booked", "appointment_booked", "appointment_booked", "sent")
+        for pk in sorted(appointment_ids, key=str)
     ]
 
 
@@ -297,12 +299,21 @@ def test_other_patients_share_the_day_without_double_booking(plan_clinic):
     assert starts == [at(2026, 3, 3, 8, 30), at(2026, 3, 3, 9, 15), at(2026, 3, 3, 10), at(2026, 3, 3, 10, 45)]
 
 
-def test_a_plan_that_fails_is_rolled_back_and_the_others_still_book(plan_clinic, caplog):
-    # A confirmation that may not go out (here: the clinic phone contains this patient's record
-    # number) raises while booking; that plan's booking is undone and retried by the next run.
-    broken_patient = PatientFactory(mrn="55550100")
+def test_a_plan_that_fails_is_rolled_back_and_the_others_still_book(plan_clinic, caplog, monkeypatch):
+    # A booking that raises (here: a bug stand-in for the broken patient's) undoes that plan's booking
+    # only; the next run retries it.
+    broken_patient = PatientFactory()
     broken = make_plan(plan_clinic, patient=broken_patient, injections=1)
     fine = make_plan(plan_clinic, injections=1)
+    real_book = plans.appointment_book
+
+    def book(**kwargs):
+        appointment = real_book(**kwargs)
+        if kwargs["patient"] == broken_patient:
+            raise RuntimeError("broken")
+        return appointment
+
+    monkeypatch.setattr(plans, "appointment_book", book)
 
     totals = plans_book_due()
 
@@ -311,6 +322,20 @@ def test_a_plan_that_fails_is_rolled_back_and_the_others_still_book(plan_clinic,
     assert Appointment.objects.filter(patient=broken_patient).count() == 0
     assert fine.occurrences.get().status == "booked"
     assert f"booking treatment plan {broken.pk} failed" in caplog.text
+
+
+def test_a_confirmation_that_cannot_be_composed_leaves_the_booking_and_records_why(plan_clinic, caplog):
+    # The clinic phone contains this patient's record number: the notice may not go out, the visit stands.
+    patient = PatientFactory(mrn="55550100")
+    plan = make_plan(plan_clinic, patient=patient, injections=1)
+
+    assert plans_book_due() == {"plans": 1, "booked": 1, "needs_review": 0}
+
+    appointment = plan.occurrences.get().appointment
+    message = Message.objects.get(patient=patient)
+    assert (message.source_key, message.status) == (f"appointment:{appointment.pk}:booked", "skipped")
+    assert message.reason == "message not composed: SMS body contains the medical record number."
+    assert f"appointment {appointment.pk}: its booked notice could not be composed" in caplog.text
 
 
 def test_the_daily_run_reads_no_plan_that_has_nothing_due(

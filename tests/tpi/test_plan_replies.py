@@ -42,7 +42,7 @@ def test_book_and_cita_book_the_next_injection_and_confirm_it(
             "Reply STOP to opt out.",
         )
     ]
-    assert Message.objects.get().source_key == f"plan-occurrence:{first.pk}:booked"
+    assert Message.objects.get().source_key == f"appointment:{first.appointment_id}:booked"
 
 
 def test_a_second_book_books_the_following_injection(plan_clinic, sms_outbox, django_capture_on_commit_callbacks):

@@ -20,7 +20,7 @@ from tests.factories import PatientFactory
 TEMPLATE_DIRS = [Path(app.path) / "templates" / "messaging" for app in apps.get_app_configs()]
 SMS_TEMPLATES = sorted({p.name.split(".")[0] for d in TEMPLATE_DIRS for p in (d / "sms").glob("*.txt")})
 EMAIL_TEMPLATES = sorted({p.name.split(".")[0] for d in TEMPLATE_DIRS for p in (d / "email").glob("*.txt")})
-CONTEXTS = [{}, {"offer_booking": True, "when": "Tue 10 Mar, 10:30 AM"}]
+CONTEXTS = [{}, {"offer_booking": True, "when": "Tue 10 Mar, 10:30 AM", "where": "Main Street", "confirmed": True}]
 
 
 @pytest.fixture
@@ -31,14 +31,26 @@ def patient(db):
 def test_the_template_lists_hold_every_shipped_template():
     # The parametrized tests below would silently run nothing if the templates were not found.
     assert SMS_TEMPLATES == [
+        "appointment_booked",
+        "appointment_cancelled",
         "appointment_confirmation",
+        "appointment_moved",
+        "appointment_reminder",
         "check_in",
         "help",
         "opt_in_confirm",
         "opt_out_confirm",
         "reassessment",
     ]
-    assert EMAIL_TEMPLATES == ["appointment_confirmation", "check_in", "reassessment"]
+    assert EMAIL_TEMPLATES == [
+        "appointment_booked",
+        "appointment_cancelled",
+        "appointment_confirmation",
+        "appointment_moved",
+        "appointment_reminder",
+        "check_in",
+        "reassessment",
+    ]
 
 
 def test_gsm7_counting():
@@ -96,9 +108,13 @@ def test_every_email_template_asks_to_call_or_text_without_links(patient, templa
     rendered = message_render(patient=patient, channel="email", template=template, context=CONTEXTS[1])
     assert rendered.subject
     assert "(555) 555-0100" in rendered.body  # the clinic's phone, as a patient in the US dials it
-    # Only a patient whose texts reach us as theirs is asked to text; an email-only one is asked to call.
-    assert ("(555) 555-0199" in rendered.body) is can_text
-    assert ("text" in rendered.body or "texto" in rendered.body) is can_text
+    if template.startswith("appointment_") and template != "appointment_confirmation":
+        # scheduling's notices and reminders ask email readers to call only (replies by SMS are for SMS readers)
+        assert "(555) 555-0199" not in rendered.body
+    else:
+        # Only a patient whose texts reach us as theirs is asked to text; an email-only one is asked to call.
+        assert ("(555) 555-0199" in rendered.body) is can_text
+        assert ("text" in rendered.body or "texto" in rendered.body) is can_text
     assert "http" not in rendered.body.lower()
     assert "www." not in rendered.body.lower()
     assert "cancel" not in rendered.body.lower()

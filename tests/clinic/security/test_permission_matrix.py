@@ -26,6 +26,7 @@ from clinic import roles
 from clinic.accounts.breakglass import break_glass_open
 from clinic.audit.access import access_record
 from clinic.messaging.consent import consent_change
+from clinic.messaging.models import Message
 from scheduling.booking import appointment_book
 from scheduling.calendar import calendar_feed_ensure
 from scheduling.series import series_commit
@@ -73,8 +74,10 @@ ADMIN = {
     "clinic_healthping_add": (CA,),
     "messaging_message_changelist": (FD, PR, CA),
     "messaging_message_add": NOBODY,
+    "messaging_message_change": (FD, PR, CA),  # the world's booking notice
     "messaging_messageneedingattention_changelist": STAFF,
     "messaging_messageneedingattention_add": NOBODY,
+    "messaging_messageneedingattention_change": STAFF,
     "messaging_inboundmessage_changelist": (FD, PR, CA),
     "messaging_inboundmessage_add": NOBODY,
     "messaging_replytoreview_changelist": STAFF,
@@ -111,6 +114,7 @@ ADMIN = {
     "scheduling_appointment_confirm_status": STAFF,  # a POST form: walked with an empty POST
     "scheduling_appointment_undo_status": STAFF,  # a POST form: walked with an empty POST
     "scheduling_appointment_week": ALL,
+    "scheduling_appointment_numbers": (FD, CA),
     "scheduling_series_changelist": ALL,
     "scheduling_series_add": NOBODY,  # series are made on the series page
     "scheduling_series_change": ALL,
@@ -271,6 +275,8 @@ def world():
         appointment = appointment_book(
             patient=patient, provider=doctor, room=room, appointment_type=visit, start=start, by=None
         )
+        # Its booking notice failed: the messages pages (and the failed list's) have a row to open.
+        Message.objects.update(status="failed", needs_review=True)
         series = series_commit(
             patient=patient,
             provider=doctor,
@@ -446,6 +452,7 @@ INLINES = {
     "messaging_message.messaging_messageevent": None,  # no clinical rows
     "messaging_messageneedingattention.messaging_messageevent": None,
     "scheduling_appointment.scheduling_appointmentstatuschange": None,
+    "scheduling_appointment.scheduling_appointmentreminder": None,  # when and whether, no clinical rows
     "scheduling_series.scheduling_appointment": None,
     "tpi_treatmentplan.tpi_planoccurrence": None,  # who, where and when: the front desk's work
     "scheduling_location.scheduling_openinghours": None,  # set-up, no clinical rows

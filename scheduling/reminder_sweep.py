@@ -1,0 +1,192 @@
+"""The reminder sweep: claim due AppointmentReminders in sets, decide each, queue their messages.
+
+One locking statement takes a batch (SKIP LOCKED on PostgreSQL, on the reminders and their
+appointments, so several sweeps take disjoint batches and a move or cancellation in progress keeps its
+appointment's reminders out of the batch). Each reminder is checked again against its appointment at
+send time: cancelled when the visit moved (its start is not the one it announces) or is no longer
+booked or confirmed, skipped when the visit has started, the patient may not be reached, or the send
+window opens only after the start; otherwise its messages (source key "reminder:<id>", at most one per
+channel: a database constraint) are stored in bulk and delivery is published after commit. Each
+outcome is one conditional UPDATE from `scheduled`, so a reminder is sent exactly once.
+"""
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from clinic.messaging.consent import opt_outs_find, patient_channels, skip_reason
+from clinic.messaging.models import Message
+from clinic.messaging.queueing import message_build, messages_store
+from clinic.messaging.quiet_hours import next_send_time
+from clinic.models import Patient
+from scheduling.models import REMINDABLE_STATUSES, AppointmentReminder
+from scheduling.reminders import REMINDER_PURPOSE, patient_when
+
+logger = logging.getLogger(__name__)
+R = AppointmentReminder.Status
+
+
+@dataclass
+class _Move:
+    to: str
+    reason: str
+    messages: list[Message] = field(default_factory=list)
+
+
+def _locked(queryset: QuerySet[AppointmentReminder]) -> QuerySet[AppointmentReminder]:
+    """Lock the reminders and their appointments, skipping rows another transaction holds (PostgreSQL).
+
+    SQLite has no row locks: every write transaction there is BEGIN IMMEDIATE, so sweeps run in turn.
+    """
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True, of=("self", "appointment"))
+    return queryset.select_for_update()
+
+
+def _channels(patient: Patient, opted_out: set[tuple[int, str]]) -> tuple[list[str], list[str]]:
+    """Return (channels we may use now, reasons for the channels we may not) for PATIENT."""
+    if patient.status != Patient.Status.ACTIVE:
+        return [], [f"patient is {patient.get_status_display().lower()}"]
+    channels = patient_channels(patient)
+    if not channels:
+        return [], ["patient wants no automated messages"]
+    allowed, reasons = [], []
+    for channel in channels:
+        reason = skip_reason(patient=patient, channel=channel, opted_out=(patient.pk, channel) in opted_out)
+        if reason:
+            reasons.append(f"{channel}: {reason}")
+        else:
+            allowed.append(channel)
+    return allowed, reasons
+
+
+def _decide(
+    reminder: AppointmentReminder,
+    *,
+    now: dt.datetime,
+    opted_out: set[tuple[int, str]],
+    stored: set[tuple[str | None, str]],
+) -> _Move:
+    """Return what becomes of one claimed reminder, with the messages to store if it is sent."""
+    appointment = reminder.appointment
+    if appointment.status not in REMINDABLE_STATUSES:
+        return _Move(R.CANCELLED, f"appointment {appointment.get_status_display().lower()}")
+    if appointment.start != reminder.for_start:
+        return _Move(R.CANCELLED, "appointment moved")
+    if appointment.start <= now:
+        return _Move(R.SKIPPED, "the visit had started")
+    patient = appointment.patient
+    allowed, reasons = _channels(patient, opted_out)
+    if not allowed:
+        return _Move(R.SKIPPED, "; ".join(reasons))
+    if next_send_time(patient=patient, at=now) >= appointment.start:
+        return _Move(R.SKIPPED, "the patient's send window opens only after the visit starts")
+    context = {
+        "when": patient_when(appointment, patient),
+        "where": appointment.room.location.name,
+        "confirmed": appointment.status == appointment.Status.CONFIRMED,
+    }
+    move = _Move(R.SENT, "; ".join([f"queued: {', '.join(allowed)}", *(f"not sent by {r}" for r in reasons)]))
+    try:
+        for channel in allowed:
+            if (reminder.source_key, channel) in stored:
+                continue  # asking again keeps the stored message (one per reminder and channel)
+            message = message_build(
+                patient=patient, channel=channel, purpose=REMINDER_PURPOSE, template=REMINDER_PURPOSE,
+                context=context, now=now, source_key=reminder.source_key, reason="",
+            )  # fmt: skip
+            move.messages.append(message)
+    except ValidationError as exc:
+        logger.error("appointment reminder %s: its message could not be composed", reminder.pk)
+        return _Move(R.FAILED, f"message not composed: {'; '.join(exc.messages)}")
+    return move
+
+
+def _moves_apply(moves: dict[int, _Move], *, now: dt.datetime) -> set[int]:
+    """Move the reminders out of scheduled, one conditional UPDATE per outcome and reason; return the ids moved."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for pk, move in moves.items():
+        AppointmentReminder.TRANSITIONS.check(R.SCHEDULED, move.to)
+        groups[(move.to, move.reason[:200])].append(pk)
+    moved: set[int] = set()
+    for (to, reason), ids in groups.items():
+        fields = {"sent_at": now} if to == R.SENT else {}
+        rows = AppointmentReminder.objects.filter(pk__in=ids, status=R.SCHEDULED)
+        if rows.update(status=to, status_reason=reason, updated_at=now, **fields) == len(ids):
+            moved.update(ids)
+        else:  # not ours after all (cannot happen under the claim's locks): only rows really moved go on
+            moved.update(
+                AppointmentReminder.objects.filter(pk__in=ids, status=to, updated_at=now).values_list("pk", flat=True)
+            )
+    return moved
+
+
+def reminders_dispatch(*, batch: Sequence[AppointmentReminder], now: dt.datetime) -> None:
+    """Settle the claimed BATCH (rows locked by the caller, appointment and patient loaded); update it in place."""
+    if not batch:
+        return
+    opted_out = opt_outs_find(patient_ids={r.appointment.patient_id for r in batch})
+    keys = [r.source_key for r in batch]
+    stored = set(Message.objects.filter(source_key__in=keys).values_list("source_key", "channel"))
+    moves = {r.pk: _decide(r, now=now, opted_out=opted_out, stored=stored) for r in batch}
+    moved = _moves_apply(moves, now=now)
+    messages_store(messages=[m for pk in moved for m in moves[pk].messages], now=now)
+    for reminder in batch:
+        if reminder.pk in moved:
+            move = moves[reminder.pk]
+            reminder.status, reminder.status_reason, reminder.updated_at = move.to, move.reason[:200], now
+            if move.to == R.SENT:
+                reminder.sent_at = now
+
+
+def reminders_claim_due(*, now: dt.datetime, limit: int) -> list[AppointmentReminder]:
+    """Claim up to LIMIT scheduled reminders due by NOW and settle them as one batch; return them as settled.
+
+    Safe to run twice at once: the batches are disjoint, and each outcome is a conditional UPDATE.
+    """
+    with transaction.atomic():
+        due = list(
+            _locked(AppointmentReminder.objects.filter(status=R.SCHEDULED, due_at__lte=now))
+            .select_related("appointment__patient", "appointment__room__location")
+            .order_by("due_at", "id")[:limit]
+        )
+        reminders_dispatch(batch=due, now=now)
+    return due
+
+
+def reminders_sweep_step(*, now: dt.datetime | None = None) -> tuple[dict[str, int], bool]:
+    """Settle at most SCHEDULING_REMINDER_SWEEP_MAX_BATCHES batches of due reminders.
+
+    Return the counts per outcome and whether due reminders remain (the task then queues itself again).
+    """
+    now = now or timezone.now()
+    limit = settings.SCHEDULING_REMINDER_SWEEP_BATCH
+    counts = {status: 0 for status in R.values if status != R.SCHEDULED}
+    for _ in range(max(settings.SCHEDULING_REMINDER_SWEEP_MAX_BATCHES, 1)):
+        batch = reminders_claim_due(now=now, limit=limit)
+        for reminder in batch:
+            if reminder.status != R.SCHEDULED:
+                counts[reminder.status] += 1
+        if len(batch) < limit or all(r.status == R.SCHEDULED for r in batch):
+            return counts, False  # done, or no progress (never spin on rows another process holds)
+    return counts, AppointmentReminder.objects.filter(status=R.SCHEDULED, due_at__lte=now).exists()
+
+
+def reminders_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Send every due reminder (tests, commands); beat's task runs the bounded `reminders_sweep_step`."""
+    now = now or timezone.now()
+    total = {status: 0 for status in R.values if status != R.SCHEDULED}
+    while True:
+        counts, more = reminders_sweep_step(now=now)
+        for status, count in counts.items():
+            total[status] += count
+        if not more:
+            return total
