@@ -32,6 +32,7 @@ def test_booking_confirmation_reminder_c_confirmed(clinic, frozen, sms_outbox, d
         appointment = book(clinic, start=at(2026, 12, 3, 10))
     assert bodies(sms_outbox) == [
         "Riverside Pain Clinic: you are booked for Thu 3 Dec, 10:00 AM. To change it, call (555) 555-0100."
+        " Reply STOP to opt out."  # the first text to the number says how to opt out
     ]
 
     frozen.move_to(at(2026, 12, 2, 9, 59))

@@ -60,6 +60,7 @@ def test_a_booking_confirms_and_schedules_the_default_24_hour_reminder(clinic):
     )
     assert message.body == (
         "Riverside Pain Clinic: you are booked for Thu 3 Dec, 10:00 AM. To change it, call (555) 555-0100."
+        " Reply STOP to opt out."  # the first text to the number says how to opt out
     )
     # Booked at 07:00: the outbox holds it for the patient's send window (09:00).
     assert (message.status, message.next_attempt_at) == ("queued", at(2026, 11, 30, 9))
@@ -144,13 +145,16 @@ def test_a_move_withdraws_the_old_reminder_schedules_the_new_and_tells_the_patie
             "sms",
             "appointment_booked",
             "skipped",
-            "Riverside Pain Clinic: you are booked for Thu 3 Dec, 10:00 AM. To change it, call (555) 555-0100.",
+            "Riverside Pain Clinic: you are booked for Thu 3 Dec, 10:00 AM. To change it, call (555) 555-0100."
+            " Reply STOP to opt out.",
         ),
         (
             "sms",
             "appointment_moved",
             "queued",
-            "Riverside Pain Clinic: your visit is now on Fri 4 Dec, 2:00 PM. To change it, call (555) 555-0100.",
+            # The withdrawn notice never reached the patient: this one says how to opt out.
+            "Riverside Pain Clinic: your visit is now on Fri 4 Dec, 2:00 PM. To change it, call (555) 555-0100."
+            " Reply STOP to opt out.",
         ),
     ]
     assert Message.objects.get(purpose="appointment_booked").reason == "appointment moved"
@@ -202,7 +206,7 @@ def test_a_cancellation_withdraws_the_reminders_and_tells_the_patient(clinic):
         "appointment_cancelled",
         "queued",
         "Riverside Pain Clinic: your visit on Thu 3 Dec, 10:00 AM is no longer booked. To book another, "
-        "call (555) 555-0100.",
+        "call (555) 555-0100. Reply STOP to opt out.",
     )
 
 
