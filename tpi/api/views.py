@@ -1,14 +1,13 @@
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from clinic.api.filters import IdFilter
+from clinic.api.filters import ClinicFilterBackend, ClinicFilterSet, IdFilter, StrictBooleanFilter
 from clinic.api.pagination import CappedPagePagination, PagePagination
 from clinic.audit.mixins import AccessLoggedRetrieveMixin
 from clinic.roles import ClinicModelPermissions
@@ -57,27 +56,25 @@ class TriggerPointSiteViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TriggerPointSiteSerializer
     permission_classes = [ClinicModelPermissions]
     pagination_class = PagePagination
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filter_backends = [ClinicFilterBackend, filters.SearchFilter]
     filterset_fields = ["body_region", "is_active"]
     search_fields = ["name"]
 
 
-def _strict_boolean(label: str, method: str) -> django_filters.TypedChoiceFilter:
-    """Return a filter that takes exactly "true" or "false"; anything else is a 400 naming the parameter."""
-    return django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", method=method, label=label
-    )
-
-
-class ProcedureFilter(django_filters.FilterSet):
+class ProcedureFilter(ClinicFilterSet):
     performed_after = django_filters.IsoDateTimeFilter(field_name="performed_at", lookup_expr="gte")
     performed_before = django_filters.IsoDateTimeFilter(field_name="performed_at", lookup_expr="lte")
-    with_steroid = _strict_boolean("true: any site got a steroid; false: no site did", "filter_with_steroid")
-    anaesthetic_only = _strict_boolean(
-        "true: injected with a local anaesthetic and no steroid anywhere (dry needling alone is not); false: the rest",
-        "filter_anaesthetic_only",
+    with_steroid = StrictBooleanFilter(
+        label="true: any site got a steroid; false: no site did", method="filter_with_steroid"
     )
-    dry_needling = _strict_boolean("true: any site was dry-needled; false: none was", "filter_dry_needling")
+    anaesthetic_only = StrictBooleanFilter(
+        label="true: injected with a local anaesthetic and no steroid anywhere (dry needling alone is not); "
+        "false: the rest",
+        method="filter_anaesthetic_only",
+    )
+    dry_needling = StrictBooleanFilter(
+        label="true: any site was dry-needled; false: none was", method="filter_dry_needling"
+    )
     agent = django_filters.ChoiceFilter(
         choices=[*Injection.Anaesthetic.choices, *Injection.Steroid.choices],
         method="filter_agent",
@@ -147,7 +144,13 @@ class ProcedureViewSet(
     def _base_queryset(self):
         return (
             Procedure.objects.with_muscle_count()
-            .select_related("patient", "provider__user", "signed_by__provider", "voided_by__provider")
+            .select_related(
+                "patient",
+                "provider__user",
+                "consent_obtained_by__provider",
+                "signed_by__provider",
+                "voided_by__provider",
+            )
             .prefetch_related(
                 Prefetch("injections", queryset=Injection.objects.select_related("site")),
                 "follow_ups",
@@ -159,7 +162,7 @@ class ProcedureViewSet(
                         Prefetch("massaged_sites", queryset=MassagedSite.objects.select_related("site"))
                     ),
                 ),
-                Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
+                Prefetch("addenda", queryset=Addendum.objects.select_related("author__provider")),
             )
         )
 
@@ -259,7 +262,7 @@ class ProcedureViewSet(
         return Response(SignWarningSerializer(found, many=True).data)
 
 
-class MassageNoteFilter(django_filters.FilterSet):
+class MassageNoteFilter(ClinicFilterSet):
     # Ids, not model choices: a filter by id needs no look-up query (the list stays at a fixed count).
     procedure = IdFilter(field_name="procedure_id")
     therapist = IdFilter(field_name="therapist_id")
@@ -284,7 +287,7 @@ class MassageNoteViewSet(
         "procedure", "therapist__user", "signed_by__provider"
     ).prefetch_related(
         Prefetch("massaged_sites", queryset=MassagedSite.objects.select_related("site")),
-        Prefetch("addenda", queryset=MassageNoteAddendum.objects.select_related("author")),
+        Prefetch("addenda", queryset=MassageNoteAddendum.objects.select_related("author__provider")),
     )
     serializer_class = MassageNoteSerializer
     pagination_class = PagePagination
