@@ -5,6 +5,8 @@
 - Only a viewset's `list` action is paginated: drf-spectacular wraps any `many=True` answer of a
   custom action (move, cancel, series preview, warnings) in the paginator's envelope, but those
   actions answer a plain array, and the schema must say so.
+- A time of day is a wall time without offset (`partial-time` with a pattern), not JSON Schema's
+  `time`, which requires an offset that DRF's TimeField never writes.
 - A reference to a staff user is `{"id", "name"}` on the way out and an id on the way in
   (clinic.api.fields.UserField, its extension below).
 """
@@ -14,6 +16,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -44,8 +47,26 @@ WWW_AUTHENTICATE = {
 }
 
 
+TIME_SCHEMA = {
+    "type": "string",
+    "format": "partial-time",
+    "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+    "description": "A clinic wall time without offset, e.g. 10:30 or 10:30:00",
+}
+
+
 class ClinicAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema plus the shared error responses; pagination on `list` only."""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.TimeField) and schema.get("format") == "time":
+            # JSON Schema's `time` needs an offset (RFC 3339 full-time); ours are wall times ("10:30:00").
+            description = schema.get("description")
+            schema.update(TIME_SCHEMA)
+            if description:
+                schema["description"] = description
+        return schema
 
     def _get_paginator(self):
         action = getattr(self.view, "action", None)

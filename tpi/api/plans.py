@@ -17,7 +17,9 @@ from tpi.plans import plan_book_next, plan_cancel, plan_create, plan_update
 
 
 class PlanOccurrenceSerializer(serializers.ModelSerializer):
-    appointment_start = serializers.DateTimeField(source="appointment.start", read_only=True, default=None)
+    appointment_start = serializers.DateTimeField(
+        source="appointment.start", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = PlanOccurrence

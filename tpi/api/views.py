@@ -1,7 +1,7 @@
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -104,6 +104,20 @@ class ProcedureFilter(ClinicFilterSet):
         return queryset.with_site(value)
 
 
+def _by_role(name: str, full: type, *, many: bool = False) -> PolymorphicProxySerializer:
+    """A response that is FULL for clinical roles and the basics for massage therapists (one of the two)."""
+    return PolymorphicProxySerializer(
+        component_name=name, serializers=[full, ProcedureBasicsSerializer], resource_type_field_name=None, many=many
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(responses=_by_role("ProcedureForRole", ProcedureSerializer, many=True)),
+    retrieve=extend_schema(responses=_by_role("ProcedureDetailForRole", ProcedureDetailSerializer)),
+    create=extend_schema(request=ProcedureSerializer, responses={201: ProcedureDetailSerializer}),
+    update=extend_schema(request=ProcedureSerializer, responses=ProcedureDetailSerializer),
+    partial_update=extend_schema(request=ProcedureSerializer, responses=ProcedureDetailSerializer),
+)
 class ProcedureViewSet(
     AccessLoggedRetrieveMixin,
     mixins.ListModelMixin,
@@ -194,7 +208,7 @@ class ProcedureViewSet(
         procedure = procedure_update(procedure=procedure, by=request.user, **serializer.validated_data)
         return self._respond(procedure)
 
-    @extend_schema(request=SignSerializer, responses=ProcedureSerializer)
+    @extend_schema(request=SignSerializer, responses=ProcedureDetailSerializer)
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
         """Sign the draft (its own provider or a clinic admin), acknowledging every pre-sign warning.
@@ -207,7 +221,7 @@ class ProcedureViewSet(
         acknowledged = serializer.validated_data["acknowledged_warnings"]
         return self._respond(procedure_sign(procedure=procedure, by=request.user, acknowledged=acknowledged))
 
-    @extend_schema(request=VoidSerializer, responses=ProcedureSerializer)
+    @extend_schema(request=VoidSerializer, responses=ProcedureDetailSerializer)
     @action(detail=True, methods=["post"])
     def void(self, request, pk=None):
         """Void the procedure with a reason; follow-ups not yet sent are cancelled."""
@@ -225,7 +239,7 @@ class ProcedureViewSet(
         addendum = addendum_add(procedure=self.get_object(), author=request.user, **serializer.validated_data)
         return Response(AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=ProcedureSerializer)
+    @extend_schema(request=None, responses=ProcedureDetailSerializer)
     @action(detail=True, methods=["post"], url_path="copy-forward")
     def copy_forward(self, request, pk=None):
         """Add the sites, sides, agents, amounts and needle of the patient's last signed procedure to the draft.
@@ -237,7 +251,7 @@ class ProcedureViewSet(
         procedure_copy_forward(procedure=procedure, by=request.user)
         return self._respond(procedure)
 
-    @extend_schema(request=InjectionDefaultsSerializer, responses=ProcedureSerializer)
+    @extend_schema(request=InjectionDefaultsSerializer, responses=ProcedureDetailSerializer)
     @action(detail=True, methods=["post"], url_path="apply-defaults")
     def apply_defaults(self, request, pk=None):
         """Fill the empty agent, concentration, lot and needle gauge of every site of the draft from one row.
