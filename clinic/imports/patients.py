@@ -260,11 +260,12 @@ class PatientImporter:
     def _write(self, line: int, label: str, mrn: str, fields: dict[str, Any]) -> RowOutcome:
         existing = Patient.objects.filter(mrn=mrn).first()
         if existing is None:
-            twin = Patient.objects.filter(
-                legal_last_name__iexact=fields["legal_last_name"],
-                legal_first_name__iexact=fields["legal_first_name"],
-                date_of_birth=fields["date_of_birth"],
-            ).first()
+            # By date of birth (indexed), then the names: a case-insensitive name match alone scans the table.
+            name = (fields["legal_first_name"].casefold(), fields["legal_last_name"].casefold())
+            born = Patient.objects.filter(date_of_birth=fields["date_of_birth"]).order_by("pk")
+            twin = next(
+                (p for p in born if (p.legal_first_name.casefold(), p.legal_last_name.casefold()) == name), None
+            )
             if twin is not None:
                 reason = (
                     f"mrn: {twin.display_name}, born {twin.date_of_birth:%Y-%m-%d}, "
