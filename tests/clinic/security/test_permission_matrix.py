@@ -65,6 +65,7 @@ ADMIN = {
     "clinic_patient_add": STAFF,
     "clinic_patient_change": ALL,  # clinicians read it
     "clinic_patient_delete": NOBODY,  # patients are never deleted
+    "clinic_patient_import": (CA,),  # onboarding writes a whole clinic
     "clinic_provider_changelist": ALL,
     "clinic_provider_add": (CA,),
     "clinic_provider_change": ALL,
@@ -110,6 +111,7 @@ ADMIN = {
     "scheduling_appointment_confirm_status": STAFF,  # a POST form: walked with an empty POST
     "scheduling_appointment_undo_status": STAFF,  # a POST form: walked with an empty POST
     "scheduling_appointment_week": ALL,
+    "scheduling_appointment_import": (CA,),  # onboarding
     "scheduling_series_changelist": ALL,
     "scheduling_series_add": NOBODY,  # series are made on the series page
     "scheduling_series_change": ALL,
