@@ -146,7 +146,7 @@ class AppointmentImporter:
                     by=self.by,
                 )
             except BookingError as exc:
-                return refused([f"{exc.code}: {exc.message}"])
+                return refused([exc.message])  # staff read the message; the code is for programs
             return RowOutcome(line=line, action=CREATE, label=label)
 
         return row_savepoint(book, refused)

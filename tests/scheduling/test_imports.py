@@ -67,7 +67,7 @@ def test_the_dry_run_lists_bookings_and_every_refusal_and_writes_nothing(clinic,
     ]
     assert report.rows[0].label == f"{clinic.patient.display_name} (MRN {mrn}), 2026-12-01 10:00"
     reasons = [r.reasons for r in report.refused]
-    assert reasons[0][0].startswith("conflict: Conflict: Morgan Lee, MD and Room 1 are already booked")
+    assert reasons[0][0].startswith("Conflict: Morgan Lee, MD and Room 1 are already booked")
     assert reasons[1:3] == [
         ("patient_mrn: no patient has MRN '00000000' (import the patients first).",),
         (
@@ -77,8 +77,8 @@ def test_the_dry_run_lists_bookings_and_every_refusal_and_writes_nothing(clinic,
         ),
     ]
     assert reasons[3] == ("start: 2026-11-29 10:00 is past; only future appointments are imported.",)
-    assert reasons[4][0].startswith("clinic_closed: The clinic is closed on")
-    assert reasons[5][0].startswith("room_cannot_host: ")
+    assert reasons[4][0].startswith("The clinic is closed on Thu 24 Dec 2026 (Christmas Eve)")
+    assert reasons[5] == ("Storage cannot host TPI procedure visits; choose a room equipped for them.",)
     assert reasons[6] == ("start: not a date and time ('next tuesday'); write it as 2026-12-07 10:30 (clinic time).",)
     assert Appointment.objects.count() == 0
 
