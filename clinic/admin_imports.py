@@ -84,7 +84,7 @@ def import_view(
         title=title,
         form=form,
         report=report,
-        payload=payload if report is not None and not report.refused else "",
+        payload=payload if report is not None and not report.refused and report.counts.keys() - {"unchanged"} else "",
         error=error,
         formats=formats,
         columns=columns,

@@ -55,6 +55,8 @@ def test_preview_then_import_writes_the_previewed_file(admin_client):
     assert done["Location"] == "/admin/clinic/patient/"
     assert list(Patient.objects.values_list("mrn", "legal_last_name")) == [("A-1", "Rivera")]
     assert [r.action for r in again.context["report"].rows] == ["unchanged"]
+    assert again.context["payload"] == ""  # nothing to import: no Import button
+    assert "Nothing to import: every row is already here" in again.content.decode()
 
 
 def test_a_file_that_is_not_a_patient_list_says_why(admin_client):
