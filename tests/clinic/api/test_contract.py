@@ -192,6 +192,7 @@ def test_every_viewset_inherits_the_conventions():
 
 
 # --- pagination ----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_every_list_honours_page_size(world, admin_api):  # noqa: F811
     lists = [path for verb, path in api_operations() if verb == "get" and "{" not in path]
     wrong = []
