@@ -1,9 +1,13 @@
 from django import forms
 from django.contrib import admin
+from django.urls import path
 from django.utils import timezone
 
+from clinic.admin_imports import import_view
 from clinic.admin_tools import GrowingTableAdminMixin, admin_adopt, form_changes, form_values
 from clinic.audit.mixins import AccessLoggedAdminMixin
+from clinic.imports.patients import COLUMNS as PATIENT_COLUMNS
+from clinic.imports.patients import patients_import, patients_rows
 from clinic.models import HealthPing, Patient, Provider
 from clinic.patient_search import patients_search
 from clinic.patients import PATIENT_UPDATABLE_FIELDS, patient_create, patient_update
@@ -42,6 +46,23 @@ class PatientAdmin(GrowingTableAdminMixin, AccessLoggedAdminMixin, admin.ModelAd
         "Name (any part), phone in any format, date of birth (MM/DD/YYYY, M/D/YY, YYYY-MM-DD), MRN or email"
     )
     readonly_fields = ["mrn", "created_at", "updated_at"]
+
+    def get_urls(self):
+        own = [path("import/", self.admin_site.admin_view(self.import_view), name="clinic_patient_import")]
+        return own + super().get_urls()
+
+    def import_view(self, request):
+        """Onboarding: patients from the previous system (CSV or a FHIR Bundle), previewed, then all or none."""
+        return import_view(
+            self,
+            request,
+            title="Import patients",
+            rows=lambda name, content: patients_rows(name=name, content=content),
+            run=lambda **kwargs: patients_import(now=timezone.now(), **kwargs),
+            formats="A CSV with the columns below, or a FHIR R4 Bundle of Patient resources (.json).",
+            columns=PATIENT_COLUMNS,
+            done_url="admin:clinic_patient_changelist",
+        )
 
     def get_search_results(self, request, queryset, search_term):
         # Also serves every patient autocomplete (booking, series, procedures, plans, break-glass).

@@ -1,5 +1,6 @@
 """Patient services: the one place that creates and changes patient records."""
 
+import re
 import secrets
 from typing import Any
 
@@ -77,14 +78,23 @@ def _consent_apply(*, patient: Patient, wanted: dict[str, tuple[bool, Any, str]]
         )
 
 
-def patient_create(*, by: Actor = None, consent_source: str = "staff", **fields: Any) -> Patient:
+MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,11}$")
+
+
+def patient_create(
+    *, by: Actor = None, consent_source: str = "staff", mrn: str | None = None, **fields: Any
+) -> Patient:
     """Create a patient with a freshly generated, unique MRN; validates every field first.
 
-    Consent given at registration is recorded through consent_change (source "staff" or "form"),
-    so it has its ConsentEvent like every later change.
+    MRN is given only by an import from the clinic's previous system (clinic.imports.patients): the
+    chart number staff already know, 1-12 letters, digits or hyphens, refused when taken.
+    Consent given at registration is recorded through consent_change (source "staff", "form" or
+    "import"), so it has its ConsentEvent like every later change.
     """
     patient = Patient(**fields)
-    patient.mrn = mrn_generate()
+    if mrn is not None and not MRN_PATTERN.match(mrn):
+        raise ValidationError({"mrn": "An MRN is 1 to 12 letters, digits or hyphens."})
+    patient.mrn = mrn if mrn is not None else mrn_generate()
     _stamp_consent(patient)
     patient.full_clean()
     wanted = {c: _consent_values(patient, c) for c in CONSENT_CHANNELS if getattr(patient, f"{c}_consent")}
@@ -97,6 +107,8 @@ def patient_create(*, by: Actor = None, consent_source: str = "staff", **fields:
                     patient.save(force_insert=True)
                 break
             except IntegrityError:
+                if mrn is not None:
+                    raise ValidationError({"mrn": f"MRN {mrn} is taken."}) from None
                 if Patient.objects.filter(mrn=patient.mrn).exists() and attempt < MRN_ATTEMPTS - 1:
                     patient.mrn = mrn_generate()
                     continue

@@ -246,14 +246,17 @@ OTP_TOTP_ISSUER = CLINIC_NAME
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK: dict[str, Any] = {
+    # Token first: its challenge (`WWW-Authenticate: Token`) turns missing or bad credentials into 401
+    # (RFC 7235); a signed-in user without the right still gets 403. Sessions are tried next.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     # Views that keep the default permissions still need two-factor sign-in for sessions.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "clinic.roles.OTPSatisfied"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # The API conventions (docs/decisions.md): strict filters, one paginator, one error shape.
+    "DEFAULT_FILTER_BACKENDS": ["clinic.api.filters.ClinicFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "clinic.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     # The schema documents the shared error answers (clinic/api/schema.py).
     "DEFAULT_SCHEMA_CLASS": "clinic.api.schema.ClinicAutoSchema",

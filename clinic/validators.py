@@ -1,5 +1,6 @@
 """Validators for identifiers and settings-like values stored on core records."""
 
+import functools
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -26,7 +27,14 @@ def validate_npi(value: str) -> None:
         raise ValidationError("This NPI's check digit is wrong.", code="npi_check_digit")
 
 
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    # available_timezones() walks the tz database on disk (about 35 ms): once per process, not per
+    # patient saved (an import of 100,000 patients spent most of its time here).
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
     """Validate an IANA time zone name such as America/New_York."""
-    if value not in zoneinfo.available_timezones():
+    if value not in _time_zones():
         raise ValidationError(f"{value!r} is not an IANA time zone.", code="time_zone")

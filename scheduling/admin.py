@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.actors import request_user
+from clinic.admin_imports import import_view
 from clinic.admin_tools import (
     BadParameter,
     CheckedInitialMixin,
@@ -36,6 +37,8 @@ from scheduling.clock import local_date
 from scheduling.daysheet import View, day_sheet, provider_week
 from scheduling.exceptions import BookingError
 from scheduling.forms import AppointmentTypeForm, BookingForm, MoveForm
+from scheduling.imports import COLUMNS as APPOINTMENT_COLUMNS
+from scheduling.imports import appointments_import, appointments_rows
 from scheduling.lead_times import lead_time_format
 from scheduling.models import (
     Appointment,
@@ -168,6 +171,7 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
             path("day-sheet/", self.admin_site.admin_view(self.day_sheet_view), name="scheduling_appointment_daysheet"),
             path("week/", self.admin_site.admin_view(self.week_view), name="scheduling_appointment_week"),
             path("numbers/", self.admin_site.admin_view(self.numbers_view), name="scheduling_appointment_numbers"),
+            path("import/", self.admin_site.admin_view(self.import_view), name="scheduling_appointment_import"),
             path(
                 "series/",
                 self.admin_site.admin_view(lambda request: series_view(self, request)),
@@ -201,6 +205,22 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         if not self.has_add_permission(request):
             raise PermissionDenied  # refused here, not after a redirect
         return HttpResponseRedirect(reverse("admin:scheduling_appointment_book"))
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Onboarding: future appointments from the previous system (CSV), previewed, then booked all or none."""
+        return import_view(
+            self,
+            request,
+            title="Import appointments",
+            rows=lambda name, content: appointments_rows(content=content),
+            run=appointments_import,
+            formats=(
+                "A CSV of future appointments; provider by username or NPI, room by name, visit type by code, "
+                "start in clinic time (2026-12-07 10:30) unless it carries an offset."
+            ),
+            columns=APPOINTMENT_COLUMNS,
+            done_url="admin:scheduling_appointment_changelist",
+        )
 
     def book_view(self, request: HttpRequest) -> HttpResponse:
         """Book one appointment; on a conflict show the message and the slot finder's suggestions."""

@@ -72,7 +72,7 @@ done
 
 step "pytest on PostgreSQL + Redis with a real Celery worker"
 if $PY scripts/wait_for_services.py "$TEST_DATABASE_URL" "$TEST_BROKER_URL"; then
-  DATABASE_URL="$TEST_DATABASE_URL" CELERY_BROKER_URL="$TEST_BROKER_URL" REQUIRE_SERVER_TESTS=1 \
+  DATABASE_URL="$TEST_DATABASE_URL" CELERY_BROKER_URL="$TEST_BROKER_URL" REQUIRE_SERVER_TESTS=1 TEST_FUZZ_EXAMPLES=25 \
     $PY -m pytest "${PARALLEL[@]}" "${PYTEST_ARGS[@]}"
 elif [ "$CI" = "true" ]; then
   echo "FAILED: PostgreSQL or Redis is unreachable and CI=true; nothing is skipped in CI." >&2

@@ -8,7 +8,7 @@ from django.views import defaults
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """handler404: {"detail": "Not found."} under /api/, Django's own page elsewhere."""
+    """handler404: {"detail": "Not found.", "code": "not_found"} under /api/, Django's own page elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception)

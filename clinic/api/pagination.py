@@ -1,7 +1,17 @@
+"""The one paginator of every API list (settings: DEFAULT_PAGINATION_CLASS).
+
+`?page=` (from 1) and `?page_size=` (1 to 200, default 50) on every list; a `page_size` that is no
+whole number of at least 1 is a 400 naming it, one above 200 gives 200 rows. Only a viewset's
+`list` action pages: custom actions answer plain arrays (and the schema says so, clinic.api.schema).
+"""
+
 from django.conf import settings
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 from clinic.pagination import COUNT_CAP, CappedCountPaginator
+
+MAX_PAGE_SIZE = 200
 
 
 class PagePagination(PageNumberPagination):
@@ -9,7 +19,29 @@ class PagePagination(PageNumberPagination):
 
     page_size = settings.REST_FRAMEWORK["PAGE_SIZE"]
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise ValidationError({self.page_size_query_param: [f"A whole number from 1 to {MAX_PAGE_SIZE}."]})
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "default": self.page_size}
+                parameter["description"] = f"Rows per page, 1 to {MAX_PAGE_SIZE} (more gives {MAX_PAGE_SIZE})."
+            elif parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters
 
 
 class CappedPagePagination(PagePagination):

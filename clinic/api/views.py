@@ -1,8 +1,7 @@
-import django_filters
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins, viewsets
 
 from clinic.accounts.actors import request_user
+from clinic.api.filters import ClinicFilterBackend, ClinicFilterSet
 from clinic.api.pagination import PagePagination
 from clinic.api.serializers import PatientSerializer, ProviderSerializer
 from clinic.audit.mixins import AccessLoggedRetrieveMixin
@@ -12,7 +11,7 @@ from clinic.patients import patient_create, patient_update
 from clinic.roles import ClinicModelPermissions
 
 
-class PatientFilter(django_filters.FilterSet):
+class PatientFilter(ClinicFilterSet):
     class Meta:
         model = Patient
         fields = {"status": ["exact"], "mrn": ["exact"], "date_of_birth": ["exact"], "preferred_channel": ["exact"]}
@@ -40,7 +39,7 @@ class PatientViewSet(
     permission_classes = [ClinicModelPermissions]
     pagination_class = PagePagination
     filterset_class = PatientFilter
-    filter_backends = [DjangoFilterBackend, PatientSearchFilter]
+    filter_backends = [ClinicFilterBackend, PatientSearchFilter]
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]
 
     def perform_create(self, serializer):

@@ -136,11 +136,12 @@ class ConsentEvent(models.Model):
         REPLY = "reply", "Patient reply"
         STAFF = "staff", "Staff"
         FORM = "form", "Form"
+        IMPORT = "import", "Imported from the previous system"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consent_events")
     channel = models.CharField(max_length=5, choices=Channel.choices)
     granted = models.BooleanField()
-    source = models.CharField(max_length=5, choices=Source.choices)
+    source = models.CharField(max_length=6, choices=Source.choices)
     at = models.DateTimeField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     inbound = models.ForeignKey(

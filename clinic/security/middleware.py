@@ -24,9 +24,11 @@ class RequestSizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+            return JsonResponse({"detail": "Invalid Content-Length header.", "code": "bad_request"}, status=400)
         if limit is not None and length > limit:
-            return JsonResponse({"detail": f"Request body too large (limit {limit} bytes)."}, status=413)
+            return JsonResponse(
+                {"detail": f"Request body too large (limit {limit} bytes).", "code": "request_too_large"}, status=413
+            )
         return self.get_response(request)
 
 

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from clinic.api.fields import UserField
 from clinic.models import Patient, Provider
 from scheduling.models import Appointment, AppointmentType, Closure, Location, OpeningHours, Room, Series, WorkingHours
 
@@ -60,6 +61,7 @@ class WorkingHoursSerializer(serializers.ModelSerializer):
 class AppointmentSerializer(serializers.ModelSerializer):
     patient_name = serializers.CharField(source="patient.display_name", read_only=True)
     provider_name = serializers.CharField(source="provider.__str__", read_only=True)
+    hours_override_by = UserField(read_only=True, allow_null=True)
 
     class Meta:
         model = Appointment

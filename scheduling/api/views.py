@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.api.filters import ClinicFilterSet
 from clinic.roles import ClinicModelPermissions
 from scheduling.api import serializers as s
 from scheduling.booking import appointment_book, appointment_move, appointment_status_set, appointment_status_undo
@@ -93,7 +94,7 @@ class WorkingHoursViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["provider", "weekday"]
 
 
-class AppointmentFilter(filters.FilterSet):
+class AppointmentFilter(ClinicFilterSet):
     date_from = filters.DateFilter(method="filter_date_from", help_text="Clinic-local first day")
     date_to = filters.DateFilter(method="filter_date_to", help_text="Clinic-local last day")
 
@@ -111,7 +112,9 @@ class AppointmentFilter(filters.FilterSet):
 class AppointmentViewSet(BookingErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Appointments: list, read, book (POST), move, cancel, change status, .ics."""
 
-    queryset = Appointment.objects.select_related("patient", "provider__user").order_by("start", "id")
+    queryset = Appointment.objects.select_related("patient", "provider__user", "hours_override_by__provider").order_by(
+        "start", "id"
+    )
     serializer_class = s.AppointmentSerializer
     permission_classes = [ClinicModelPermissions]
     change_actions = frozenset({"move", "cancel", "status", "undo"})  # POSTs on a booked row need change_
@@ -180,7 +183,9 @@ class AppointmentViewSet(BookingErrorsMixin, mixins.ListModelMixin, mixins.Retri
 class SeriesViewSet(BookingErrorsMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Recurring series: preview (no writes), commit (all or none), read."""
 
-    queryset = Series.objects.prefetch_related("appointments__patient", "appointments__provider__user")
+    queryset = Series.objects.prefetch_related(
+        "appointments__patient", "appointments__provider__user", "appointments__hours_override_by__provider"
+    )
     serializer_class = s.SeriesSerializer
     permission_classes = [ClinicModelPermissions]
     filterset_fields = ["patient", "provider"]

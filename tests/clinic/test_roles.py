@@ -102,7 +102,10 @@ class TestClinicModelPermissions:
         assert client.get(f"/api/test-patients/{patient.pk}/").status_code == 200
         response = client.patch(f"/api/test-patients/{patient.pk}/", {"legal_last_name": "After"})
         assert response.status_code == 403
-        assert response.json() == {"detail": "You do not have permission to perform this action."}
+        assert response.json() == {
+            "detail": "You do not have permission to perform this action.",
+            "code": "permission_denied",
+        }
         patient.refresh_from_db()
         assert patient.legal_last_name == "Before"
 

@@ -51,9 +51,9 @@ def test_production_defaults_are_locked_down():
     assert (s["SESSION_COOKIE_AGE"], s["SESSION_EXPIRE_AT_BROWSER_CLOSE"]) == (900, True)
     assert s["AXES_FAILURE_LIMIT"] == 5
     assert s["DATA_UPLOAD_MAX_MEMORY_SIZE"] == 1024 * 1024
-    assert s["auth"] == [
-        "rest_framework.authentication.SessionAuthentication",
+    assert s["auth"] == [  # Token first: its challenge makes missing or bad credentials a 401
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ]
     middleware = s["MIDDLEWARE"]
     assert middleware[-1] == "axes.middleware.AxesMiddleware"

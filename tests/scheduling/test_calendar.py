@@ -85,7 +85,7 @@ def test_a_provider_id_beyond_any_row_is_not_found(clinic, client):
 def test_appointment_ics_needs_login_and_parses_back(clinic, booked):
     first, _ = booked
     client = APIClient()
-    assert client.get(f"/api/appointments/{first.pk}/ics/").status_code == 403
+    assert client.get(f"/api/appointments/{first.pk}/ics/").status_code == 401
     clinic.frontdesk.user_permissions.add(Permission.objects.get(codename="view_appointment"))
     client.force_authenticate(clinic.frontdesk)
 

@@ -75,8 +75,8 @@ def test_the_api_sign_with_every_warning_read_returns_them_and_the_signer_by_nam
 
     assert response.status_code == 200
     body = response.json()
-    assert (body["status"], body["signed_by"], body["signed_by_name"]) == ("signed", provider.user.pk, "Dana Lee, MD")
-    assert [(a["key"], a["acknowledged_by_name"]) for a in body["acknowledgements"]] == [
+    assert (body["status"], body["signed_by"]) == ("signed", {"id": provider.user.pk, "name": "Dana Lee, MD"})
+    assert [(a["key"], a["acknowledged_by"]["name"]) for a in body["acknowledgements"]] == [
         ("anaesthetic_allergy", "Dana Lee, MD"),
         ("anticoagulants", "Dana Lee, MD"),
     ]

@@ -1,13 +1,13 @@
 """Treatment plans over the API: create, read, change who/where/when, cancel (never delete), book now."""
 
-import django_filters
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from clinic.api.filters import IdFilter
+from clinic.api.fields import UserField
+from clinic.api.filters import ClinicFilterSet, IdFilter
 from clinic.api.pagination import PagePagination
 from clinic.models import Patient, Provider
 from clinic.roles import ClinicModelPermissions
@@ -17,7 +17,9 @@ from tpi.plans import plan_book_next, plan_cancel, plan_create, plan_update
 
 
 class PlanOccurrenceSerializer(serializers.ModelSerializer):
-    appointment_start = serializers.DateTimeField(source="appointment.start", read_only=True, default=None)
+    appointment_start = serializers.DateTimeField(
+        source="appointment.start", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = PlanOccurrence
@@ -27,7 +29,7 @@ class PlanOccurrenceSerializer(serializers.ModelSerializer):
 
 class TreatmentPlanSerializer(serializers.ModelSerializer):
     occurrences = PlanOccurrenceSerializer(many=True, read_only=True)
-    created_by = serializers.CharField(source="created_by.get_username", read_only=True)
+    created_by = UserField(read_only=True)
 
     class Meta:
         model = TreatmentPlan
@@ -80,7 +82,7 @@ class PlanCancelSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class TreatmentPlanFilter(django_filters.FilterSet):
+class TreatmentPlanFilter(ClinicFilterSet):
     patient = IdFilter(field_name="patient_id")
     provider = IdFilter(field_name="provider_id")
 
@@ -106,7 +108,7 @@ class TreatmentPlanViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return TreatmentPlan.objects.select_related("created_by").prefetch_related(
+        return TreatmentPlan.objects.select_related("created_by__provider").prefetch_related(
             Prefetch("occurrences", queryset=PlanOccurrence.objects.select_related("appointment"))
         )
 
@@ -142,7 +144,7 @@ class TreatmentPlanViewSet(
         return self._respond(plan)
 
 
-class PlanOccurrenceFilter(django_filters.FilterSet):
+class PlanOccurrenceFilter(ClinicFilterSet):
     # Plain ids: an unknown id finds nothing (200, empty) instead of failing validation.
     plan = IdFilter(field_name="plan_id")
     patient = IdFilter(field_name="plan__patient_id")

@@ -3,7 +3,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from clinic.models.providers import staff_name
+from clinic.api.fields import UserField
 from tpi.api.outcomes import CodingSerializer, OutcomeSerializer, outcome_data
 from tpi.massage import massage_note_deadline
 from tpi.models import (
@@ -84,7 +84,7 @@ class CptCodeSerializer(serializers.Serializer):
 
 
 class AddendumSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.get_username", read_only=True)
+    author = UserField(read_only=True)
 
     class Meta:
         model = Addendum
@@ -112,15 +112,12 @@ class SignSerializer(serializers.Serializer):
 
 
 class SignAcknowledgementSerializer(serializers.ModelSerializer):
-    acknowledged_by_name = serializers.SerializerMethodField()
+    acknowledged_by = UserField(read_only=True)
 
     class Meta:
         model = SignAcknowledgement
-        fields = ["key", "message", "acknowledged_by", "acknowledged_by_name", "acknowledged_at"]
+        fields = ["key", "message", "acknowledged_by", "acknowledged_at"]
         read_only_fields = fields
-
-    def get_acknowledged_by_name(self, obj) -> str:
-        return staff_name(obj.acknowledged_by)
 
 
 class MassagedSiteSerializer(serializers.Serializer):
@@ -140,16 +137,12 @@ class MassagedSiteSerializer(serializers.Serializer):
 
 
 class MassageNoteAddendumSerializer(serializers.ModelSerializer):
-    author = serializers.IntegerField(source="author_id", read_only=True)
-    author_name = serializers.SerializerMethodField()
+    author = UserField(read_only=True)
 
     class Meta:
         model = MassageNoteAddendum
-        fields = ["id", "author", "author_name", "created_at", "text"]
+        fields = ["id", "author", "created_at", "text"]
         read_only_fields = ["id", "author", "created_at"]
-
-    def get_author_name(self, obj) -> str:
-        return staff_name(obj.author)
 
 
 class MassageNoteSerializer(serializers.ModelSerializer):
@@ -160,8 +153,7 @@ class MassageNoteSerializer(serializers.ModelSerializer):
         "the side it was injected on",
     )
     therapist_name = serializers.CharField(source="therapist.__str__", read_only=True)
-    signed_by = serializers.IntegerField(source="signed_by_id", read_only=True, allow_null=True)
-    signed_by_name = serializers.SerializerMethodField()
+    signed_by = UserField(read_only=True, allow_null=True)
     addenda = MassageNoteAddendumSerializer(many=True, read_only=True)
 
     class Meta:
@@ -180,14 +172,10 @@ class MassageNoteSerializer(serializers.ModelSerializer):
             "status",
             "signed_at",
             "signed_by",
-            "signed_by_name",
             "addenda",
             "created_at",
         ]
         read_only_fields = ["status", "signed_at", "created_at"]
-
-    def get_signed_by_name(self, obj) -> str | None:
-        return staff_name(obj.signed_by) if obj.signed_by_id else None
 
 
 class MassageNoteOnProcedureSerializer(MassageNoteSerializer):
@@ -211,10 +199,11 @@ class ProcedureSerializer(serializers.ModelSerializer):
         "20560/20561 for 1-2/3+ muscles dry-needled without injection; both when both happened",
     )
     cpt_codes = serializers.SerializerMethodField(help_text="Each CPT code with its description")
-    signed_by = serializers.IntegerField(source="signed_by_id", read_only=True, allow_null=True)
-    signed_by_name = serializers.SerializerMethodField(help_text='Full name and credentials, e.g. "Dana Lee, MD"')
-    voided_by = serializers.IntegerField(source="voided_by_id", read_only=True, allow_null=True)
-    voided_by_name = serializers.SerializerMethodField()
+    consent_obtained_by = UserField(
+        required=False, allow_null=True, help_text="Who took consent (a user id; defaults to you when consent is given)"
+    )
+    signed_by = UserField(read_only=True, allow_null=True)
+    voided_by = UserField(read_only=True, allow_null=True)
 
     follow_ups = FollowUpSerializer(many=True, read_only=True)
     addenda = AddendumSerializer(many=True, read_only=True)
@@ -235,10 +224,8 @@ class ProcedureSerializer(serializers.ModelSerializer):
             "status",
             "signed_at",
             "signed_by",
-            "signed_by_name",
             "voided_at",
             "voided_by",
-            "voided_by_name",
             "void_reason",
             "massage_notes",
             "follow_ups",
@@ -249,12 +236,6 @@ class ProcedureSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["status", "signed_at", "voided_at", "void_reason", "created_at", "updated_at"]
-
-    def get_signed_by_name(self, obj) -> str | None:
-        return staff_name(obj.signed_by) if obj.signed_by_id else None
-
-    def get_voided_by_name(self, obj) -> str | None:
-        return staff_name(obj.voided_by) if obj.voided_by_id else None
 
     @extend_schema_field(CptCodeSerializer(many=True))
     def get_cpt_codes(self, obj):

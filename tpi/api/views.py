@@ -1,14 +1,13 @@
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from clinic.api.filters import IdFilter
+from clinic.api.filters import ClinicFilterBackend, ClinicFilterSet, IdFilter, StrictBooleanFilter
 from clinic.api.pagination import CappedPagePagination, PagePagination
 from clinic.audit.mixins import AccessLoggedRetrieveMixin
 from clinic.roles import ClinicModelPermissions
@@ -58,27 +57,25 @@ class TriggerPointSiteViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TriggerPointSiteSerializer
     permission_classes = [ClinicModelPermissions]
     pagination_class = PagePagination
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filter_backends = [ClinicFilterBackend, filters.SearchFilter]
     filterset_fields = ["body_region", "is_active"]
     search_fields = ["name"]
 
 
-def _strict_boolean(label: str, method: str) -> django_filters.TypedChoiceFilter:
-    """Return a filter that takes exactly "true" or "false"; anything else is a 400 naming the parameter."""
-    return django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", method=method, label=label
-    )
-
-
-class ProcedureFilter(django_filters.FilterSet):
+class ProcedureFilter(ClinicFilterSet):
     performed_after = django_filters.IsoDateTimeFilter(field_name="performed_at", lookup_expr="gte")
     performed_before = django_filters.IsoDateTimeFilter(field_name="performed_at", lookup_expr="lte")
-    with_steroid = _strict_boolean("true: any site got a steroid; false: no site did", "filter_with_steroid")
-    anaesthetic_only = _strict_boolean(
-        "true: injected with a local anaesthetic and no steroid anywhere (dry needling alone is not); false: the rest",
-        "filter_anaesthetic_only",
+    with_steroid = StrictBooleanFilter(
+        label="true: any site got a steroid; false: no site did", method="filter_with_steroid"
     )
-    dry_needling = _strict_boolean("true: any site was dry-needled; false: none was", "filter_dry_needling")
+    anaesthetic_only = StrictBooleanFilter(
+        label="true: injected with a local anaesthetic and no steroid anywhere (dry needling alone is not); "
+        "false: the rest",
+        method="filter_anaesthetic_only",
+    )
+    dry_needling = StrictBooleanFilter(
+        label="true: any site was dry-needled; false: none was", method="filter_dry_needling"
+    )
     agent = django_filters.ChoiceFilter(
         choices=[*Injection.Anaesthetic.choices, *Injection.Steroid.choices],
         method="filter_agent",
@@ -108,6 +105,20 @@ class ProcedureFilter(django_filters.FilterSet):
         return queryset.with_site(value)
 
 
+def _by_role(name: str, full: type, *, many: bool = False) -> PolymorphicProxySerializer:
+    """A response that is FULL for clinical roles and the basics for massage therapists (one of the two)."""
+    return PolymorphicProxySerializer(
+        component_name=name, serializers=[full, ProcedureBasicsSerializer], resource_type_field_name=None, many=many
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(responses=_by_role("ProcedureForRole", ProcedureSerializer, many=True)),
+    retrieve=extend_schema(responses=_by_role("ProcedureDetailForRole", ProcedureDetailSerializer)),
+    create=extend_schema(request=ProcedureSerializer, responses={201: ProcedureDetailSerializer}),
+    update=extend_schema(request=ProcedureSerializer, responses=ProcedureDetailSerializer),
+    partial_update=extend_schema(request=ProcedureSerializer, responses=ProcedureDetailSerializer),
+)
 class ProcedureViewSet(
     AccessLoggedRetrieveMixin,
     mixins.ListModelMixin,
@@ -149,7 +160,13 @@ class ProcedureViewSet(
         # The outcome (responder, relief) is two LEFT JOINs on the (procedure, kind) unique follow-up rows.
         return (
             with_outcomes(Procedure.objects.with_muscle_count())
-            .select_related("patient", "provider__user", "signed_by__provider", "voided_by__provider")
+            .select_related(
+                "patient",
+                "provider__user",
+                "consent_obtained_by__provider",
+                "signed_by__provider",
+                "voided_by__provider",
+            )
             .prefetch_related(
                 Prefetch("injections", queryset=Injection.objects.select_related("site")),
                 "follow_ups",
@@ -161,7 +178,7 @@ class ProcedureViewSet(
                         Prefetch("massaged_sites", queryset=MassagedSite.objects.select_related("site"))
                     ),
                 ),
-                Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
+                Prefetch("addenda", queryset=Addendum.objects.select_related("author__provider")),
             )
         )
 
@@ -193,7 +210,7 @@ class ProcedureViewSet(
         procedure = procedure_update(procedure=procedure, by=request.user, **serializer.validated_data)
         return self._respond(procedure)
 
-    @extend_schema(request=SignSerializer, responses=ProcedureSerializer)
+    @extend_schema(request=SignSerializer, responses=ProcedureDetailSerializer)
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
         """Sign the draft (its own provider or a clinic admin), acknowledging every pre-sign warning.
@@ -206,7 +223,7 @@ class ProcedureViewSet(
         acknowledged = serializer.validated_data["acknowledged_warnings"]
         return self._respond(procedure_sign(procedure=procedure, by=request.user, acknowledged=acknowledged))
 
-    @extend_schema(request=VoidSerializer, responses=ProcedureSerializer)
+    @extend_schema(request=VoidSerializer, responses=ProcedureDetailSerializer)
     @action(detail=True, methods=["post"])
     def void(self, request, pk=None):
         """Void the procedure with a reason; follow-ups not yet sent are cancelled."""
@@ -224,7 +241,7 @@ class ProcedureViewSet(
         addendum = addendum_add(procedure=self.get_object(), author=request.user, **serializer.validated_data)
         return Response(AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=ProcedureSerializer)
+    @extend_schema(request=None, responses=ProcedureDetailSerializer)
     @action(detail=True, methods=["post"], url_path="copy-forward")
     def copy_forward(self, request, pk=None):
         """Add the sites, sides, agents, amounts and needle of the patient's last signed procedure to the draft.
@@ -236,7 +253,7 @@ class ProcedureViewSet(
         procedure_copy_forward(procedure=procedure, by=request.user)
         return self._respond(procedure)
 
-    @extend_schema(request=InjectionDefaultsSerializer, responses=ProcedureSerializer)
+    @extend_schema(request=InjectionDefaultsSerializer, responses=ProcedureDetailSerializer)
     @action(detail=True, methods=["post"], url_path="apply-defaults")
     def apply_defaults(self, request, pk=None):
         """Fill the empty agent, concentration, lot and needle gauge of every site of the draft from one row.
@@ -261,7 +278,7 @@ class ProcedureViewSet(
         return Response(SignWarningSerializer(found, many=True).data)
 
 
-class MassageNoteFilter(django_filters.FilterSet):
+class MassageNoteFilter(ClinicFilterSet):
     # Ids, not model choices: a filter by id needs no look-up query (the list stays at a fixed count).
     procedure = IdFilter(field_name="procedure_id")
     therapist = IdFilter(field_name="therapist_id")
@@ -286,7 +303,7 @@ class MassageNoteViewSet(
         "procedure", "therapist__user", "signed_by__provider"
     ).prefetch_related(
         Prefetch("massaged_sites", queryset=MassagedSite.objects.select_related("site")),
-        Prefetch("addenda", queryset=MassageNoteAddendum.objects.select_related("author")),
+        Prefetch("addenda", queryset=MassageNoteAddendum.objects.select_related("author__provider")),
     )
     serializer_class = MassageNoteSerializer
     pagination_class = PagePagination

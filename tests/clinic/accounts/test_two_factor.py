@@ -114,7 +114,7 @@ def test_default_api_permissions_and_the_schema_need_two_factor_for_sessions():
     session.force_login(user)
     response = session.get("/api/schema/?format=json")
     assert response.status_code == 403
-    assert response.json() == {"detail": "Sign in with your authenticator code first."}
+    assert response.json() == {"detail": "Sign in with your authenticator code first.", "code": "permission_denied"}
     from tests.clinic.accounts.helpers import verified_login
 
     verified_login(session, user)

@@ -16,9 +16,13 @@ def test_everything_under_api_needs_a_user():
     client = APIClient()
     for url in ["/api/schema/?format=json", f"/api/patients/{patient.pk}/export/"]:
         response = client.get(url)
-        # 403, not 401: SessionAuthentication comes first and sends no WWW-Authenticate challenge.
-        assert response.status_code == 403, url
-        assert response.json() == {"detail": "Authentication credentials were not provided."}
+        # 401 with the challenge (RFC 7235): TokenAuthentication comes first and names its scheme.
+        assert response.status_code == 401, url
+        assert response["WWW-Authenticate"] == "Token"
+        assert response.json() == {
+            "detail": "Authentication credentials were not provided.",
+            "code": "not_authenticated",
+        }
 
 
 def test_health_check_needs_no_user(client):
@@ -33,8 +37,9 @@ def test_token_authentication_for_integrations():
     assert client.get("/api/schema/?format=json").status_code == 200
     client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
     response = client.get("/api/schema/?format=json")
-    assert response.status_code == 403
-    assert response.json() == {"detail": "Invalid token."}
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert response.json() == {"detail": "Invalid token.", "code": "authentication_failed"}
 
 
 def test_basic_authentication_is_not_accepted():
@@ -42,7 +47,8 @@ def test_basic_authentication_is_not_accepted():
     client = APIClient()
     credentials = base64.b64encode(b"basic:correct-horse-battery").decode()
     client.credentials(HTTP_AUTHORIZATION=f"Basic {credentials}")
-    assert client.get("/api/schema/?format=json").status_code == 403
+    response = client.get("/api/schema/?format=json")
+    assert (response.status_code, response["WWW-Authenticate"]) == (401, "Token")
 
 
 def test_session_api_writes_need_csrf():
@@ -68,7 +74,7 @@ def test_anonymous_and_user_throttling(monkeypatch):
 
 def test_an_unmatched_api_url_is_a_json_404_and_other_urls_keep_the_html_page(client):
     response = client.get("/api/patients/-1/export/")
-    assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
+    assert (response.status_code, response.json()) == (404, {"detail": "Not found.", "code": "not_found"})
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")

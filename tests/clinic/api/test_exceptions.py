@@ -14,6 +14,7 @@ def test_a_whole_record_rule_is_reported_as_non_field_errors():
     assert response.status_code == 400
     assert response.data == {
         "detail": "Invalid input.",
+        "code": "invalid",
         "errors": {"non_field_errors": ["Consent needs a time."], "email": ["Enter a valid email."]},
     }
 
@@ -22,4 +23,4 @@ def test_a_state_conflict_is_409_with_its_message():
     response = exception_handler(StateConflict("This procedure is already signed."), {})
 
     assert response.status_code == 409
-    assert response.data == {"detail": "This procedure is already signed."}
+    assert response.data == {"detail": "This procedure is already signed.", "code": "conflict"}

@@ -247,7 +247,7 @@ def test_every_endpoint_refuses_an_anonymous_client():
     anonymous = APIClient()
     for verb, url in _operations():
         response = getattr(anonymous, verb)(url, {}, format="json")
-        assert response.status_code == 403, (verb, url)
+        assert (response.status_code, response["WWW-Authenticate"]) == (401, "Token"), (verb, url)
     # The token-only calendar feed answers nothing without its token.
     assert anonymous.get("/api/calendar/providers/1/not-the-token.ics").status_code == 404
 

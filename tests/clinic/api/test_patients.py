@@ -54,6 +54,7 @@ def test_invalid_phone_is_a_400_naming_the_field(api):
     assert response.status_code == 400
     assert response.json() == {
         "detail": "Invalid input.",
+        "code": "invalid",
         "errors": {"mobile_phone": ["Enter a valid phone number."]},
     }
     assert Patient.objects.count() == 0

@@ -56,7 +56,10 @@ def test_everyone_else_gets_403_and_nothing_is_logged(role):
     user = staff_user(role) if role else UserFactory()
     response = api(user).get(f"/api/patients/{PatientFactory().pk}/export/")
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only a clinic admin may export a patient's record."}
+    assert response.json() == {
+        "detail": "Only a clinic admin may export a patient's record.",
+        "code": "permission_denied",
+    }
     assert not AccessLog.objects.exists()
 
 

@@ -18,7 +18,7 @@ def test_oversized_json_body_is_refused_with_413_and_nothing_is_written():
     body = {"legal_first_name": "A" * 20_000, "legal_last_name": "B", "date_of_birth": "1970-01-01"}
     response = client.post("/api/test-patients/", json.dumps(body), content_type="application/json")
     assert response.status_code == 413
-    assert response.json() == {"detail": "Request body too large (limit 10000 bytes)."}
+    assert response.json() == {"detail": "Request body too large (limit 10000 bytes).", "code": "request_too_large"}
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=10_000)

@@ -77,16 +77,15 @@ def test_the_therapist_adds_signs_and_amends_a_note_on_the_signed_procedure(froz
 
     signed_note = api.post(f"/api/massage-notes/{note_id}/sign/")
     assert signed_note.status_code == 200
-    assert (signed_note.json()["status"], signed_note.json()["signed_by"], signed_note.json()["signed_by_name"]) == (
+    assert (signed_note.json()["status"], signed_note.json()["signed_by"]) == (
         "signed",
-        therapist.user.pk,
-        "Pat Kim, LMT",
+        {"id": therapist.user.pk, "name": "Pat Kim, LMT"},
     )
     assert api.patch(f"/api/massage-notes/{note_id}/", {"duration_minutes": 30}, format="json").status_code == 409
     assert api.post(f"/api/massage-notes/{note_id}/sign/").status_code == 409
     addendum = api.post(f"/api/massage-notes/{note_id}/addenda/", {"text": "mild bruising"}, format="json")
     assert addendum.status_code == 201
-    assert addendum.json()["author_name"] == "Pat Kim, LMT"
+    assert addendum.json()["author"] == {"id": therapist.user.pk, "name": "Pat Kim, LMT"}
     # The procedure shows its notes, in order; the procedure itself did not change.
     procedure = api.get(f"/api/procedures/{signed.pk}/").json()
     assert [n["id"] for n in procedure["massage_notes"]] == [note_id]

@@ -44,7 +44,8 @@ def test_create_a_plan(api, plan_clinic):
     body = response.json()
     plan = TreatmentPlan.objects.get()
     assert body["id"] == plan.pk
-    assert (body["status"], body["created_by"], body["appointment_type"]) == ("active", "drlee", plan_clinic.tpi.pk)
+    creator = {"id": plan_clinic.doctor.user.pk, "name": str(plan_clinic.doctor)}
+    assert (body["status"], body["created_by"], body["appointment_type"]) == ("active", creator, plan_clinic.tpi.pk)
     assert body["preferred_time"] == "10:30:00"
     assert [(o["sequence"], o["target_date"], o["status"]) for o in body["occurrences"]] == [
         (1, "2026-03-03", "planned"),
@@ -62,6 +63,7 @@ def test_validation_errors_name_the_fields_and_write_nothing(api, plan_clinic):
     assert response.status_code == 400
     assert response.json() == {
         "detail": "Invalid input.",
+        "code": "invalid",
         "errors": {
             "start_date": ["The first injection cannot be in the past."],
             "injections": ["Give the number of injections or an end date."],

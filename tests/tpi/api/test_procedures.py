@@ -75,7 +75,7 @@ def test_create_a_draft_with_nested_injections(frozen, api, provider):
     body = response.json()
     assert body["status"] == "draft"
     assert body["cpt_code"] == "20552"
-    assert body["consent_obtained_by"] == provider.user.pk
+    assert body["consent_obtained_by"] == {"id": provider.user.pk, "name": str(provider)}
     assert [(i["site_name"], i["laterality"], i["steroid_agent"]) for i in body["injections"]] == [
         ("Upper trapezius", "left", "triamcinolone"),
         ("Levator scapulae", "bilateral", ""),
@@ -89,6 +89,7 @@ def test_pain_score_eleven_is_a_400_naming_the_field(frozen, api, provider):
     assert response.status_code == 400
     assert response.json() == {
         "detail": "Invalid input.",
+        "code": "invalid",
         "errors": {"pain_before": ["Ensure this value is less than or equal to 10."]},
     }
     assert Procedure.objects.count() == 0
@@ -150,7 +151,8 @@ def test_editing_a_signed_procedure_is_refused_and_changes_nothing(frozen, api, 
 
     assert response.status_code == 409
     assert response.json() == {
-        "detail": "This procedure is signed; it can no longer be changed (add an addendum instead)."
+        "detail": "This procedure is signed; it can no longer be changed (add an addendum instead).",
+        "code": "procedure_signed",
     }
     assert Procedure.objects.values().get(pk=procedure.pk) == before
     injection_after = Injection.objects.get(pk=injection.pk)
@@ -167,7 +169,7 @@ def test_sign_then_sign_again_is_409(frozen, api, provider):
     assert first.json()["status"] == "signed"
     assert [f["kind"] for f in first.json()["follow_ups"]] == ["check_in", "reassessment"]
     assert second.status_code == 409
-    assert second.json() == {"detail": "This procedure is already signed."}
+    assert second.json() == {"detail": "This procedure is already signed.", "code": "procedure_signed"}
     assert FollowUp.objects.filter(procedure=procedure).count() == 2
 
 
@@ -179,7 +181,10 @@ def test_sign_by_another_provider_is_403(frozen, provider):
     response = other.post(f"/api/procedures/{procedure.pk}/sign/")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only the procedure's own provider or a clinic admin may sign it."}
+    assert response.json() == {
+        "detail": "Only the procedure's own provider or a clinic admin may sign it.",
+        "code": "permission_denied",
+    }
     procedure.refresh_from_db()
     assert procedure.status == "draft"
 
@@ -215,7 +220,7 @@ def test_addenda_and_void(frozen, api, provider):
 
     assert added.status_code == 201
     assert added.json()["text"] == "Mild bruising reported."
-    assert added.json()["author"] == provider.user.username
+    assert added.json()["author"] == {"id": provider.user.pk, "name": str(provider)}
     assert empty.status_code == 400
     assert list(empty.json()["errors"]) == ["reason"]
     assert voided.status_code == 200
@@ -278,8 +283,8 @@ def test_list_runs_a_constant_number_of_queries(frozen, api, provider, rows, dja
     assert len(response.json()["results"]) == rows
     assert {p["cpt_code"] for p in response.json()["results"]} == {"20552"}
     assert {len(p["massage_notes"][0]["sites"]) for p in response.json()["results"]} == {1}
-    assert {p["addenda"][0]["author"] for p in response.json()["results"]} == {provider.user.username}
+    assert {p["addenda"][0]["author"]["name"] for p in response.json()["results"]} == {str(provider)}
 
 
 def test_unauthenticated_requests_are_refused(frozen):
-    assert APIClient().get("/api/procedures/").status_code == 403
+    assert APIClient().get("/api/procedures/").status_code == 401
