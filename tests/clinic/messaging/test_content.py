@@ -18,7 +18,7 @@ from tests.factories import PatientFactory
 TEMPLATE_DIRS = [Path(app.path) / "templates" / "messaging" for app in apps.get_app_configs()]
 SMS_TEMPLATES = sorted({p.name.split(".")[0] for d in TEMPLATE_DIRS for p in (d / "sms").glob("*.txt")})
 EMAIL_TEMPLATES = sorted({p.name.split(".")[0] for d in TEMPLATE_DIRS for p in (d / "email").glob("*.txt")})
-CONTEXTS = [{}, {"offer_booking": True, "when": "Tue 10 Mar, 10:30 AM"}]
+CONTEXTS = [{}, {"offer_booking": True, "when": "Tue 10 Mar, 10:30 AM", "text": "We will call you this afternoon."}]
 
 
 @pytest.fixture
@@ -35,6 +35,7 @@ def test_the_template_lists_hold_every_shipped_template():
         "opt_in_confirm",
         "opt_out_confirm",
         "reassessment",
+        "staff_answer",
     ]
     assert EMAIL_TEMPLATES == ["appointment_confirmation", "check_in", "reassessment"]
 

@@ -26,6 +26,7 @@ from clinic import roles
 from clinic.accounts.breakglass import break_glass_open
 from clinic.audit.access import access_record
 from clinic.messaging.consent import consent_change
+from clinic.messaging.triage import triage_open
 from scheduling.booking import appointment_book
 from scheduling.calendar import calendar_feed_ensure
 from scheduling.series import series_commit
@@ -76,8 +77,9 @@ ADMIN = {
     "messaging_messageneedingattention_add": NOBODY,
     "messaging_inboundmessage_changelist": (FD, PR, CA),
     "messaging_inboundmessage_add": NOBODY,
-    "messaging_replytoreview_changelist": STAFF,
-    "messaging_replytoreview_add": NOBODY,
+    "messaging_triageitem_changelist": (FD, PR, CA),
+    "messaging_triageitem_add": NOBODY,
+    "messaging_triageitem_change": (FD, PR, CA),
     "messaging_consentevent_changelist": (FD, PR, CA),
     "messaging_consentevent_add": STAFF,
     "messaging_consentevent_change": (FD, PR, CA),
@@ -233,6 +235,10 @@ API = {
     ("post", "/api/treatment-plans/{id}/book-next/"): (FD, PR, CA),
     ("get", "/api/plan-occurrences/"): (FD, PR, CA),
     ("get", "/api/plan-occurrences/{id}/"): (FD, PR, CA),
+    ("get", "/api/triage/"): (FD, PR, CA),
+    ("get", "/api/triage/{id}/"): (FD, PR, CA),
+    ("post", "/api/triage/{id}/handle/"): (FD, PR, CA),
+    ("post", "/api/triage/{id}/answer/"): (FD, PR, CA),
 }
 # The calendar feed's secret token is its credential (calendar apps cannot sign in): checked apart.
 API_TOKEN_ONLY = {("get", "/api/calendar/providers/{provider_id}/{token}.ics")}
@@ -287,6 +293,7 @@ def world():
         access_record(user=users[CA], patient=patient, obj=patient, action="view", request=None)
         TOTPDevice.objects.create(user=users[CA], name="phone")
         AxesAccessLog.objects.create(username="someone", ip_address="192.0.2.1", user_agent="test", path_info="/")
+        triage = triage_open(patient=patient, reason="free_text", concerns=appointment)
     ids = {
         "patient": patient.pk,
         "provider": doctor.pk,
@@ -303,6 +310,7 @@ def world():
         "treatment-plan": plan.pk,
         "plan-occurrence": plan.occurrences.order_by("sequence").first().pk,
         "follow-up": signed.follow_ups.first().pk,
+        "triage": triage.pk,
     }
     return {"users": users, "ids": ids, "feed": feed, "doctor": doctor}
 
@@ -432,6 +440,7 @@ INLINES = {
     "tpi_massagenote.tpi_massagenoteaddendum": "massage-notes",
     "messaging_message.messaging_messageevent": None,  # no clinical rows
     "messaging_messageneedingattention.messaging_messageevent": None,
+    "messaging_triageitem.messaging_triageanswer": None,  # staff's own texts to the patient
     "scheduling_appointment.scheduling_appointmentstatuschange": None,
     "scheduling_series.scheduling_appointment": None,
     "tpi_treatmentplan.tpi_planoccurrence": None,  # who, where and when: the front desk's work
