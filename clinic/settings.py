@@ -437,6 +437,16 @@ TPI_FOLLOWUP_CHECKIN_GRACE = timedelta(hours=env.int("TPI_FOLLOWUP_CHECKIN_GRACE
 TPI_FOLLOWUP_REASSESSMENT_GRACE = timedelta(days=env.int("TPI_FOLLOWUP_REASSESSMENT_GRACE_DAYS", default=7))
 # A numeric SMS reply counts as the answer to a follow-up sent at most this long ago.
 TPI_FOLLOWUP_REPLY_WINDOW = timedelta(days=env.int("TPI_FOLLOWUP_REPLY_WINDOW_DAYS", default=7))
+# The triage inbox (clinic.messaging.triage): a pain answer at or above this level (or worse than before
+# the procedure) needs a person; a reply naming one of these words (whole words, any case) is urgent.
+TPI_TRIAGE_PAIN_LEVEL = env.int("TPI_TRIAGE_PAIN_LEVEL", default=7)
+TPI_TRIAGE_SYMPTOM_WORDS = env.list(
+    "TPI_TRIAGE_SYMPTOM_WORDS",
+    default=[
+        "bleeding", "bleed", "fever", "numbness", "numb", "weakness", "weak",
+        "sangrado", "sangra", "fiebre", "entumecimiento", "debilidad",
+    ],
+)  # fmt: skip
 # Treatment plans: relief may last about a month; recurrent injections may be needed (domain article).
 TPI_PLAN_APPOINTMENT_TYPE_CODE = env.str("TPI_PLAN_APPOINTMENT_TYPE_CODE", default="tpi")
 TPI_PLAN_DEFAULT_INTERVAL_WEEKS = env.int("TPI_PLAN_DEFAULT_INTERVAL_WEEKS", default=4)

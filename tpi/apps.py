@@ -15,6 +15,7 @@ class TpiConfig(AppConfig):
         from clinic.beat import beat_entry_register
         from clinic.messaging.content import phi_words_register
         from clinic.messaging.signals import reply_received
+        from clinic.messaging.triage import triage_context_register
         from scheduling.appointment_links import appointment_links_register
         from tpi import (
             export_sections,  # noqa: F401  (registers tpi's export sections)
@@ -47,6 +48,8 @@ class TpiConfig(AppConfig):
         # Pain scores and BOOK requests: each receiver takes only its own kind of reply.
         reply_received.connect(replies.handle, dispatch_uid="tpi.replies")
         reply_received.connect(plan_replies.handle, dispatch_uid="tpi.plan_replies")
+        # A free-text reply nobody took is linked, in the triage inbox, to the recent follow-up it answers.
+        triage_context_register("tpi.followups", replies.followup_context)
         phi_words_register(*PHI_WORDS)
         beat_entry_register(
             name="tpi-followups-sweep",

@@ -42,6 +42,8 @@ class TriageContext:
 
     concerns: models.Model | None = None
     answers: models.Model | None = None
+    concerns_label: str = ""
+    answers_label: str = ""
 
 
 ContextProvider = Callable[[InboundMessage], TriageContext | None]
@@ -69,19 +71,24 @@ def triage_open(
     detail: str = "",
     concerns: models.Model | None = None,
     answers: models.Model | None = None,
+    concerns_label: str = "",
+    answers_label: str = "",
     at: dt.datetime | None = None,
 ) -> TriageItem:
     """Open an item in the triage inbox and return it.
 
     For an INBOUND already in the inbox the existing item is returned, raised to URGENCY (and REASON,
-    DETAIL with it) when that is higher, with any missing link filled in.
+    DETAIL with it) when that is higher, with any missing link filled in. The links' labels default to
+    str(obj); CONCERNS_LABEL / ANSWERS_LABEL say it better (names and clinic times, not ids).
     """
     if reason not in Reason.values:
         raise ValidationError({"reason": f"Unknown triage reason {reason!r}."})
     if urgency not in Urgency.values:
         raise ValidationError({"urgency": f"Unknown urgency {urgency!r}."})
-    concerns_type, concerns_id, concerns_label = _link(concerns)
-    answers_type, answers_id, answers_label = _link(answers)
+    concerns_type, concerns_id, default_concerns_label = _link(concerns)
+    answers_type, answers_id, default_answers_label = _link(answers)
+    concerns_label = (concerns_label or default_concerns_label)[:200]
+    answers_label = (answers_label or default_answers_label)[:200]
     detail = detail[: TriageItem._meta.get_field("detail").max_length]
     with transaction.atomic():
         existing = (
@@ -140,6 +147,8 @@ def triage_open_untaken(*, inbound: InboundMessage) -> TriageItem:
         detail=detail,
         concerns=context.concerns,
         answers=context.answers,
+        concerns_label=context.concerns_label,
+        answers_label=context.answers_label,
     )
 
 
