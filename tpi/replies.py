@@ -124,7 +124,7 @@ def handle(sender: object, *, inbound: InboundMessage, **kwargs: object) -> bool
 def _symptom(inbound: InboundMessage) -> bool:
     """Put a reply naming a symptom in the triage inbox as urgent, linked to the recent follow-up if any."""
     named = symptoms_named(inbound.body)
-    if not named:
+    if not named or inbound.patient_id is None:
         return False
     follow_up = followup_recent_for(patient_id=inbound.patient_id, at=inbound.received_at)
     triage_open(
