@@ -398,6 +398,13 @@ SCHEDULING_STATUS_UNDO_MINUTES = env.int("SCHEDULING_STATUS_UNDO_MINUTES", defau
 # the `holidays` package for this ISO 3166 country and, when set, its subdivision (state, province).
 SCHEDULING_HOLIDAYS_COUNTRY = env.str("SCHEDULING_HOLIDAYS_COUNTRY", default="US")
 SCHEDULING_HOLIDAYS_SUBDIVISION = env.str("SCHEDULING_HOLIDAYS_SUBDIVISION", default="")
+# The waitlist (scheduling.waitlist): beat wakes its sweep; an offer of a freed slot goes to this many
+# waiting patients at once (in the order they joined) and lives this long; a slot starting sooner than the
+# notice is not offered.
+SCHEDULING_WAITLIST_SWEEP_SECONDS = env.int("SCHEDULING_WAITLIST_SWEEP_SECONDS", default=60)
+SCHEDULING_WAITLIST_OFFER_BATCH = env.int("SCHEDULING_WAITLIST_OFFER_BATCH", default=3)
+SCHEDULING_WAITLIST_OFFER_MINUTES = env.int("SCHEDULING_WAITLIST_OFFER_MINUTES", default=120)
+SCHEDULING_WAITLIST_MIN_NOTICE_MINUTES = env.int("SCHEDULING_WAITLIST_MIN_NOTICE_MINUTES", default=120)
 
 # --- TPI (tpi/): procedures, warnings, follow-ups, treatment plans -------------------------------
 # Follow-up due times after `performed_at`: the 72-hour check-in (relief usually starts 24-72 h

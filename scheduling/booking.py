@@ -281,6 +281,7 @@ def appointment_move(
             end = start + (appointment.end - appointment.start)
         provider = provider or appointment.provider
         room = room or appointment.room
+        was = (appointment.provider_id, appointment.room, appointment.start, appointment.end)
         booking_validate(
             patient=appointment.patient,
             provider=provider,
@@ -294,7 +295,16 @@ def appointment_move(
         appointment.blocked_end = end + dt.timedelta(minutes=appointment.appointment_type.buffer_after_minutes)
         _check_hours(appointment=appointment, by=by, override_hours=override_hours, now=timezone.now())
         _save_without_overlap(appointment, patient=appointment.patient, provider=provider, room=room)
+        if was != (appointment.provider_id, appointment.room, appointment.start, appointment.end):
+            _freed(appointment, provider_id=was[0], room=was[1], start=was[2], end=was[3])
     return appointment
+
+
+def _freed(appointment: Appointment, *, provider_id: int, room: Room, start: dt.datetime, end: dt.datetime) -> None:
+    """Offer the time the appointment no longer holds to the waitlist (a row in this transaction)."""
+    from scheduling.waitlist import slot_freed  # the waitlist books through this module: imported late
+
+    slot_freed(appointment=appointment, provider_id=provider_id, room=room, start=start, end=end, now=timezone.now())
 
 
 def appointment_status_set(*, appointment: Appointment, status: str, by: Actor, reason: str = "") -> Appointment:
@@ -322,6 +332,9 @@ def appointment_status_set(*, appointment: Appointment, status: str, by: Actor, 
             update.append("cancellation_reason")
         appointment.save(update_fields=update)
         _record(appointment, from_status=previous, by=by, now=timezone.now(), reason=reason.strip())
+        if previous not in Appointment.INACTIVE_STATUSES and not appointment.is_active:
+            _freed(appointment, provider_id=appointment.provider_id, room=appointment.room, start=appointment.start,
+                   end=appointment.end)  # fmt: skip
     return appointment
 
 
@@ -384,4 +397,8 @@ def appointment_status_undo(*, appointment: Appointment, by: Actor) -> Appointme
         else:
             appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])
         _record(appointment, from_status=previous, by=by, now=now, reason="undo", is_undo=True)
+        if previous in Appointment.INACTIVE_STATUSES and appointment.is_active:
+            from scheduling.waitlist import slot_taken_back  # imported late, as in _freed
+
+            slot_taken_back(appointment=appointment)
     return appointment

@@ -14,6 +14,7 @@ class TpiConfig(AppConfig):
         from clinic.audit.registry import audit_writes
         from clinic.beat import beat_entry_register
         from clinic.messaging.content import phi_words_register
+        from clinic.messaging.questions import question_purposes_register
         from clinic.messaging.signals import reply_received
         from clinic.messaging.triage import triage_context_register
         from scheduling.appointment_links import appointment_links_register
@@ -50,6 +51,7 @@ class TpiConfig(AppConfig):
         reply_received.connect(plan_replies.handle, dispatch_uid="tpi.plan_replies")
         # A free-text reply nobody took is linked, in the triage inbox, to the recent follow-up it answers.
         triage_context_register("tpi.followups", replies.followup_context)
+        question_purposes_register("check_in", "reassessment")
         phi_words_register(*PHI_WORDS)
         beat_entry_register(
             name="tpi-followups-sweep",

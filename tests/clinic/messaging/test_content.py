@@ -36,6 +36,9 @@ def test_the_template_lists_hold_every_shipped_template():
         "opt_out_confirm",
         "reassessment",
         "staff_answer",
+        "waitlist_booked",
+        "waitlist_gone",
+        "waitlist_offer",
     ]
     assert EMAIL_TEMPLATES == ["appointment_confirmation", "check_in", "reassessment"]
 
