@@ -49,23 +49,20 @@ def _min_notice() -> dt.timedelta:
     return dt.timedelta(minutes=settings.SCHEDULING_WAITLIST_MIN_NOTICE_MINUTES)
 
 
-def waitlist_entry_create(
+def waitlist_entry_check(
     *,
     patient: Patient,
     appointment_type: AppointmentType,
     location: Location,
     until: dt.date,
-    by: Actor,
     provider: Provider | None = None,
     weekdays: list[int] | None = None,
     earliest_time: dt.time | None = None,
     latest_time: dt.time | None = None,
-    notes: str = "",
-) -> WaitlistEntry:
-    """Put PATIENT on the waitlist; raise ValidationError naming the field for a request that cannot wait."""
+) -> None:
+    """Raise ValidationError naming each field of a waitlist request that cannot wait."""
     errors: dict[str, str] = {}
-    days = sorted(set(weekdays or []))
-    if any(not isinstance(day, int) or not 0 <= day <= 6 for day in days):
+    if any(not isinstance(day, int) or not 0 <= day <= 6 for day in weekdays or []):
         errors["weekdays"] = "Days are numbers from 0 (Monday) to 6 (Sunday)."
     if earliest_time is not None and latest_time is not None and earliest_time >= latest_time:
         errors["latest_time"] = "The latest time must be after the earliest time."
@@ -81,10 +78,30 @@ def waitlist_entry_create(
         errors["location"] = f"{location} is not in use."
     if errors:
         raise ValidationError(errors)
+
+
+def waitlist_entry_create(
+    *,
+    patient: Patient,
+    appointment_type: AppointmentType,
+    location: Location,
+    until: dt.date,
+    by: Actor,
+    provider: Provider | None = None,
+    weekdays: list[int] | None = None,
+    earliest_time: dt.time | None = None,
+    latest_time: dt.time | None = None,
+    notes: str = "",
+) -> WaitlistEntry:
+    """Put PATIENT on the waitlist (joined now: offers go in that order); ValidationError names a refused field."""
+    waitlist_entry_check(
+        patient=patient, appointment_type=appointment_type, location=location, until=until, provider=provider,
+        weekdays=weekdays, earliest_time=earliest_time, latest_time=latest_time,
+    )  # fmt: skip
     return WaitlistEntry.objects.create(
         patient=patient, appointment_type=appointment_type, location=location, until=until, provider=provider,
-        weekdays=days, earliest_time=earliest_time, latest_time=latest_time, notes=notes, created_by=by,
-        created_at=timezone.now(),
+        weekdays=sorted(set(weekdays or [])), earliest_time=earliest_time, latest_time=latest_time, notes=notes,
+        created_by=by, created_at=timezone.now(),
     )  # fmt: skip
 
 

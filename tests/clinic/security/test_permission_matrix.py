@@ -27,9 +27,10 @@ from clinic.accounts.breakglass import break_glass_open
 from clinic.audit.access import access_record
 from clinic.messaging.consent import consent_change
 from clinic.messaging.triage import triage_open
-from scheduling.booking import appointment_book
+from scheduling.booking import appointment_book, appointment_cancel
 from scheduling.calendar import calendar_feed_ensure
 from scheduling.series import series_commit
+from scheduling.waitlist import waitlist_entry_create
 from tests.factories import (
     AppointmentTypeFactory,
     ClosureFactory,
@@ -77,6 +78,12 @@ ADMIN = {
     "messaging_messageneedingattention_add": NOBODY,
     "messaging_inboundmessage_changelist": (FD, PR, CA),
     "messaging_inboundmessage_add": NOBODY,
+    "scheduling_waitlistentry_changelist": (FD, PR, CA),
+    "scheduling_waitlistentry_add": STAFF,
+    "scheduling_waitlistentry_change": (FD, PR, CA),
+    "scheduling_freedslot_changelist": (FD, PR, CA),
+    "scheduling_freedslot_add": NOBODY,
+    "scheduling_freedslot_change": (FD, PR, CA),
     "messaging_triageitem_changelist": (FD, PR, CA),
     "messaging_triageitem_add": NOBODY,
     "messaging_triageitem_change": (FD, PR, CA),
@@ -235,6 +242,10 @@ API = {
     ("post", "/api/treatment-plans/{id}/book-next/"): (FD, PR, CA),
     ("get", "/api/plan-occurrences/"): (FD, PR, CA),
     ("get", "/api/plan-occurrences/{id}/"): (FD, PR, CA),
+    ("get", "/api/waitlist/"): (FD, PR, CA),
+    ("post", "/api/waitlist/"): STAFF,
+    ("get", "/api/waitlist/{id}/"): (FD, PR, CA),
+    ("post", "/api/waitlist/{id}/withdraw/"): STAFF,
     ("get", "/api/triage/"): (FD, PR, CA),
     ("get", "/api/triage/{id}/"): (FD, PR, CA),
     ("post", "/api/triage/{id}/handle/"): (FD, PR, CA),
@@ -294,6 +305,14 @@ def world():
         TOTPDevice.objects.create(user=users[CA], name="phone")
         AxesAccessLog.objects.create(username="someone", ip_address="192.0.2.1", user_agent="test", path_info="/")
         triage = triage_open(patient=patient, reason="free_text", concerns=appointment)
+        waiting = waitlist_entry_create(
+            patient=patient,
+            appointment_type=visit,
+            location=room.location,
+            until=start.date() + dt.timedelta(days=30),
+            by=None,
+        )
+        appointment_cancel(appointment=series.appointments.first(), by=None, reason="matrix: free a slot")
     ids = {
         "patient": patient.pk,
         "provider": doctor.pk,
@@ -311,6 +330,7 @@ def world():
         "plan-occurrence": plan.occurrences.order_by("sequence").first().pk,
         "follow-up": signed.follow_ups.first().pk,
         "triage": triage.pk,
+        "waitlist": waiting.pk,
     }
     return {"users": users, "ids": ids, "feed": feed, "doctor": doctor}
 
@@ -441,6 +461,7 @@ INLINES = {
     "messaging_message.messaging_messageevent": None,  # no clinical rows
     "messaging_messageneedingattention.messaging_messageevent": None,
     "messaging_triageitem.messaging_triageanswer": None,  # staff's own texts to the patient
+    "scheduling_waitlistentry.scheduling_waitlistoffer": None,  # who, where and when: the front desk's work
     "scheduling_appointment.scheduling_appointmentstatuschange": None,
     "scheduling_series.scheduling_appointment": None,
     "tpi_treatmentplan.tpi_planoccurrence": None,  # who, where and when: the front desk's work
