@@ -1,5 +1,5 @@
 """Demo scheduling: two locations, rooms and what they host, visit types, working hours, holidays, this week's
-appointments. Idempotent."""
+appointments, two patients on the waitlist. Idempotent."""
 
 import contextlib
 import datetime as dt
@@ -13,8 +13,18 @@ from scheduling.calendar import calendar_feed_ensure
 from scheduling.clock import local_datetime
 from scheduling.closures import holidays_import
 from scheduling.exceptions import BookingError
-from scheduling.models import Appointment, AppointmentType, Location, OpeningHours, Room, Series, WorkingHours
+from scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Location,
+    OpeningHours,
+    Room,
+    Series,
+    WaitlistEntry,
+    WorkingHours,
+)
 from scheduling.series import series_commit
+from scheduling.waitlist import waitlist_entry_create
 
 # name, address, opening hours on weekdays (local time of the location; both share the clinic's zone).
 LOCATIONS = [
@@ -121,3 +131,17 @@ def seed() -> None:
                 rrule="FREQ=WEEKLY;INTERVAL=4;COUNT=3",
                 by=admin,
             )
+    _waitlist(patients=patients, provider=providers["drlee"], location=locations["Main clinic"], tpi=types["tpi"],
+              admin=admin, today=today)  # fmt: skip
+
+
+def _waitlist(*, patients: list, provider: Provider, location: Location, tpi: AppointmentType, admin, today) -> None:
+    """Two patients waiting for an earlier injection: one with Dr Lee on weekday mornings, one with anyone."""
+    if WaitlistEntry.objects.exists():
+        return
+    until = today + dt.timedelta(days=28)
+    waitlist_entry_create(
+        patient=patients[1], appointment_type=tpi, location=location, provider=provider, weekdays=[0, 1, 2, 3, 4],
+        earliest_time=dt.time(8), latest_time=dt.time(12), until=until, by=admin, notes="prefers mornings",
+    )  # fmt: skip
+    waitlist_entry_create(patient=patients[2], appointment_type=tpi, location=location, until=until, by=admin)

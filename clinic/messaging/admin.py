@@ -1,7 +1,11 @@
 """Admin: the message log, the failed/unknown list with retry, the triage inbox, the consent log."""
 
+from contextvars import ContextVar
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
@@ -209,18 +213,24 @@ class TriageItemForm(forms.ModelForm):
         return data
 
 
+# The user whose page is being rendered: a link to a record they may not open shows its label only.
+_viewer: ContextVar[Any] = ContextVar("triage_viewer", default=None)
+
+
 def _admin_link(content_type_id: int | None, object_id: int | None, label: str) -> str:
-    """Return a link to a generic link's admin page (label only when it has none or the user may not open it)."""
+    """Return a link to a generic link's admin page; its label only when there is none or the viewer may not open it."""
     if content_type_id is None or object_id is None:
         return "-"
-    from django.contrib.contenttypes.models import ContentType  # the cache answers: no query per row
-
-    content_type = ContentType.objects.get_for_id(content_type_id)
+    content_type = ContentType.objects.get_for_id(content_type_id)  # cached: no query per row
+    viewer = _viewer.get()
+    text = label or content_type.name
+    if viewer is None or not viewer.has_perm(f"{content_type.app_label}.view_{content_type.model}"):
+        return text
     try:
         url = reverse(f"admin:{content_type.app_label}_{content_type.model}_change", args=[object_id])
     except NoReverseMatch:
-        return label or "-"
-    return format_html('<a href="{}">{}</a>', url, label or content_type.name)
+        return text
+    return format_html('<a href="{}">{}</a>', url, text)
 
 
 _ITEM_FIELDS: list = ["urgency_shown", "opened", "patient_link", "reason", "detail", "said", "concerns_link",
@@ -248,6 +258,24 @@ class TriageItemAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        return self._as_viewer(request, super().changelist_view, request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self._as_viewer(request, super().change_view, request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _as_viewer(request, view, *args):
+        """Render VIEW with the signed-in user as the viewer the links are checked for."""
+        token = _viewer.set(request.user)
+        try:
+            response = view(*args)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            return response
+        finally:
+            _viewer.reset(token)
 
     @admin.display(description="Urgency", ordering="-urgency")
     def urgency_shown(self, obj: TriageItem) -> str:
