@@ -71,8 +71,7 @@ class WaitlistEntryAdmin(PickerLabelMixin, admin.ModelAdmin):
     """Patients waiting for an earlier visit, first come first offered."""
 
     form = WaitlistEntryForm
-    list_display = ["patient", "appointment_type", "provider_or_any", "location", "days", "times", "until_day",
-                    "joined", "status", "offers_made"]  # fmt: skip
+    list_display = ["patient", "wants", "suits", "until_day", "joined", "status", "offers_made"]
     list_filter = ["status", "appointment_type", "location"]
     list_select_related = ["patient", "appointment_type", "provider__user", "location"]
     search_fields = ["patient__mrn", "patient__legal_last_name", "patient__legal_first_name"]
@@ -97,17 +96,18 @@ class WaitlistEntryAdmin(PickerLabelMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Provider")
-    def provider_or_any(self, obj: WaitlistEntry) -> str:
-        return str(obj.provider) if obj.provider else "any"
+    def changelist_view(self, request, extra_context=None):
+        title = {"title": "Waitlist: offered in the order patients joined"}
+        return super().changelist_view(request, {**title, **(extra_context or {})})
 
-    @admin.display(description="Days")
-    def days(self, obj: WaitlistEntry) -> str:
-        return obj.days_label
+    @admin.display(description="Wants")
+    def wants(self, obj: WaitlistEntry) -> str:
+        who = f"with {obj.provider}" if obj.provider else "with any provider"
+        return f"{obj.appointment_type} {who}, {obj.location}"
 
-    @admin.display(description="Times")
-    def times(self, obj: WaitlistEntry) -> str:
-        return obj.times_label
+    @admin.display(description="Suits")
+    def suits(self, obj: WaitlistEntry) -> str:
+        return f"{obj.days_label}, {obj.times_label}"
 
     @admin.display(description="Until", ordering="until")
     def until_day(self, obj: WaitlistEntry) -> str:

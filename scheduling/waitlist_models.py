@@ -49,7 +49,7 @@ class WaitlistEntry(models.Model):
 
     class Meta:
         verbose_name = "waitlist entry"
-        verbose_name_plural = "waitlist"
+        verbose_name_plural = "waitlist entries"
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["status", "appointment_type", "location", "created_at"])]
         constraints = [
@@ -69,10 +69,19 @@ class WaitlistEntry(models.Model):
 
     @property
     def days_label(self) -> str:
-        """Return the days that suit, e.g. "Mon, Wed" (or "any day")."""
+        """Return the days that suit, e.g. "Mon, Wed" or "Mon-Fri" (or "any day")."""
         if not self.weekdays:
             return "any day"
-        return ", ".join(dict(WEEKDAYS)[day][:3] for day in sorted(self.weekdays))
+        names = dict(WEEKDAYS)
+        runs: list[list[int]] = []
+        for day in sorted(self.weekdays):  # consecutive days as one run: "Mon-Fri"
+            if runs and day == runs[-1][-1] + 1:
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+        return ", ".join(
+            names[run[0]][:3] if len(run) < 3 else f"{names[run[0]][:3]}-{names[run[-1]][:3]}" for run in runs
+        )
 
     @property
     def times_label(self) -> str:

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from clinic.admin_tools import PickerLabelMixin, ReadOnlyAdminMixin
 from clinic.clock import staff_datetime
@@ -242,8 +243,14 @@ class TriageItemAdmin(admin.ModelAdmin):
     """The triage inbox: every reply that needs a person, most urgent first, with what it is about."""
 
     form = TriageItemForm
-    list_display = ["urgency_shown", "opened", "patient_link", "reason", "said", "concerns_link", "answers_link",
-                    "handled"]  # fmt: skip
+    list_display = ["urgency_shown", "opened", "patient_link", "why", "said", "about", "handled"]
+
+    def get_list_display(self, request):
+        # The open list (the default) needs no "handled" column; the handled and all lists do.
+        if request.GET.get("state", "open") == "open":
+            return [name for name in self.list_display if name != "handled"]
+        return self.list_display
+
     list_display_links = ["urgency_shown", "opened"]
     list_filter = [TriageStateFilter, "urgency", "reason"]
     list_select_related = ["patient", "inbound", "handled_by"]
@@ -260,6 +267,7 @@ class TriageItemAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": "Triage inbox: most urgent first", **(extra_context or {})}
         return self._as_viewer(request, super().changelist_view, request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -281,7 +289,7 @@ class TriageItemAdmin(admin.ModelAdmin):
     def urgency_shown(self, obj: TriageItem) -> str:
         return obj.get_urgency_display()
 
-    @admin.display(description="Received (clinic time)", ordering="opened_at")
+    @admin.display(description="Received", ordering="opened_at")
     def opened(self, obj: TriageItem) -> str:
         return staff_datetime(obj.opened_at)
 
@@ -295,6 +303,19 @@ class TriageItemAdmin(admin.ModelAdmin):
     @admin.display(description="Patient wrote")
     def said(self, obj: TriageItem) -> str:
         return obj.inbound.body if obj.inbound else "-"
+
+    @admin.display(description="Why")
+    def why(self, obj: TriageItem) -> str:
+        return f"{obj.get_reason_display()}: {obj.detail}" if obj.detail else obj.get_reason_display()
+
+    @admin.display(description="About")
+    def about(self, obj: TriageItem) -> str:
+        links = [
+            _admin_link(obj.concerns_type_id, obj.concerns_id, obj.concerns_label),
+            _admin_link(obj.answers_type_id, obj.answers_id, obj.answers_label),
+        ]
+        shown = [link for link in links if link != "-"]
+        return format_html_join(mark_safe("<br>"), "{}", ((link,) for link in shown)) if shown else "-"
 
     @admin.display(description="Concerns")
     def concerns_link(self, obj: TriageItem) -> str:

@@ -244,7 +244,7 @@ class TriageItem(models.Model):
 
     class Meta:
         verbose_name = "triage item"
-        verbose_name_plural = "triage inbox"
+        verbose_name_plural = "triage items"
         # Most urgent first; within one urgency, whoever has waited longest.
         ordering = ["-urgency", "opened_at", "id"]
         indexes = [models.Index(fields=["handled_at", "-urgency", "opened_at"], name="triage_open_idx")]

@@ -126,9 +126,7 @@ def triage_open(
 def triage_open_untaken(*, inbound: InboundMessage) -> TriageItem:
     """Put a reply no app took into the inbox: a reschedule request or free text, linked by the apps' context."""
     if inbound.patient_id is None:
-        return triage_open(
-            patient=None, reason=Reason.UNKNOWN_NUMBER, inbound=inbound, detail="no patient has this number"
-        )
+        return triage_open(patient=None, reason=Reason.UNKNOWN_NUMBER, inbound=inbound)
     context = TriageContext()
     for provider in _context_providers.values():
         found = provider(inbound)
@@ -136,15 +134,14 @@ def triage_open_untaken(*, inbound: InboundMessage) -> TriageItem:
             context = found
             break
     if keyword_normalize(inbound.body) in RESCHEDULE_WORDS:
-        reason, urgency, detail = Reason.RESCHEDULE, Urgency.SOON, "asks to move the visit"
+        reason, urgency = Reason.RESCHEDULE, Urgency.SOON
     else:
-        reason, urgency, detail = Reason.FREE_TEXT, Urgency.ROUTINE, ""
+        reason, urgency = Reason.FREE_TEXT, Urgency.ROUTINE
     return triage_open(
         patient=inbound.patient,
         reason=reason,
         urgency=urgency,
         inbound=inbound,
-        detail=detail,
         concerns=context.concerns,
         answers=context.answers,
         concerns_label=context.concerns_label,

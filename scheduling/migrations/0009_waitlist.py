@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'waitlist entry',
-                'verbose_name_plural': 'waitlist',
+                'verbose_name_plural': 'waitlist entries',
                 'ordering': ['created_at', 'id'],
             },
         ),

@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'triage item',
-                'verbose_name_plural': 'triage inbox',
+                'verbose_name_plural': 'triage items',
                 'ordering': ['-urgency', 'opened_at', 'id'],
             },
         ),
@@ -91,7 +91,6 @@ def replies_to_triage(apps, schema_editor):
                 inbound_id=inbound.pk,
                 reason="free_text" if inbound.patient_id else "unknown_number",
                 urgency=10,
-                detail="" if inbound.patient_id else "no patient has this number",
                 opened_at=inbound.received_at,
             )
             for inbound in waiting.iterator()
