@@ -276,12 +276,13 @@ def waitlist_reply(*, offer: WaitlistOffer, at: dt.datetime) -> WaitlistOffer:
     offer per slot and the booking's exclusion constraints refuse a second winner even so.
     """
     with transaction.atomic():
+        # Lock the slot and the offer rows only, not the room, provider or patient they join.
         slot = (
-            FreedSlot.objects.select_for_update()
+            FreedSlot.objects.select_for_update(of=("self",))
             .select_related("room", "provider", "appointment_type")
             .get(pk=offer.slot_id)
         )
-        offer = WaitlistOffer.objects.select_for_update().select_related("entry__patient").get(pk=offer.pk)
+        offer = WaitlistOffer.objects.select_for_update(of=("self",)).select_related("entry__patient").get(pk=offer.pk)
         if offer.status == OS.ACCEPTED:
             return offer  # a repeated YES from the winner: already booked and told
         if offer.status == OS.OFFERED and at < offer.expires_at and slot.status == F.OPEN:

@@ -196,7 +196,7 @@ def triage_answer(*, item: TriageItem, text: str, by: Actor) -> TriageAnswer:
         raise ValidationError(problem)
     now = timezone.now()
     with transaction.atomic():
-        locked = TriageItem.objects.select_for_update().select_related("patient").get(pk=item.pk)
+        locked = TriageItem.objects.select_for_update(of=("self",)).select_related("patient").get(pk=item.pk)
         assert locked.patient is not None  # triage_answer_problem refuses an item without a patient
         count = TriageAnswer.objects.filter(item=locked).count()
         try:
