@@ -19,6 +19,7 @@ def test_every_app_registers_its_periodic_jobs_at_the_default_intervals():
     schedule = celery_app.conf.beat_schedule
     assert schedule == {
         "messaging-sweep": {"task": "messaging.messages_sweep", "schedule": 60},
+        "scheduling-waitlist-sweep": {"task": "scheduling.waitlist_sweep", "schedule": 60},
         "tpi-followups-sweep": {"task": "tpi.followups_sweep", "schedule": 60},
         "tpi-plans-book-due": {"task": "tpi.plans_book_due", "schedule": crontab(minute=0, hour=6)},
     }
@@ -32,12 +33,14 @@ def test_the_intervals_come_from_the_settings():
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "clinic.settings",
         "MESSAGING_SWEEP_SECONDS": "17",
+        "SCHEDULING_WAITLIST_SWEEP_SECONDS": "29",
         "TPI_FOLLOWUP_SWEEP_SECONDS": "23",
         "TPI_PLAN_BOOKING_RUN_HOUR_UTC": "4",
     }
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "messaging-sweep": "17",
+        "scheduling-waitlist-sweep": "29",
         "tpi-followups-sweep": "23",
         "tpi-plans-book-due": str(crontab(minute=0, hour=4)),
     }
@@ -59,7 +62,9 @@ def test_the_sweeps_are_published_once_when_beat_starts(monkeypatch):
 
     signals.beat_init.send(sender=None)
 
-    assert sorted(published) == ["messaging.messages_sweep", "tpi.followups_sweep"]  # not the daily plan run
+    assert sorted(published) == [  # not the daily plan run
+        "messaging.messages_sweep", "scheduling.waitlist_sweep", "tpi.followups_sweep"
+    ]  # fmt: skip
     assert sorted(beat_start_tasks()) == sorted(published)
 
 
