@@ -415,6 +415,13 @@ SCHEDULING_REMINDER_LEAD_TIMES = env.str("SCHEDULING_REMINDER_LEAD_TIMES", defau
 SCHEDULING_REMINDER_SWEEP_SECONDS = env.int("SCHEDULING_REMINDER_SWEEP_SECONDS", default=60)
 SCHEDULING_REMINDER_SWEEP_BATCH = env.int("SCHEDULING_REMINDER_SWEEP_BATCH", default=200)
 SCHEDULING_REMINDER_SWEEP_MAX_BATCHES = env.int("SCHEDULING_REMINDER_SWEEP_MAX_BATCHES", default=50)
+# The waitlist (scheduling.waitlist): beat wakes its sweep; an offer of a freed slot goes to this many
+# waiting patients at once (in the order they joined) and lives this long; a slot starting sooner than the
+# notice is not offered.
+SCHEDULING_WAITLIST_SWEEP_SECONDS = env.int("SCHEDULING_WAITLIST_SWEEP_SECONDS", default=60)
+SCHEDULING_WAITLIST_OFFER_BATCH = env.int("SCHEDULING_WAITLIST_OFFER_BATCH", default=3)
+SCHEDULING_WAITLIST_OFFER_MINUTES = env.int("SCHEDULING_WAITLIST_OFFER_MINUTES", default=120)
+SCHEDULING_WAITLIST_MIN_NOTICE_MINUTES = env.int("SCHEDULING_WAITLIST_MIN_NOTICE_MINUTES", default=120)
 
 # --- TPI (tpi/): procedures, warnings, follow-ups, treatment plans -------------------------------
 # Follow-up due times after `performed_at`: the 72-hour check-in (relief usually starts 24-72 h
@@ -457,6 +464,16 @@ TPI_FOLLOWUP_REASSESSMENT_GRACE = timedelta(days=env.int("TPI_FOLLOWUP_REASSESSM
 TPI_FOLLOWUP_COALESCE_WINDOW = timedelta(hours=env.int("TPI_FOLLOWUP_COALESCE_HOURS", default=12))
 # A numeric SMS reply counts as the answer to a follow-up sent at most this long ago.
 TPI_FOLLOWUP_REPLY_WINDOW = timedelta(days=env.int("TPI_FOLLOWUP_REPLY_WINDOW_DAYS", default=7))
+# The triage inbox (clinic.messaging.triage): a pain answer at or above this level (or worse than before
+# the procedure) needs a person; a reply naming one of these words (whole words, any case) is urgent.
+TPI_TRIAGE_PAIN_LEVEL = env.int("TPI_TRIAGE_PAIN_LEVEL", default=7)
+TPI_TRIAGE_SYMPTOM_WORDS = env.list(
+    "TPI_TRIAGE_SYMPTOM_WORDS",
+    default=[
+        "bleeding", "bleed", "fever", "numbness", "numb", "weakness", "weak",
+        "sangrado", "sangra", "fiebre", "entumecimiento", "debilidad",
+    ],
+)  # fmt: skip
 # Treatment plans: relief may last about a month; recurrent injections may be needed (domain article).
 TPI_PLAN_APPOINTMENT_TYPE_CODE = env.str("TPI_PLAN_APPOINTMENT_TYPE_CODE", default="tpi")
 TPI_PLAN_DEFAULT_INTERVAL_WEEKS = env.int("TPI_PLAN_DEFAULT_INTERVAL_WEEKS", default=4)

@@ -29,7 +29,10 @@ from clinic.admin_tools import (
 from clinic.clock import staff_datetime
 from clinic.models import Provider
 from clinic.roles import is_clinic_admin
-from scheduling import admin_locations  # noqa: F401  (registers the locations, rooms and closures admin)
+from scheduling import (
+    admin_locations,  # noqa: F401  (registers the locations, rooms and closures admin)
+    admin_waitlist,  # noqa: F401  (registers the waitlist admin)
+)
 from scheduling.admin_series import series_view
 from scheduling.appointment_links import appointment_links_for
 from scheduling.booking import appointment_book, appointment_move, appointment_status_set, appointment_status_undo

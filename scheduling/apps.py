@@ -18,13 +18,23 @@ class SchedulingConfig(AppConfig):
             checks,  # noqa: F401  (registers the system checks)
             export_sections,  # noqa: F401  (registers the appointments export section)
             replies,
-            tasks,  # noqa: F401  (registers the reminder sweep task)
+            tasks,  # noqa: F401  (registers the reminder and waitlist sweep tasks)
+            waitlist_replies,
         )
-        from scheduling.models import Appointment, AppointmentStatusChange, Series
+        from scheduling.models import Appointment, AppointmentStatusChange, Series, WaitlistEntry, WaitlistOffer
         from scheduling.reminders import REMINDER_PURPOSE
 
-        for model in (Appointment, Series, AppointmentStatusChange):
+        for model in (Appointment, Series, AppointmentStatusChange, WaitlistEntry, WaitlistOffer):
             audit_writes(model)
+        # The waitlist: a YES takes an offer only when the offer is the patient's latest question.
+        prompt_purposes_register("waitlist_offer")
+        reply_received.connect(waitlist_replies.handle, dispatch_uid="scheduling.waitlist_replies")
+        beat_entry_register(
+            name="scheduling-waitlist-sweep",
+            task="scheduling.waitlist_sweep",
+            schedule=settings.SCHEDULING_WAITLIST_SWEEP_SECONDS,
+            run_at_start=True,
+        )
         enum_names_register(
             AppointmentStatusEnum=Appointment.Status, OccurrenceStatusEnum=["free", "conflict", "outside_hours"]
         )
@@ -61,3 +71,11 @@ class SchedulingConfig(AppConfig):
         )
         reply_received.connect(replies.handle, dispatch_uid="scheduling.replies")
         prompt_purposes_register(REMINDER_PURPOSE)
+        admin_shortcut_register(
+            section="Today",
+            label="Waitlist",
+            url_name="admin:scheduling_waitlistentry_changelist",
+            permission="scheduling.view_waitlistentry",
+            description="patients waiting for an earlier visit",
+            position=30,
+        )

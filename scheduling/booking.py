@@ -283,6 +283,7 @@ def appointment_move(
             end = start + (appointment.end - appointment.start)
         provider = provider or appointment.provider
         room = room or appointment.room
+        was = (appointment.provider_id, appointment.room, appointment.start, appointment.end)
         booking_validate(
             patient=appointment.patient,
             provider=provider,
@@ -303,7 +304,16 @@ def appointment_move(
         appointment_moved(
             appointment=appointment, previous_start=previous_start, previous_location_id=previous_location_id, now=now
         )
+        if was != (appointment.provider_id, appointment.room, appointment.start, appointment.end):
+            _freed(appointment, provider_id=was[0], room=was[1], start=was[2], end=was[3])
     return appointment
+
+
+def _freed(appointment: Appointment, *, provider_id: int, room: Room, start: dt.datetime, end: dt.datetime) -> None:
+    """Offer the time the appointment no longer holds to the waitlist (a row in this transaction)."""
+    from scheduling.waitlist import slot_freed  # the waitlist books through this module: imported late
+
+    slot_freed(appointment=appointment, provider_id=provider_id, room=room, start=start, end=end, now=timezone.now())
 
 
 def appointment_status_set(
@@ -312,7 +322,8 @@ def appointment_status_set(
     """Change an appointment's status along the allowed transitions, recording who and when.
 
     A confirmation records when and VIA what (staff, or the patient's SMS reply); leaving booked or
-    confirmed withdraws the visit's reminders, and a cancellation tells the patient.
+    confirmed withdraws the visit's reminders, and a cancellation tells the patient; time an appointment
+    stops holding is offered to the waitlist.
     """
     if status not in S.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
@@ -341,6 +352,9 @@ def appointment_status_set(
             update += ["confirmed_at", "confirmed_via"]
         appointment.save(update_fields=update)
         _record(appointment, from_status=previous, by=by, now=now, reason=reason.strip())
+        if previous not in Appointment.INACTIVE_STATUSES and not appointment.is_active:
+            _freed(appointment, provider_id=appointment.provider_id, room=appointment.room, start=appointment.start,
+                   end=appointment.end)  # fmt: skip
         appointment_status_changed(appointment=appointment, previous=previous, now=now)
     return appointment
 
@@ -409,4 +423,8 @@ def appointment_status_undo(*, appointment: Appointment, by: Actor) -> Appointme
             )
         _record(appointment, from_status=previous, by=by, now=now, reason="undo", is_undo=True)
         appointment_status_changed(appointment=appointment, previous=previous, now=now)
+        if previous in Appointment.INACTIVE_STATUSES and appointment.is_active:
+            from scheduling.waitlist import slot_taken_back  # imported late, as in _freed
+
+            slot_taken_back(appointment=appointment)
     return appointment

@@ -1,5 +1,6 @@
 """Demo scheduling: two locations, rooms and what they host, visit types, working hours, holidays, this week's
-appointments (with their reminders scheduled, one confirmed by the patient's SMS reply). Idempotent."""
+appointments (with their reminders scheduled, one confirmed by the patient's SMS reply), two patients on
+the waitlist. Idempotent."""
 
 import contextlib
 import datetime as dt
@@ -21,9 +22,11 @@ from scheduling.models import (
     OpeningHours,
     Room,
     Series,
+    WaitlistEntry,
     WorkingHours,
 )
 from scheduling.series import series_commit
+from scheduling.waitlist import waitlist_entry_create
 
 # name, address, opening hours on weekdays (local time of the location; both share the clinic's zone).
 LOCATIONS = [
@@ -135,6 +138,8 @@ def seed() -> None:
             )
     _confirmed_by_reply()
     _history(patients=patients, provider=providers["drlee"], room=rooms["Room 1"], visit_type=types["reassessment"])
+    _waitlist(patients=patients, provider=providers["drlee"], location=locations["Main clinic"], tpi=types["tpi"],
+              admin=admin, today=today)  # fmt: skip
 
 
 def _confirmed_by_reply() -> None:
@@ -213,3 +218,15 @@ def _history_outcome(appointment: Appointment, index: int) -> None:
         via = Appointment.ConfirmedVia.SMS if index % 2 == 0 else Appointment.ConfirmedVia.STAFF
         fields |= {"confirmed_at": appointment.start - dt.timedelta(hours=20), "confirmed_via": via}
     Appointment.objects.filter(pk=appointment.pk).update(**fields)
+
+
+def _waitlist(*, patients: list, provider: Provider, location: Location, tpi: AppointmentType, admin, today) -> None:
+    """Two patients waiting for an earlier injection: one with Dr Lee on weekday mornings, one with anyone."""
+    if WaitlistEntry.objects.exists():
+        return
+    until = today + dt.timedelta(days=28)
+    waitlist_entry_create(
+        patient=patients[1], appointment_type=tpi, location=location, provider=provider, weekdays=[0, 1, 2, 3, 4],
+        earliest_time=dt.time(8), latest_time=dt.time(12), until=until, by=admin, notes="prefers mornings",
+    )  # fmt: skip
+    waitlist_entry_create(patient=patients[2], appointment_type=tpi, location=location, until=until, by=admin)

@@ -582,3 +582,7 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"calendar feed of {self.provider}"
+
+
+# The waitlist's models live in their own module; Django finds an app's models through this one.
+from scheduling.waitlist_models import FreedSlot, WaitlistEntry, WaitlistOffer  # noqa: E402, F401

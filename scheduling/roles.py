@@ -1,8 +1,8 @@
 """scheduling's share of the staff roles (see clinic.roles): the front desk runs the book.
 
 Clinicians see the schedule (the day sheet, their feeds); only the front desk and clinic admins
-book, move and cancel. Locations, rooms, closures, visit types, working hours and time off are set up
-by clinic admins; everyone sees them.
+book, move and cancel, and run the waitlist (providers see it). Locations, rooms, closures, visit
+types, working hours and time off are set up by clinic admins; everyone sees them.
 """
 
 from clinic.roles import FRONT_DESK, MASSAGE_THERAPIST, PROVIDER
@@ -20,6 +20,9 @@ _SEE_SCHEDULE = [
     "scheduling.view_timeoff",
 ]
 
+# Who waits for an earlier visit, and the offers made: the front desk runs it, providers see it.
+_WAITLIST = ["scheduling.view_waitlistentry", "scheduling.view_waitlistoffer", "scheduling.view_freedslot"]
+
 ROLE_PERMISSIONS = {
     FRONT_DESK: [
         *_SEE_SCHEDULE,
@@ -29,7 +32,10 @@ ROLE_PERMISSIONS = {
         "scheduling.change_series",
         "scheduling.view_appointment_numbers",
         "scheduling.view_appointmentreminder",
+        *_WAITLIST,
+        "scheduling.add_waitlistentry",
+        "scheduling.change_waitlistentry",
     ],
-    PROVIDER: _SEE_SCHEDULE,
+    PROVIDER: [*_SEE_SCHEDULE, *_WAITLIST],
     MASSAGE_THERAPIST: _SEE_SCHEDULE,
 }

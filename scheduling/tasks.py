@@ -1,8 +1,9 @@
-"""Celery tasks of scheduling: thin wrappers that call the services."""
+"""scheduling's Celery tasks: thin wrappers that call one service (arguments are ids only)."""
 
 from celery import shared_task
 
 from scheduling import reminder_sweep
+from scheduling.waitlist import waitlist_sweep
 
 
 @shared_task(name="scheduling.reminders_sweep")
@@ -15,3 +16,9 @@ def reminders_sweep_task() -> None:
     _, more = reminder_sweep.reminders_sweep_step()
     if more:
         reminders_sweep_task.delay()
+
+
+@shared_task(name="scheduling.waitlist_sweep")
+def waitlist_sweep_task() -> None:
+    """Expire old waitlist offers and offer the due freed slots (beat, and after a slot frees)."""
+    waitlist_sweep()

@@ -16,6 +16,7 @@ class TpiConfig(AppConfig):
         from clinic.messaging.content import phi_words_register
         from clinic.messaging.prompts import prompt_purposes_register
         from clinic.messaging.signals import reply_received
+        from clinic.messaging.triage import triage_context_register
         from scheduling.appointment_links import appointment_links_register
         from tpi import (
             export_sections,  # noqa: F401  (registers tpi's export sections)
@@ -50,6 +51,8 @@ class TpiConfig(AppConfig):
         reply_received.connect(plan_replies.handle, dispatch_uid="tpi.plan_replies")
         # The check-in and the reassessment ask for a pain score: a later bare YES does not answer an earlier reminder.
         prompt_purposes_register(FollowUp.Kind.CHECK_IN, FollowUp.Kind.REASSESSMENT)
+        # A free-text reply nobody took is linked, in the triage inbox, to the recent follow-up it answers.
+        triage_context_register("tpi.followups", replies.followup_context)
         phi_words_register(*PHI_WORDS)
         beat_entry_register(
             name="tpi-followups-sweep",

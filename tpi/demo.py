@@ -1,12 +1,16 @@
-"""Demo data for tpi: a signed procedure (three injections, a massage note), a treatment plan, and about
-six months of signed procedures with answered follow-ups per patient (the charts and results need a
-history). Idempotent."""
+"""Demo data for tpi: a signed procedure (three injections, a massage note), a treatment plan, about six
+months of signed procedures with answered follow-ups per patient (the charts and results need a history),
+and an urgent reply about the procedure in the triage inbox. Idempotent."""
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
+from clinic.clock import staff_datetime
+from clinic.messaging.inbound import inbound_sms_receive
+from clinic.messaging.models import TriageItem
+from clinic.messaging.triage import triage_open
 from clinic.models import Patient, Provider
 from tpi.massage import massage_note_create, massage_note_sign
 from tpi.models import FollowUp, Procedure, StockLot, TreatmentPlan, TriggerPointSite
@@ -71,6 +75,24 @@ def seed() -> None:
             interval_weeks=4, injections=3,
         )  # fmt: skip
         plan_book_due(plan=plan)
+    _triage(patient)
+
+
+def _triage(patient: Patient) -> None:
+    """An urgent reply in the triage inbox, linked to yesterday's procedure and its check-in."""
+    inbound, created = inbound_sms_receive(
+        provider_message_id="SMdemo00000000000000000000000004", from_number=str(patient.mobile_phone),
+        body="Some bleeding at the injection site since this morning",
+    )  # fmt: skip
+    procedure = Procedure.objects.filter(patient=patient, indication=DEMO_INDICATION).first()
+    if not created or procedure is None:
+        return
+    check_in = procedure.follow_ups.filter(kind=FollowUp.Kind.CHECK_IN).first()
+    triage_open(
+        patient=patient, reason=TriageItem.Reason.SYMPTOM, urgency=TriageItem.Urgency.URGENT, inbound=inbound,
+        concerns=procedure, concerns_label=f"TPI procedure {staff_datetime(procedure.performed_at)}",
+        answers=check_in, answers_label="72-hour check-in" if check_in else "",
+    )  # fmt: skip
 
 
 def _signed_procedure(drlee: Provider, pasi: Provider, patient: Patient) -> None:

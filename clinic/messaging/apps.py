@@ -14,13 +14,15 @@ class MessagingConfig(AppConfig):
         from clinic.audit.registry import audit_writes
         from clinic.beat import beat_entry_register
         from clinic.messaging import export_sections  # noqa: F401  (registers the messaging export sections)
-        from clinic.messaging.models import ConsentEvent, InboundMessage
+        from clinic.messaging.models import ConsentEvent, InboundMessage, TriageAnswer, TriageItem
 
         from . import checks  # noqa: F401  (registers system checks)
 
         # Consent changes and the review of patients' replies; the outbox keeps its own MessageEvent trail.
         audit_writes(ConsentEvent)
         audit_writes(InboundMessage)
+        audit_writes(TriageItem)
+        audit_writes(TriageAnswer)
         beat_entry_register(
             name="messaging-sweep",
             task="messaging.messages_sweep",
@@ -29,9 +31,9 @@ class MessagingConfig(AppConfig):
         )
         admin_shortcut_register(
             section="Today",
-            label="Replies to review",
-            url_name="admin:messaging_replytoreview_changelist",
-            permission="messaging.view_replytoreview",
-            description="patient messages that need a person",
+            label="Triage inbox",
+            url_name="admin:messaging_triageitem_changelist",
+            permission="messaging.view_triageitem",
+            description="patient replies that need a person, most urgent first",
             position=90,
         )

@@ -1,4 +1,4 @@
-"""Demo data for messaging: a sent message, a reply waiting in the review queue. Idempotent."""
+"""Demo data for messaging: a sent message, replies waiting in the triage inbox. Idempotent."""
 
 from django.utils import timezone
 
@@ -25,4 +25,13 @@ def seed() -> None:
         provider_message_id="SMdemo00000000000000000000000001",
         from_number=str(patient.mobile_phone),
         body="Can I bring my husband to the next visit?",
+    )
+    # A reschedule request (soon) from another patient, and a text from a number nobody has.
+    other = Patient.objects.exclude(pk=patient.pk).exclude(mobile_phone="").order_by("id").first()
+    if other is not None:
+        inbound_sms_receive(
+            provider_message_id="SMdemo00000000000000000000000002", from_number=str(other.mobile_phone), body="R"
+        )
+    inbound_sms_receive(
+        provider_message_id="SMdemo00000000000000000000000003", from_number="+12025550987", body="Is this the clinic?"
     )

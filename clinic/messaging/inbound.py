@@ -17,8 +17,9 @@ from clinic.accounts.actors import Actor
 from clinic.messaging.consent import consent_change
 from clinic.messaging.keyword_answers import keyword_answer_queue
 from clinic.messaging.keywords import Keyword, keyword_is_weak, keyword_parse
-from clinic.messaging.models import Channel, ConsentEvent, InboundMessage, Message
+from clinic.messaging.models import Channel, ConsentEvent, InboundMessage, Message, TriageItem
 from clinic.messaging.signals import reply_received
+from clinic.messaging.triage import triage_open_untaken
 from clinic.models import Patient
 
 logger = logging.getLogger(__name__)
@@ -122,15 +123,24 @@ def _hand_over(inbound: InboundMessage) -> None:
         logger.error("inbound %s was taken by more than one reply receiver: %s", inbound.pk, ", ".join(takers))
     inbound.handled_by = ", ".join(takers)[: InboundMessage._meta.get_field("handled_by").max_length]
     inbound.kind = InboundMessage.Kind.REPLY
-    inbound.needs_review = not inbound.handled_by
-    inbound.save(update_fields=["kind", "handled_by", "needs_review"])
+    inbound.save(update_fields=["kind", "handled_by"])
+    _to_triage(inbound)
+
+
+def _to_triage(inbound: InboundMessage) -> None:
+    """Put a reply nobody took into the triage inbox; a taker may have put it there itself (e.g. a symptom)."""
+    if not inbound.handled_by:
+        triage_open_untaken(inbound=inbound)
+    inbound.needs_review = TriageItem.objects.filter(inbound=inbound, handled_at__isnull=True).exists()
+    InboundMessage.objects.filter(pk=inbound.pk).update(needs_review=inbound.needs_review)
 
 
 def inbound_mark_handled(*, inbound: InboundMessage, by: Actor = None) -> InboundMessage:
-    """Take a reply off the staff review queue."""
+    """Take a reply off the staff review queue (and its triage item, if open, with it)."""
     now = timezone.now()
     InboundMessage.objects.filter(pk=inbound.pk, needs_review=True).update(
         needs_review=False, reviewed_at=now, reviewed_by=by
     )
+    TriageItem.objects.filter(inbound=inbound, handled_at__isnull=True).update(handled_at=now, handled_by=by)
     inbound.refresh_from_db()
     return inbound

@@ -1,6 +1,7 @@
 """The outbox (Message and its history), the consent log and inbound SMS."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.db.models import Q
 
@@ -201,10 +202,92 @@ class MessageNeedingAttention(Message):
         verbose_name_plural = "failed or unknown messages"
 
 
-class ReplyToReview(InboundMessage):
-    """Inbound replies no handler took: the staff review queue."""
+class TriageItem(models.Model):
+    """One thing a patient said that needs a person: the triage inbox, most urgent first.
+
+    The core knows nothing of appointments or procedures: what the item concerns (a visit, a
+    procedure) and what the patient answered (a follow-up, an offer) are generic links the opening
+    app fills in (`clinic.messaging.triage.triage_open`), with their labels kept for the list.
+    """
+
+    class Reason(models.TextChoices):
+        FREE_TEXT = "free_text", "Free-text reply"
+        RESCHEDULE = "reschedule", "Asks to reschedule"
+        PAIN = "pain", "Pain score"
+        SYMPTOM = "symptom", "Symptom reported"
+        UNKNOWN_NUMBER = "unknown_number", "Unknown number"
+
+    class Urgency(models.IntegerChoices):
+        ROUTINE = 10, "Routine"
+        SOON = 20, "Soon"
+        URGENT = 30, "Urgent"
+
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="triage_items")
+    inbound = models.OneToOneField(
+        InboundMessage, null=True, blank=True, on_delete=models.PROTECT, related_name="triage_item"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    urgency = models.PositiveSmallIntegerField(choices=Urgency.choices, default=Urgency.ROUTINE)
+    detail = models.CharField(max_length=300, blank=True, help_text="Why it needs a person, e.g. the pain score")
+    concerns_type = models.ForeignKey(
+        "contenttypes.ContentType", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    concerns_id = models.PositiveBigIntegerField(null=True, blank=True)
+    concerns = GenericForeignKey("concerns_type", "concerns_id")
+    concerns_label = models.CharField(max_length=200, blank=True, help_text="What it concerns, as staff read it")
+    answers_type = models.ForeignKey(
+        "contenttypes.ContentType", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answers_id = models.PositiveBigIntegerField(null=True, blank=True)
+    answers = GenericForeignKey("answers_type", "answers_id")
+    answers_label = models.CharField(max_length=200, blank=True, help_text="What the patient answered")
+    opened_at = models.DateTimeField()
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
-        proxy = True
-        verbose_name = "reply to review"
-        verbose_name_plural = "replies to review"
+        verbose_name = "triage item"
+        verbose_name_plural = "triage items"
+        # Most urgent first; within one urgency, whoever has waited longest.
+        ordering = ["-urgency", "opened_at", "id"]
+        indexes = [models.Index(fields=["handled_at", "-urgency", "opened_at"], name="triage_open_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(handled_by__isnull=True) | Q(handled_at__isnull=False), name="triage_handled_has_time"
+            ),
+            models.CheckConstraint(
+                condition=Q(concerns_type__isnull=True, concerns_id__isnull=True)
+                | Q(concerns_type__isnull=False, concerns_id__isnull=False),
+                name="triage_concerns_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(answers_type__isnull=True, answers_id__isnull=True)
+                | Q(answers_type__isnull=False, answers_id__isnull=False),
+                name="triage_answers_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} ({self.get_urgency_display().lower()})"
+
+    @property
+    def is_open(self) -> bool:
+        """Return True until someone marked it handled."""
+        return self.handled_at is None
+
+
+class TriageAnswer(models.Model):
+    """One SMS staff sent from the triage inbox: who, when, and the outbox message it became."""
+
+    item = models.ForeignKey(TriageItem, on_delete=models.PROTECT, related_name="staff_answers")
+    message = models.OneToOneField(Message, on_delete=models.PROTECT, related_name="triage_answer")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"Answer to triage item {self.item_id}"

@@ -4,7 +4,18 @@ from rest_framework import serializers
 
 from clinic.api.fields import UserField
 from clinic.models import Patient, Provider
-from scheduling.models import Appointment, AppointmentType, Closure, Location, OpeningHours, Room, Series, WorkingHours
+from scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Closure,
+    Location,
+    OpeningHours,
+    Room,
+    Series,
+    WaitlistEntry,
+    WaitlistOffer,
+    WorkingHours,
+)
 
 
 class OpeningHoursSerializer(serializers.ModelSerializer):
@@ -217,3 +228,40 @@ class ClosureCreatedSerializer(ClosureSerializer):
 
     class Meta(ClosureSerializer.Meta):
         fields = [*ClosureSerializer.Meta.fields, "affected"]
+
+
+class WaitlistOfferSerializer(serializers.ModelSerializer):
+    start = serializers.DateTimeField(source="slot.start", read_only=True)
+
+    class Meta:
+        model = WaitlistOffer
+        fields = ["id", "start", "status", "offered_at", "expires_at", "answered_at", "appointment"]
+
+
+class WaitlistEntrySerializer(serializers.ModelSerializer):
+    offers = WaitlistOfferSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WaitlistEntry
+        fields = [
+            "id", "patient", "appointment_type", "provider", "location", "weekdays", "earliest_time", "latest_time",
+            "until", "status", "appointment", "notes", "created_at", "offers",
+        ]  # fmt: skip
+
+
+class WaitlistJoinSerializer(serializers.Serializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
+    appointment_type = serializers.PrimaryKeyRelatedField(queryset=AppointmentType.objects.all())
+    provider = serializers.PrimaryKeyRelatedField(
+        queryset=Provider.objects.select_related("user"), required=False, allow_null=True, default=None,
+        help_text="Empty: any provider who takes this type",
+    )  # fmt: skip
+    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all())
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6), required=False, default=list,
+        help_text="0 = Monday ... 6 = Sunday; empty: any day",
+    )  # fmt: skip
+    earliest_time = serializers.TimeField(required=False, allow_null=True, default=None)
+    latest_time = serializers.TimeField(required=False, allow_null=True, default=None)
+    until = serializers.DateField()
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)

@@ -11,6 +11,7 @@ router.register("closures", views.ClosureViewSet, basename="closure")
 router.register("working-hours", views.WorkingHoursViewSet, basename="working-hours")
 router.register("appointments", views.AppointmentViewSet, basename="appointment")
 router.register("series", views.SeriesViewSet, basename="series")
+router.register("waitlist", views.WaitlistEntryViewSet, basename="waitlist-entry")
 
 urlpatterns = [
     path("free-slots/", views.FreeSlotsView.as_view(), name="free-slots"),

@@ -3,6 +3,7 @@
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -11,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.accounts.actors import request_user
 from clinic.api.filters import ClinicFilterSet
 from clinic.roles import ClinicModelPermissions
 from scheduling.api import serializers as s
@@ -19,7 +21,17 @@ from scheduling.calendar import appointment_ics, provider_by_feed_token, provide
 from scheduling.clock import day_bounds
 from scheduling.closures import closure_create
 from scheduling.exceptions import BookingConflict, BookingError
-from scheduling.models import Appointment, AppointmentType, Closure, Location, Room, Series, WorkingHours
+from scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Closure,
+    Location,
+    Room,
+    Series,
+    WaitlistEntry,
+    WaitlistOffer,
+    WorkingHours,
+)
 from scheduling.series import (
     SeriesChoice,
     appointments_cancel_scoped,
@@ -28,6 +40,7 @@ from scheduling.series import (
     series_preview,
 )
 from scheduling.slots import slots_find
+from scheduling.waitlist import waitlist_entry_create, waitlist_entry_withdraw
 
 if TYPE_CHECKING:
     _ViewBase = APIView  # the mixin only ever goes into views; the checker needs to know what super() holds
@@ -248,3 +261,29 @@ class ProviderFeedView(APIView):
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
         response["Cache-Control"] = "private, max-age=300"
         return response
+
+
+class WaitlistEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The waitlist: patients waiting for an earlier visit (join order) with the offers made; join, withdraw."""
+
+    queryset = WaitlistEntry.objects.prefetch_related(
+        Prefetch("offers", queryset=WaitlistOffer.objects.select_related("slot"))
+    ).order_by("created_at", "id")
+    serializer_class = s.WaitlistEntrySerializer
+    permission_classes = [ClinicModelPermissions]
+    change_actions = frozenset({"withdraw"})
+    filterset_fields = ["status", "patient", "appointment_type", "location", "provider"]
+
+    @extend_schema(request=s.WaitlistJoinSerializer, responses={201: s.WaitlistEntrySerializer})
+    def create(self, request):
+        data = s.WaitlistJoinSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = waitlist_entry_create(**data.validated_data, by=request_user(request))
+        return Response(s.WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.WaitlistEntrySerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Take the entry off the waitlist (its open offers end)."""
+        entry = waitlist_entry_withdraw(entry=self.get_object(), by=request_user(request))
+        return Response(s.WaitlistEntrySerializer(entry).data)

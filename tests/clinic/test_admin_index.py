@@ -12,7 +12,7 @@ SHORTCUTS = {
     "Day sheet": "/admin/scheduling/appointment/day-sheet/",
     "Book a visit": "/admin/scheduling/appointment/book/",
     "Follow-ups": "/admin/tpi/followup/",
-    "Replies to review": "/admin/messaging/replytoreview/",
+    "Triage inbox": "/admin/messaging/triageitem/",
 }
 
 

@@ -20,6 +20,7 @@ def test_every_app_registers_its_periodic_jobs_at_the_default_intervals():
     assert schedule == {
         "messaging-sweep": {"task": "messaging.messages_sweep", "schedule": 60},
         "scheduling-reminders-sweep": {"task": "scheduling.reminders_sweep", "schedule": 60},
+        "scheduling-waitlist-sweep": {"task": "scheduling.waitlist_sweep", "schedule": 60},
         "tpi-followups-sweep": {"task": "tpi.followups_sweep", "schedule": 60},
         "tpi-plans-book-due": {"task": "tpi.plans_book_due", "schedule": crontab(minute=0, hour=6)},
         "tpi-fhir-exports-resume": {"task": "tpi.fhir_exports_resume", "schedule": 60},
@@ -34,6 +35,7 @@ def test_the_intervals_come_from_the_settings():
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "clinic.settings",
         "MESSAGING_SWEEP_SECONDS": "17",
+        "SCHEDULING_WAITLIST_SWEEP_SECONDS": "29",
         "TPI_FOLLOWUP_SWEEP_SECONDS": "23",
         "SCHEDULING_REMINDER_SWEEP_SECONDS": "29",
         "TPI_PLAN_BOOKING_RUN_HOUR_UTC": "4",
@@ -43,6 +45,7 @@ def test_the_intervals_come_from_the_settings():
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "messaging-sweep": "17",
         "scheduling-reminders-sweep": "29",
+        "scheduling-waitlist-sweep": "29",
         "tpi-followups-sweep": "23",
         "tpi-plans-book-due": str(crontab(minute=0, hour=4)),
         "tpi-fhir-exports-resume": "29",
@@ -68,6 +71,7 @@ def test_the_sweeps_are_published_once_when_beat_starts(monkeypatch):
     assert sorted(published) == [  # not the daily plan run
         "messaging.messages_sweep",
         "scheduling.reminders_sweep",
+        "scheduling.waitlist_sweep",
         "tpi.followups_sweep",
     ]
     assert sorted(beat_start_tasks()) == sorted(published)

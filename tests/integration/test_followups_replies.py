@@ -54,5 +54,7 @@ def test_a_signed_answer_is_stored_and_a_tampered_one_refused():
     follow_up.refresh_from_db()
     assert (follow_up.status, follow_up.answer_pain_score) == ("answered", 7)
     inbound = InboundMessage.objects.get()
-    assert (inbound.handled_by, inbound.needs_review) == ("tpi.replies.handle", False)
+    # 7 is at TPI_TRIAGE_PAIN_LEVEL: stored, and a person looks at it in the triage inbox.
+    assert (inbound.handled_by, inbound.needs_review) == ("tpi.replies.handle", True)
+    assert (inbound.triage_item.reason, inbound.triage_item.answers) == ("pain", follow_up)
     assert Message.objects.count() == 1  # no reply to the answer

@@ -20,7 +20,11 @@ from tests.factories import PatientFactory
 TEMPLATE_DIRS = [Path(app.path) / "templates" / "messaging" for app in apps.get_app_configs()]
 SMS_TEMPLATES = sorted({p.name.split(".")[0] for d in TEMPLATE_DIRS for p in (d / "sms").glob("*.txt")})
 EMAIL_TEMPLATES = sorted({p.name.split(".")[0] for d in TEMPLATE_DIRS for p in (d / "email").glob("*.txt")})
-CONTEXTS = [{}, {"offer_booking": True, "when": "Tue 10 Mar, 10:30 AM", "where": "Main Street", "confirmed": True}]
+CONTEXTS = [
+    {},
+    {"offer_booking": True, "when": "Tue 10 Mar, 10:30 AM", "where": "Main Street", "confirmed": True,
+     "text": "We will call you this afternoon."},
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -41,6 +45,10 @@ def test_the_template_lists_hold_every_shipped_template():
         "opt_in_confirm",
         "opt_out_confirm",
         "reassessment",
+        "staff_answer",
+        "waitlist_booked",
+        "waitlist_gone",
+        "waitlist_offer",
     ]
     assert EMAIL_TEMPLATES == [
         "appointment_booked",

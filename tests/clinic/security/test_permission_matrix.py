@@ -27,9 +27,11 @@ from clinic.accounts.breakglass import break_glass_open
 from clinic.audit.access import access_record
 from clinic.messaging.consent import consent_change
 from clinic.messaging.models import Message
-from scheduling.booking import appointment_book
+from clinic.messaging.triage import triage_open
+from scheduling.booking import appointment_book, appointment_cancel
 from scheduling.calendar import calendar_feed_ensure
 from scheduling.series import series_commit
+from scheduling.waitlist import waitlist_entry_create
 from tests.factories import (
     AppointmentTypeFactory,
     ClosureFactory,
@@ -81,8 +83,15 @@ ADMIN = {
     "messaging_messageneedingattention_change": STAFF,
     "messaging_inboundmessage_changelist": (FD, PR, CA),
     "messaging_inboundmessage_add": NOBODY,
-    "messaging_replytoreview_changelist": STAFF,
-    "messaging_replytoreview_add": NOBODY,
+    "scheduling_waitlistentry_changelist": (FD, PR, CA),
+    "scheduling_waitlistentry_add": STAFF,
+    "scheduling_waitlistentry_change": (FD, PR, CA),
+    "scheduling_freedslot_changelist": (FD, PR, CA),
+    "scheduling_freedslot_add": NOBODY,
+    "scheduling_freedslot_change": (FD, PR, CA),
+    "messaging_triageitem_changelist": (FD, PR, CA),
+    "messaging_triageitem_add": NOBODY,
+    "messaging_triageitem_change": (FD, PR, CA),
     "messaging_consentevent_changelist": (FD, PR, CA),
     "messaging_consentevent_add": STAFF,
     "messaging_consentevent_change": (FD, PR, CA),
@@ -249,6 +258,14 @@ API = {
     ("post", "/api/treatment-plans/{id}/book-next/"): (FD, PR, CA),
     ("get", "/api/plan-occurrences/"): (FD, PR, CA),
     ("get", "/api/plan-occurrences/{id}/"): (FD, PR, CA),
+    ("get", "/api/waitlist/"): (FD, PR, CA),
+    ("post", "/api/waitlist/"): STAFF,
+    ("get", "/api/waitlist/{id}/"): (FD, PR, CA),
+    ("post", "/api/waitlist/{id}/withdraw/"): STAFF,
+    ("get", "/api/triage/"): (FD, PR, CA),
+    ("get", "/api/triage/{id}/"): (FD, PR, CA),
+    ("post", "/api/triage/{id}/handle/"): (FD, PR, CA),
+    ("post", "/api/triage/{id}/answer/"): (FD, PR, CA),
 }
 # The calendar feed's secret token is its credential (calendar apps cannot sign in): checked apart.
 API_TOKEN_ONLY = {("get", "/api/calendar/providers/{provider_id}/{token}.ics")}
@@ -308,6 +325,15 @@ def world():
         StockLot.objects.create(
             agent="lidocaine", concentration_percent=1, lot_number="L-1", expires_on=dt.date(2027, 1, 31)
         )
+        triage = triage_open(patient=patient, reason="free_text", concerns=appointment)
+        waiting = waitlist_entry_create(
+            patient=patient,
+            appointment_type=visit,
+            location=room.location,
+            until=start.date() + dt.timedelta(days=30),
+            by=None,
+        )
+        appointment_cancel(appointment=series.appointments.first(), by=None, reason="matrix: free a slot")
     ids = {
         "patient": patient.pk,
         "provider": doctor.pk,
@@ -324,6 +350,8 @@ def world():
         "treatment-plan": plan.pk,
         "plan-occurrence": plan.occurrences.order_by("sequence").first().pk,
         "follow-up": signed.follow_ups.first().pk,
+        "triage": triage.pk,
+        "waitlist": waiting.pk,
     }
     return {"users": users, "ids": ids, "feed": feed, "doctor": doctor}
 
@@ -453,6 +481,8 @@ INLINES = {
     "tpi_massagenote.tpi_massagenoteaddendum": "massage-notes",
     "messaging_message.messaging_messageevent": None,  # no clinical rows
     "messaging_messageneedingattention.messaging_messageevent": None,
+    "messaging_triageitem.messaging_triageanswer": None,  # staff's own texts to the patient
+    "scheduling_waitlistentry.scheduling_waitlistoffer": None,  # who, where and when: the front desk's work
     "scheduling_appointment.scheduling_appointmentstatuschange": None,
     "scheduling_appointment.scheduling_appointmentreminder": None,  # when and whether, no clinical rows
     "scheduling_series.scheduling_appointment": None,
