@@ -52,15 +52,27 @@ def _template_dir(settings, tmp_path, files):
 
 def test_every_shipped_template_is_found_without_naming_apps():
     assert message_templates() == [
+        ("email", "appointment_booked"),
+        ("email", "appointment_cancelled"),
         ("email", "appointment_confirmation"),
+        ("email", "appointment_moved"),
+        ("email", "appointment_reminder"),
         ("email", "check_in"),
         ("email", "reassessment"),
+        ("sms", "appointment_booked"),
+        ("sms", "appointment_cancelled"),
         ("sms", "appointment_confirmation"),
+        ("sms", "appointment_moved"),
+        ("sms", "appointment_reminder"),
         ("sms", "check_in"),
         ("sms", "help"),
         ("sms", "opt_in_confirm"),
         ("sms", "opt_out_confirm"),
         ("sms", "reassessment"),
+        ("sms", "staff_answer"),
+        ("sms", "waitlist_booked"),
+        ("sms", "waitlist_gone"),
+        ("sms", "waitlist_offer"),
     ]
 
 
@@ -97,9 +109,12 @@ def test_an_automated_text_without_opt_out_instructions_refuses_start_up(setting
     _template_dir(settings, tmp_path, {"sms_footer/opt_out.en.txt": "Text QUIT to leave."})
     problems = sorted({e.msg.split(": ", 1)[0] for e in message_templates_check(None)})
     # Only the English footer was replaced; the keyword answers name STOP themselves.
-    assert problems == [
-        f"sms template {name!r} (en)" for name in ("appointment_confirmation", "check_in", "reassessment")
-    ]
+    automated = (
+        "appointment_booked", "appointment_cancelled", "appointment_confirmation", "appointment_moved",
+        "appointment_reminder", "check_in", "reassessment", "staff_answer", "waitlist_booked", "waitlist_gone",
+        "waitlist_offer",
+    )  # fmt: skip
+    assert problems == [f"sms template {name!r} (en)" for name in automated]
     assert {e.msg.split(": ", 1)[1] for e in message_templates_check(None)} == {
         "SMS body does not tell how to opt out (STOP)."
     }
