@@ -1,9 +1,10 @@
 """The clock rule: times are stored in UTC; people read them in their own zone, written as people write them.
 
-Staff read every date and time in the clinic's zone (settings.TIME_ZONE) through `staff_datetime` /
-`staff_date` / `staff_time`; patients read theirs in their own zone through `patient_datetime`, and
-phone numbers through `patient_phone`. Machines (API datetime fields, feeds, exports for systems) keep
-ISO 8601 with an offset and never go through here.
+Staff read every date and time in the clinic's zone (settings.TIME_ZONE), or in the zone of the
+location the record belongs to (pass `zone=`: an appointment is read in its room's location's zone),
+through `staff_datetime` / `staff_date` / `staff_time`; patients read theirs in their own zone through
+`patient_datetime`, and phone numbers through `patient_phone`. Machines (API datetime fields, feeds,
+exports for systems) keep ISO 8601 with an offset and never go through here.
 """
 
 import contextlib
@@ -30,32 +31,52 @@ def clinic_tz() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def local_date(instant: dt.datetime) -> dt.date:
-    """Return the clinic-local calendar date of an aware instant."""
-    return instant.astimezone(clinic_tz()).date()
+Zone = ZoneInfo | str | None  # a zone, its IANA name, or None for the clinic's
 
 
-def local_time(instant: dt.datetime) -> dt.datetime:
-    """Return the aware instant as clinic wall time."""
-    return instant.astimezone(clinic_tz())
+def zone_of(zone: Zone = None) -> ZoneInfo:
+    """Return ZONE as a ZoneInfo (the clinic's zone when None)."""
+    if zone is None:
+        return clinic_tz()
+    return zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
 
 
-def staff_datetime(instant: dt.datetime | None, *, empty: str = "-") -> str:
-    """Return INSTANT as staff read it: clinic wall time, e.g. '2026-11-29 21:30'."""
-    return local_time(instant).strftime(STAFF_DATETIME) if instant is not None else empty
+def local_date(instant: dt.datetime, *, zone: Zone = None) -> dt.date:
+    """Return the local calendar date of an aware instant in ZONE (default: the clinic's)."""
+    return instant.astimezone(zone_of(zone)).date()
 
 
-def staff_date(value: dt.datetime | dt.date | None, *, empty: str = "-") -> str:
-    """Return the clinic-local date of an instant (or a plain calendar date) as staff read it."""
+def local_time(instant: dt.datetime, *, zone: Zone = None) -> dt.datetime:
+    """Return the aware instant as wall time of ZONE (default: the clinic's)."""
+    return instant.astimezone(zone_of(zone))
+
+
+def staff_datetime(instant: dt.datetime | None, *, empty: str = "-", zone: Zone = None, name_zone: bool = False) -> str:
+    """Return INSTANT as staff read it: wall time of ZONE (default: the clinic's), e.g. '2026-11-29 21:30'.
+
+    NAME_ZONE adds the zone's abbreviation when ZONE is not the clinic's ('2026-11-29 18:30 PST'), for
+    lists that mix locations in different zones.
+    """
+    if instant is None:
+        return empty
+    local = local_time(instant, zone=zone)
+    text = local.strftime(STAFF_DATETIME)
+    if name_zone and zone is not None and zone_of(zone).key != clinic_tz().key:
+        text += f" {local:%Z}"
+    return text
+
+
+def staff_date(value: dt.datetime | dt.date | None, *, empty: str = "-", zone: Zone = None) -> str:
+    """Return the local date (in ZONE, default the clinic's) of an instant, or a calendar date, as staff read it."""
     if value is None:
         return empty
-    day = local_date(value) if isinstance(value, dt.datetime) else value
+    day = local_date(value, zone=zone) if isinstance(value, dt.datetime) else value
     return day.strftime(STAFF_DATE)
 
 
-def staff_time(instant: dt.datetime) -> str:
-    """Return the clinic wall-clock time of INSTANT, e.g. '21:30'."""
-    return local_time(instant).strftime(STAFF_TIME)
+def staff_time(instant: dt.datetime, *, zone: Zone = None) -> str:
+    """Return the wall-clock time of INSTANT in ZONE (default: the clinic's), e.g. '21:30'."""
+    return local_time(instant, zone=zone).strftime(STAFF_TIME)
 
 
 def patient_datetime(instant: dt.datetime, *, time_zone: str, language: str) -> str:

@@ -49,6 +49,7 @@ from scheduling.models import (
     AppointmentStatusChange,
     AppointmentType,
     CalendarFeed,
+    Location,
     Series,
     TimeOff,
     WorkingHours,
@@ -59,6 +60,23 @@ from scheduling.slots import slots_find
 
 SUGGESTIONS = 8
 NUMBERS_MONTHS = 12  # months the numbers page shows
+
+
+def _query_location(request: HttpRequest) -> Location | None:
+    """Return the location in ?location=<id> (None when absent); 400 when it is not a location's id."""
+    text = request.GET.get("location", "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise BadParameter(f"location={text} is not a location: choose one from the list on the page.")
+    return get_object_or_404(Location, pk=int(text))
+
+
+def _sheet_url(appointment: Appointment) -> str:
+    """Return the day sheet of the appointment's location on its local day."""
+    location = appointment.room.location
+    day = local_date(appointment.start, zone=location.zone)
+    return f"{reverse('admin:scheduling_appointment_daysheet')}?date={day:%Y-%m-%d}&location={location.pk}"
 
 
 @admin.register(AppointmentType)
@@ -82,9 +100,14 @@ class AppointmentTypeAdmin(admin.ModelAdmin):
 
 @admin.register(WorkingHours)
 class WorkingHoursAdmin(admin.ModelAdmin):
-    list_display = ["provider", "weekday", "start_time", "end_time"]
-    list_filter = ["provider", "weekday"]
-    list_select_related = ["provider__user"]
+    list_display = ["provider", "weekday", "start_time", "end_time", "where"]
+    list_filter = ["provider", "weekday", "location"]
+    list_select_related = ["provider__user", "location"]
+    fields = ["provider", "location", "weekday", "start_time", "end_time"]
+
+    @admin.display(description="location", ordering="location__name")
+    def where(self, obj: WorkingHours) -> str:
+        return str(obj.location) if obj.location is not None else "Any location"
 
 
 @admin.register(TimeOff)
@@ -127,9 +150,16 @@ class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
 class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmin):
     """Appointments are booked through the booking form and changed through the day sheet's actions."""
 
-    list_display = ["start", "patient", "provider", "room", "appointment_type", "status"]
-    list_filter = [("start", admin.DateFieldListFilter), "provider", "status", "appointment_type", "room"]
-    list_select_related = ["patient", "provider__user", "room", "appointment_type"]
+    list_display = ["when", "patient", "provider", "room", "appointment_type", "status"]
+    list_filter = [
+        ("start", admin.DateFieldListFilter),
+        "provider",
+        "status",
+        "appointment_type",
+        "room__location",
+        "room",
+    ]
+    list_select_related = ["patient", "provider__user", "room__location", "appointment_type"]
     search_fields = ["patient__mrn", "patient__legal_last_name", "patient__legal_first_name"]
     autocomplete_fields = ["patient"]
     date_hierarchy = "start"
@@ -199,10 +229,30 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         ]
         return own + super().get_urls()
 
+    @admin.display(description="start", ordering="start")
+    def when(self, obj: Appointment) -> str:
+        """Return the start on the clock of the visit's location (its zone named when it is not the clinic's)."""
+        return staff_datetime(obj.start, zone=obj.local_zone, name_zone=True)
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(
+            request,
+            context
+            | (
+                {"appointment_links": appointment_links_for(appointments=[obj], user=request.user).get(obj.pk, [])}
+                if obj is not None
+                else {}
+            ),
+            add,
+            change,
+            form_url,
+            obj,
+        )
         if obj is not None:
-            context["appointment_links"] = appointment_links_for(appointments=[obj], user=request.user).get(obj.pk, [])
-        return super().render_change_form(request, context, add, change, form_url, obj)
+            # Every time on the page (start, end, history) on the clock of the visit's location.
+            with timezone.override(obj.local_zone):
+                response.render()  # type: ignore[attr-defined]  # the admin change form is a TemplateResponse
+        return response
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
@@ -261,13 +311,14 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
             except PermissionDenied as exc:
                 form.add_error("override_hours" if "override_hours" in form.fields else None, str(exc))
             else:
-                local = timezone.localtime(appointment.start)
+                local = appointment.local_start
+                where = appointment.room.location
                 messages.success(
                     request,
-                    f"Booked {appointment.appointment_type} for {appointment.patient} at {local:%Y-%m-%d %H:%M}.",
+                    f"Booked {appointment.appointment_type} for {appointment.patient} at {local:%Y-%m-%d %H:%M} "
+                    f"({where}).",
                 )
-                url = reverse("admin:scheduling_appointment_daysheet")
-                return HttpResponseRedirect(f"{url}?date={local:%Y-%m-%d}")
+                return HttpResponseRedirect(_sheet_url(appointment))
         context = admin_page_context(self, request, title="Book an appointment", form=form, suggestions=suggestions)
         return TemplateResponse(request, "admin/scheduling/appointment/book.html", context)
 
@@ -280,10 +331,11 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         """
         requested = cd["start"]
         room = cd["room"]
+        day = local_date(requested, zone=room.location.zone)  # the week from the requested day at that location
         search = {
             "appointment_type": cd["appointment_type"],
-            "first_day": local_date(requested),
-            "last_day": local_date(requested) + dt.timedelta(days=6),
+            "first_day": day,
+            "last_day": day + dt.timedelta(days=6),
             "provider": cd["provider"],
             "patient": cd["patient"],
             "exclude_ids": exclude_ids,
@@ -293,15 +345,20 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         if not later:
             later = [s for s in slots_find(location=room.location, **search) if s.start >= requested]
         later = later[:SUGGESTIONS]  # slots_find returns them in time order: the nearest later one first
-        return [(s, f"{timezone.localtime(s.start):%Y-%m-%dT%H:%M}|{s.provider.pk}|{s.room.pk}") for s in later]
+        # The value is the slot's wall time at its room's location: the form reads it on that clock.
+        return [
+            (s, f"{s.start.astimezone(s.room.location.zone):%Y-%m-%dT%H:%M}|{s.provider.pk}|{s.room.pk}") for s in later
+        ]
 
     def day_sheet_view(self, request: HttpRequest) -> HttpResponse:
         """Show one day, a column per provider (or per room), with the front-desk actions."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        day = query_date(request.GET, "date") or timezone.localdate()
+        location = _query_location(request)
+        today = local_date(timezone.now(), zone=location.zone if location else None)
+        day = query_date(request.GET, "date") or today
         view: View = "room" if request.GET.get("view") == "room" else "provider"
-        columns = day_sheet(day=day, view=view, by=request_user(request))
+        columns = day_sheet(day=day, view=view, by=request_user(request), location=location)
         links = appointment_links_for(appointments=[a for c in columns for a in c.appointments], user=request.user)
         for column in columns:
             for appointment in column.appointments:
@@ -309,14 +366,17 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         context = admin_page_context(
             self,
             request,
-            title=f"Day sheet {day:%A %Y-%m-%d}",
+            title=f"Day sheet {day:%A %Y-%m-%d}" + (f", {location}" if location else ""),
             day=day,
             view=view,
             columns=columns,
             previous_day=day - dt.timedelta(days=1),
             next_day=day + dt.timedelta(days=1),
-            today=timezone.localdate(),
+            today=today,
             can_change=self.has_change_permission(request),
+            location=location,
+            locations=Location.objects.filter(is_active=True),
+            zone=location.time_zone if location else settings.TIME_ZONE,
         )
         return TemplateResponse(request, "admin/scheduling/appointment/day_sheet.html", context)
 
@@ -324,7 +384,8 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         """Show one provider's week, Monday to Sunday, a column per day."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        day = query_date(request.GET, "date") or timezone.localdate()
+        location = _query_location(request)
+        day = query_date(request.GET, "date") or local_date(timezone.now(), zone=location.zone if location else None)
         text = request.GET.get("provider", "")
         providers = Provider.objects.select_related("user")
         if text and not text.isdigit():
@@ -339,9 +400,12 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         context = admin_page_context(
             self,
             request,
-            title=f"Week of {provider}, {monday:%a %d %b %Y}",
+            title=f"Week of {provider}, {monday:%a %d %b %Y}" + (f", {location}" if location else ""),
             provider=provider,
-            columns=provider_week(provider=provider, day=day),
+            columns=provider_week(provider=provider, day=day, location=location),
+            location=location,
+            locations=Location.objects.filter(is_active=True),
+            zone=location.time_zone if location else settings.TIME_ZONE,
             monday=monday,
             previous_week=monday - dt.timedelta(days=7),
             next_week=monday + dt.timedelta(days=7),
@@ -369,7 +433,7 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         if not self.has_change_permission(request):
             raise PermissionDenied
         appointment = get_object_or_404(
-            Appointment.objects.select_related("patient", "provider__user", "room", "appointment_type"), pk=pk
+            Appointment.objects.select_related("patient", "provider__user", "room__location", "appointment_type"), pk=pk
         )
         if not appointment.is_movable:
             messages.error(request, f"A {appointment.get_status_display().lower()} appointment cannot move.")
@@ -378,7 +442,7 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         if data is not None and data.get("suggestion"):
             data["start"], data["provider"], data["room"] = data.pop("suggestion")[0].split("|")
         initial = {
-            "start": timezone.localtime(appointment.start),
+            "start": appointment.local_start.replace(tzinfo=None),  # the wall time at the visit's location
             "provider": appointment.provider,
             "room": appointment.room,
         }
@@ -423,10 +487,14 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
-                local = timezone.localtime(moved[0].start)
-                messages.success(request, f"Moved {len(moved)} appointment{'s' * (len(moved) != 1)}.")
-                url = reverse("admin:scheduling_appointment_daysheet")
-                return HttpResponseRedirect(f"{url}?date={local:%Y-%m-%d}")
+                first = moved[0]
+                count = f"{len(moved)} appointments" if len(moved) != 1 else f"{first.appointment_type}"
+                messages.success(
+                    request,
+                    f"Moved {count} for {first.patient.display_name} to {first.local_start:%a %Y-%m-%d %H:%M} "
+                    f"({first.room.location}).",
+                )
+                return HttpResponseRedirect(_sheet_url(first))
         context = admin_page_context(
             self,
             request,
@@ -442,7 +510,7 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         if not self.has_change_permission(request):
             raise PermissionDenied
         appointment = get_object_or_404(
-            Appointment.objects.select_related("patient", "provider__user", "room", "appointment_type"), pk=pk
+            Appointment.objects.select_related("patient", "provider__user", "room__location", "appointment_type"), pk=pk
         )
         status = request.POST.get("status", "")
         if status not in Appointment.Status.values:
@@ -480,7 +548,7 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
     def _back(self, request: HttpRequest, appointment: Appointment) -> str:
         back = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            back = f"{reverse('admin:scheduling_appointment_daysheet')}?date={local_date(appointment.start):%Y-%m-%d}"
+            back = _sheet_url(appointment)
         return back
 
     def status_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -512,15 +580,20 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
 
 class SeriesAppointmentInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Appointment
-    fields = readonly_fields = ("start", "series_occurrence", "status", "room")
+    fields = readonly_fields = ("when", "series_occurrence", "status", "room")
+
+    @admin.display(description="start")
+    def when(self, obj: Appointment) -> str:
+        return staff_datetime(obj.start, zone=obj.local_zone, name_zone=True)
+
     extra = 0
     show_change_link = True
 
 
 @admin.register(Series)
 class SeriesAdmin(GrowingTableAdminMixin, admin.ModelAdmin):
-    list_display = ["patient", "provider", "appointment_type", "dtstart", "rrule", "created_at"]
-    list_select_related = ["patient", "provider__user", "appointment_type"]
+    list_display = ["patient", "provider", "appointment_type", "first", "rrule", "created_at"]
+    list_select_related = ["patient", "provider__user", "appointment_type", "room__location"]
     readonly_fields = [
         "patient",
         "provider",
@@ -532,6 +605,17 @@ class SeriesAdmin(GrowingTableAdminMixin, admin.ModelAdmin):
         "created_at",
     ]
     inlines = [SeriesAppointmentInline]
+
+    @admin.display(description="first occurrence", ordering="dtstart")
+    def first(self, obj: Series) -> str:
+        return staff_datetime(obj.dtstart, zone=obj.room.location.zone, name_zone=True)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        if obj is not None:  # the series repeats the wall time of its room's location: show that clock
+            with timezone.override(obj.room.location.zone):
+                response.render()  # type: ignore[attr-defined]  # the admin change form is a TemplateResponse
+        return response
 
     def has_add_permission(self, request) -> bool:
         return False  # series are booked through the API's preview/commit

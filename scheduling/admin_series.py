@@ -1,13 +1,13 @@
 """The admin's two-step series booking: preview every occurrence, choose alternatives, commit all or none."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 
 from clinic.accounts.actors import request_user
 from clinic.admin_tools import admin_page_context
@@ -23,11 +23,12 @@ def _default_choice(preview) -> str:
     if preview.status == "free":
         return "planned"
     if preview.alternatives:
-        return timezone.localtime(preview.alternatives[0].start).strftime(WALL)
+        slot = preview.alternatives[0]
+        return slot.start.astimezone(slot.room.location.zone).strftime(WALL)
     return "skip"
 
 
-def _choices(request: HttpRequest, previews) -> list[SeriesChoice]:
+def _choices(request: HttpRequest, previews, *, zone: ZoneInfo) -> list[SeriesChoice]:
     choices = []
     for index, preview in enumerate(previews):
         value = request.POST.get(f"choice-{index}", "skip")
@@ -37,7 +38,7 @@ def _choices(request: HttpRequest, previews) -> list[SeriesChoice]:
             choices.append(SeriesChoice(occurrence=preview.occurrence))
             continue
         try:
-            start = localize(dt.datetime.strptime(value, WALL))  # noqa: DTZ007  (a clinic wall time, localized)
+            start = localize(dt.datetime.strptime(value, WALL), zone=zone)  # noqa: DTZ007  (the room's wall time)
         except ValueError as exc:
             raise ValidationError({"choices": f"Not a time: {value!r}."}) from exc
         choices.append(SeriesChoice(occurrence=preview.occurrence, start=start))
@@ -58,7 +59,7 @@ def series_view(model_admin, request: HttpRequest) -> HttpResponse:
             if request.POST.get("step") == "commit":
                 series = series_commit(
                     **plan,
-                    choices=_choices(request, previews),
+                    choices=_choices(request, previews, zone=plan["room"].location.zone),
                     notes=form.cleaned_data["notes"],
                     by=request_user(request),
                 )
@@ -79,9 +80,12 @@ def series_view(model_admin, request: HttpRequest) -> HttpResponse:
                 "index": index,
                 "preview": preview,
                 "chosen": request.POST.get(f"choice-{index}") or _default_choice(preview),
-                "alternatives": [(timezone.localtime(s.start).strftime(WALL), s) for s in preview.alternatives],
+                "alternatives": [
+                    (s.start.astimezone(s.room.location.zone).strftime(WALL), s) for s in preview.alternatives
+                ],
             }
             for index, preview in enumerate(previews)
         ]
-    context = admin_page_context(model_admin, request, title="Book a recurring series", form=form, rows=rows)
+    zone = form.cleaned_data["room"].location.time_zone if rows else None
+    context = admin_page_context(model_admin, request, title="Book a recurring series", form=form, rows=rows, zone=zone)
     return TemplateResponse(request, "admin/scheduling/appointment/series.html", context)

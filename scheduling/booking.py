@@ -18,6 +18,7 @@ from clinic.accounts.actors import Actor
 from clinic.models import Patient, Provider
 from clinic.roles import is_clinic_admin
 from scheduling.exceptions import (
+    BackdatedRefused,
     BookingConflict,
     ClinicClosed,
     Collision,
@@ -66,7 +67,7 @@ def collisions_find(
             | (Q(patient=patient, start__lt=end, end__gt=start) & since)
         )
         .exclude(pk__in=exclude_ids)
-        .select_related("patient", "provider__user", "room", "appointment_type")
+        .select_related("patient", "provider__user", "room__location", "appointment_type")
     )
     collisions = []
     for other in clashes:
@@ -152,7 +153,12 @@ def _check_open(*, appointment: Appointment, by: Actor, override_hours: bool) ->
 
 def _check_hours(*, appointment: Appointment, by: Actor, override_hours: bool, now: dt.datetime) -> None:
     overridden = _check_open(appointment=appointment, by=by, override_hours=override_hours)
-    problem = hours_problem(provider_id=appointment.provider_id, start=appointment.start, end=appointment.end)
+    problem = hours_problem(
+        provider_id=appointment.provider_id,
+        start=appointment.start,
+        end=appointment.end,
+        location=appointment.room.location,
+    )
     if problem is None and overridden:
         appointment.hours_override_by, appointment.hours_override_at = by, now
         return
@@ -166,15 +172,16 @@ def _check_hours(*, appointment: Appointment, by: Actor, override_hours: bool, n
     appointment.hours_override_by, appointment.hours_override_at = by, now
 
 
-def _check_backdated(*, appointment: Appointment, by: Actor, now: dt.datetime) -> bool:
-    """Return whether the booking starts in the past; refuse that to anyone but a clinic admin or a system job."""
+def _check_backdated(*, appointment: Appointment, by: Actor, now: dt.datetime, verb: str = "book") -> bool:
+    """Return whether the booking (or move) starts in the past; refuse that to all but clinic admins and system jobs."""
     if appointment.start >= now:
         return False
     # System jobs (by=None: the demo seed, imports) record past visits; of people, only clinic admins may.
     if by is not None and not is_clinic_admin(by):
-        start = appointment.start.astimezone(appointment.local_zone)
-        raise PermissionDenied(
-            f"The start, {start:%a %d %b %Y %H:%M}, has already passed: only a clinic admin may book a past visit."
+        start = appointment.local_start
+        noun = "book a past visit" if verb == "book" else "move a visit into the past"
+        raise BackdatedRefused(
+            f"The start, {start:%a %d %b %Y %H:%M}, has already passed: only a clinic admin may {noun}."
         )
     return True
 
@@ -274,7 +281,7 @@ def appointment_move(
     with transaction.atomic():
         appointment = (
             Appointment.objects.select_for_update()
-            .select_related("patient", "provider", "room", "appointment_type")
+            .select_related("patient", "provider", "room__location", "appointment_type")
             .get(pk=appointment.pk)
         )
         if not appointment.is_movable:
@@ -299,8 +306,22 @@ def appointment_move(
         appointment.provider, appointment.room, appointment.start, appointment.end = provider, room, start, end
         appointment.blocked_end = end + dt.timedelta(minutes=appointment.appointment_type.buffer_after_minutes)
         now = timezone.now()
+        # Only a change of start can move a visit into the past: a room swap of a visit under way is no back-dating.
+        into_past = start != previous_start and _check_backdated(appointment=appointment, by=by, now=now, verb="move")
         _check_hours(appointment=appointment, by=by, override_hours=override_hours, now=now)
+        if into_past:
+            appointment.is_backdated = True
         _save_without_overlap(appointment, patient=appointment.patient, provider=provider, room=room)
+        if into_past:
+            local = previous_start.astimezone(appointment.local_zone)
+            AppointmentStatusChange.objects.create(
+                appointment=appointment,
+                from_status=appointment.status,
+                to_status=appointment.status,
+                changed_by=by,
+                changed_at=now,
+                reason=f"moved into the past (was {local:%Y-%m-%d %H:%M}; clinic-admin entry)",
+            )
         appointment_moved(
             appointment=appointment, previous_start=previous_start, previous_location_id=previous_location_id, now=now
         )

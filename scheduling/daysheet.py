@@ -5,8 +5,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from django.conf import settings
-from django.db.models import Aggregate, CharField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Concat
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from clinic import roles
@@ -15,15 +14,16 @@ from clinic.clock import patient_phone
 from clinic.models import Patient, Provider
 from clinic.roles import has_role, is_clinic_admin
 from scheduling.booking import status_undo_problem
-from scheduling.clock import day_bounds, local_date, local_datetime
+from scheduling.clock import day_bounds, local_date
+from scheduling.hours import Interval, working_intervals, working_intervals_at
+from scheduling.locations import open_intervals_many
 from scheduling.models import (
     MAX_BLOCKED_SPAN,
     Appointment,
     AppointmentQuerySet,
     AppointmentStatusChange,
+    Location,
     Room,
-    TimeOff,
-    WorkingHours,
 )
 
 View = Literal["provider", "room"]
@@ -90,10 +90,11 @@ def sees_patient_alerts(user: Actor) -> bool:
 
 @dataclass(frozen=True)
 class Gap:
-    """Free working time in a provider's column, at least one slot step long."""
+    """Free time in a column (a provider's working time, a room's bookable time), at least one slot step long."""
 
     start: dt.datetime
     end: dt.datetime
+    zone: str = ""  # the IANA zone its times are read in (the column's location's, else the clinic's)
     is_gap: bool = True  # lets the template tell a gap from an appointment in Column.rows
 
     @property
@@ -117,62 +118,41 @@ class Column:
         return sorted([*self.appointments, *self.gaps], key=lambda row: row.start)
 
 
-class _Concat(Aggregate):
-    """Join text values with commas (GROUP_CONCAT on SQLite, STRING_AGG on PostgreSQL)."""
-
-    function = "GROUP_CONCAT"
-    template = "%(function)s(%(expressions)s, ',')"
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
-        return super().as_sql(compiler, connection, function="STRING_AGG", **extra_context)
-
-
-def with_day_hours(providers: QuerySet[Provider], *, day: dt.date) -> QuerySet[Provider]:
-    """Annotate providers with DAY's working intervals ("08:00:00-12:00:00,...") and the span of its time off."""
-    start, end = day_bounds(day)
-    hours = (
-        WorkingHours.objects.filter(provider=OuterRef("pk"), weekday=day.weekday())
-        .values("provider")
-        .annotate(spans=_Concat(Concat("start_time", Value("-"), "end_time", output_field=CharField())))
-        .values("spans")
-    )
-    off = TimeOff.objects.filter(provider=OuterRef("pk"), start__lt=end, end__gt=start)
-    return providers.annotate(
-        day_hours=Subquery(hours),
-        # Several time offs on one day count as one span from the first start to the last end.
-        off_start=Subquery(off.order_by("start").values("start")[:1]),
-        off_end=Subquery(off.order_by("-end").values("end")[:1]),
-    )
-
-
-def free_gaps(
-    *, day: dt.date, day_hours: str | None, off: tuple[dt.datetime, dt.datetime] | None, busy: list[Appointment]
-) -> list[Gap]:
-    """Return the free stretches of at least one slot step within DAY_HOURS, outside time off and BUSY visits."""
-    if not day_hours:
-        return []
-    intervals = []
-    for span in day_hours.split(","):
-        first, last = span.split("-")
-        begin = local_datetime(day, dt.time.fromisoformat(first))
-        intervals.append((begin, local_datetime(day, dt.time.fromisoformat(last))))
-    taken = [(a.start, a.blocked_end) for a in busy if a.is_active]
-    if off is not None:
-        taken.append(off)
+def free_gaps(*, frame: list[Interval], busy: list[Appointment], zone: str = "") -> list[Gap]:
+    """Return the free stretches of at least one slot step within FRAME (working or open time) outside BUSY visits."""
+    zone = zone or settings.TIME_ZONE
+    taken = sorted((a.start, a.blocked_end) for a in busy if a.is_active)
     step = dt.timedelta(minutes=settings.SCHEDULING_SLOT_STEP_MINUTES)
     gaps = []
-    for begin, finish in sorted(intervals):
+    for begin, finish in sorted(frame):
         cursor = begin
-        for t_start, t_end in sorted(taken):
+        for t_start, t_end in taken:
             if t_end <= cursor or t_start >= finish:
                 continue
             if t_start - cursor >= step:
-                gaps.append(Gap(cursor, t_start))
+                gaps.append(Gap(cursor, t_start, zone))
             cursor = max(cursor, t_end)
         if finish - cursor >= step:
-            gaps.append(Gap(cursor, finish))
+            gaps.append(Gap(cursor, finish, zone))
     return gaps
+
+
+def _clip(intervals: list[Interval], start: dt.datetime, end: dt.datetime) -> list[Interval]:
+    return [(max(s, start), min(e, end)) for s, e in intervals if s < end and e > start]
+
+
+def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    return sorted((max(s1, s2), min(e1, e2)) for s1, e1 in a for s2, e2 in b if s1 < e2 and s2 < e1)
+
+
+def _union(intervals: list[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for s, e in sorted(intervals):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
 
 
 LAST_CHANGE = ("from_status", "to_status", "changed_by_id", "changed_at", "is_undo")
@@ -192,19 +172,34 @@ def is_undoable(appointment: Appointment, *, by: Actor, now: dt.datetime) -> boo
     return not status_undo_problem(change=change, current=appointment.status, by=by, now=now)
 
 
-def day_sheet(*, day: dt.date, view: View = "provider", by: Actor = None) -> list[Column]:
-    """Return the day's columns; three queries whatever the number of appointments."""
-    start, end = day_bounds(day)
+def day_sheet(
+    *, day: dt.date, view: View = "provider", by: Actor = None, location: Location | None = None
+) -> list[Column]:
+    """Return the day's columns: of LOCATION on its own local day, else of every location on the clinic's day.
+
+    Provider columns show the provider's free working time (at LOCATION when given) as gaps; room columns
+    show when the room could be booked (its location open and someone working there) and is free.
+    A fixed number of queries whatever the number of appointments.
+    """
+    zone = location.zone if location is not None else None
+    start, end = day_bounds(day, zone=zone)
+    booked = Appointment.objects.filter(start__lt=end, start__gt=start - MAX_BLOCKED_SPAN, end__gt=start)
+    if location is not None:
+        booked = booked.filter(room__location=location)
     appointments = list(
-        with_last_change(Appointment.objects.filter(start__lt=end, start__gt=start - MAX_BLOCKED_SPAN, end__gt=start))
-        .select_related("patient", "provider__user", "room", "appointment_type")
+        with_last_change(booked)
+        .select_related("patient", "provider__user", "room__location", "appointment_type")
         .order_by("start", "id")
     )
+    providers = list(Provider.objects.filter(is_active=True).select_related("user"))
+    rooms = []
     if view == "room":
-        columns = {r.pk: Column(key=r.pk, title=str(r)) for r in Room.objects.filter(is_active=True)}
+        rooms = list(Room.objects.filter(is_active=True).select_related("location"))
+        if location is not None:
+            rooms = [r for r in rooms if r.location_id == location.pk]
+        columns = {r.pk: Column(key=r.pk, title=str(r)) for r in rooms}
         owner = "room"
     else:
-        providers = list(with_day_hours(Provider.objects.filter(is_active=True).select_related("user"), day=day))
         columns = {p.pk: Column(key=p.pk, title=str(p)) for p in providers}
         owner = "provider"
     now = timezone.now()
@@ -220,27 +215,41 @@ def day_sheet(*, day: dt.date, view: View = "provider", by: Actor = None) -> lis
             columns[key] = Column(key=key, title=str(getattr(appointment, owner)))
         appointment.actions = appointment_actions(appointment)
         columns[key].appointments.append(appointment)
+    provider_ids = [p.pk for p in providers]
     if view == "provider":
+        hours = working_intervals(provider_ids=provider_ids, first_day=day, last_day=day, location=location)
+        here = location.time_zone if location is not None else settings.TIME_ZONE
         for provider in providers:
-            column = columns[provider.pk]
-            # with_day_hours's annotations: not model fields, so the type checker does not know them.
-            hours, off_start, off_end = (provider.__dict__[name] for name in ("day_hours", "off_start", "off_end"))
-            off = (off_start, off_end) if off_start else None
-            column.gaps = free_gaps(day=day, day_hours=hours, off=off, busy=column.appointments)
+            frame = _clip(hours[provider.pk], start, end)
+            columns[provider.pk].gaps = free_gaps(frame=frame, busy=columns[provider.pk].appointments, zone=here)
+    elif rooms:
+        places = list({r.location_id: r.location for r in rooms}.values())
+        # Each room's location on its own day: the all-locations sheet still shows each room's local hours.
+        first, last = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
+        hours_at = working_intervals_at(provider_ids=provider_ids, locations=places, first_day=first, last_day=last)
+        open_at = open_intervals_many(locations=places, start=start, end=end)
+        for room in rooms:
+            staffed = _union([i for pid in provider_ids for i in hours_at[(pid, room.location_id)]])
+            frame = _clip(_intersect(open_at[room.location_id], staffed), start, end)
+            busy = columns[room.pk].appointments
+            columns[room.pk].gaps = free_gaps(frame=frame, busy=busy, zone=room.location.time_zone)
     return list(columns.values())
 
 
-def provider_week(*, provider: Provider, day: dt.date) -> list[Column]:
-    """Return seven columns, Monday to Sunday of DAY's week, of PROVIDER's appointments; one query."""
+def provider_week(*, provider: Provider, day: dt.date, location: Location | None = None) -> list[Column]:
+    """Return seven columns, Monday to Sunday of DAY's week, of PROVIDER's appointments; one query.
+
+    The days are LOCATION's local days (its visits only) when given, else the clinic's (every location).
+    """
+    zone = location.zone if location is not None else None
     monday = day - dt.timedelta(days=day.weekday())
-    start, _ = day_bounds(monday)
-    _, end = day_bounds(monday + dt.timedelta(days=6))
+    start, _ = day_bounds(monday, zone=zone)
+    _, end = day_bounds(monday + dt.timedelta(days=6), zone=zone)
     days = [monday + dt.timedelta(days=n) for n in range(7)]
     columns = {d: Column(key=d.toordinal(), title=f"{d:%a %d %b}") for d in days}
-    for appointment in (
-        Appointment.objects.filter(provider=provider, start__gte=start, start__lt=end)
-        .select_related("patient", "room", "appointment_type")
-        .order_by("start", "id")
-    ):
-        columns[local_date(appointment.start)].appointments.append(appointment)
+    visits = Appointment.objects.filter(provider=provider, start__gte=start, start__lt=end)
+    if location is not None:
+        visits = visits.filter(room__location=location)
+    for appointment in visits.select_related("patient", "room__location", "appointment_type").order_by("start", "id"):
+        columns[local_date(appointment.start, zone=zone)].appointments.append(appointment)
     return list(columns.values())

@@ -1,6 +1,6 @@
-"""Demo scheduling: two locations, rooms and what they host, visit types, working hours, holidays, this week's
-appointments (with their reminders scheduled, one confirmed by the patient's SMS reply), two patients on
-the waitlist. Idempotent."""
+"""Demo scheduling: two locations, rooms and what they host, visit types, working hours (one provider splits the
+week between the locations), holidays, this week's appointments (with their reminders scheduled, one confirmed
+by the patient's SMS reply), two patients on the waitlist. Idempotent."""
 
 import contextlib
 import datetime as dt
@@ -38,6 +38,7 @@ ROOMS = [
     ("Room 1", "Main clinic", ["tpi", "reassessment", "consult"]),
     ("Massage room", "Main clinic", ["massage"]),
     ("Room 2", "Westside clinic", ["tpi", "reassessment", "consult"]),
+    ("Room 3", "Main clinic", ["tpi", "reassessment", "consult"]),
 ]
 INJECTORS = [Provider.Role.PHYSICIAN, Provider.Role.NP_PA]
 TYPES = [
@@ -55,6 +56,13 @@ HOURS = {
 }
 # Past reassessments recorded for the reminder numbers page: this many days back, two each weekday.
 HISTORY_DAYS = 75
+# Where each provider works on each weekday (absent: at any location): Dr Patel is at Westside on Monday,
+# Wednesday and Friday and at the main clinic on Tuesday and Thursday.
+PLACES = {
+    "drpatel": {0: "Westside clinic", 1: "Main clinic", 2: "Westside clinic", 3: "Main clinic", 4: "Westside clinic"}
+}
+# The room each provider's visits go to at each location (DAY_PLAN names the Westside one).
+ROOM_AT = {"Westside clinic": "Room 2", "Main clinic": "Room 3"}
 # (username, type code, room, patient index, local hour, minute) booked on each of the next working days.
 DAY_PLAN = [
     ("drlee", "tpi", "Room 1", 0, 9, 0),
@@ -96,9 +104,14 @@ def seed() -> None:
         if provider is None or provider.working_hours.exists():
             continue
         for weekday in WEEKDAYS:
+            place = PLACES.get(username, {}).get(weekday)
             for start_time, end_time in intervals:
                 WorkingHours.objects.create(
-                    provider=provider, weekday=weekday, start_time=start_time, end_time=end_time
+                    provider=provider,
+                    location=locations[place] if place else None,
+                    weekday=weekday,
+                    start_time=start_time,
+                    end_time=end_time,
                 )
     for provider in providers.values():
         calendar_feed_ensure(provider=provider)
@@ -111,7 +124,9 @@ def seed() -> None:
     rooms = {r.name: r for r in Room.objects.all()}
     for day in days:
         for username, code, room, patient_index, hour, minute in DAY_PLAN:
-            start = local_datetime(day, dt.time(hour, minute))
+            place = PLACES.get(username, {}).get(day.weekday())
+            room = ROOM_AT[place] if place else room
+            start = local_datetime(day, dt.time(hour, minute), zone=rooms[room].location.zone)
             if Appointment.objects.filter(provider=providers[username], start=start).exists():
                 continue
             try:

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
+
 from clinic.clock import local_time, staff_datetime, staff_time
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ class Collision:
     on: tuple[str, ...]
 
     def describe(self) -> str:
-        """Return who is taken by which visit, in words and clinic time.
+        """Return who is taken by which visit, in words and the wall time of the visit's location.
 
         E.g. 'Morgan Lee, MD is already booked: TPI procedure for Ana Ruiz with Morgan Lee, MD in Room 1,
         Mon 2026-11-30 10:00-10:30'.
@@ -41,7 +43,10 @@ class Collision:
         names = [what[o] for o in self.on]
         held = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         verb = "is" if len(names) == 1 else "are"
-        when = f"{local_time(a.start):%a} {staff_datetime(a.start)}-{staff_time(a.end)}"
+        zone = a.local_zone  # the visit's location's clock
+        when = (
+            f"{local_time(a.start, zone=zone):%a} {staff_datetime(a.start, zone=zone)}-{staff_time(a.end, zone=zone)}"
+        )
         visit = f"{a.appointment_type} for {a.patient.display_name} with {a.provider} in {a.room}, {when}"
         return f"{held} {verb} already booked: {visit}"
 
@@ -104,3 +109,14 @@ class OutsideOpeningHours(BookingError):
     def __init__(self, message: str, *, start: dt.datetime):
         super().__init__(message)
         self.start = start
+
+
+class BackdatedRefused(PermissionDenied):
+    """A booking or a move to a start already past, asked by someone who is not a clinic admin (403 on the start)."""
+
+    code = "backdated"
+    field = "start"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

@@ -7,8 +7,20 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils import timezone
 
 from clinic.models import Patient, Provider
+from scheduling.clock import local_date, localize
 from scheduling.lead_times import lead_times_format, lead_times_parse
 from scheduling.models import Appointment, AppointmentType, Room
+
+
+def at_room(cleaned: dict, name: str, room: Room | None = None) -> None:
+    """Read the wall time in CLEANED[NAME] on the clock of the room's location (ROOM, else the form's room).
+
+    Django parsed it on the clinic's clock; staff typed the time of the place the visit is at.
+    """
+    value, room = cleaned.get(name), room or cleaned.get("room")
+    if value is None or room is None:
+        return
+    cleaned[name] = localize(timezone.make_naive(value), zone=room.location.zone)
 
 
 class PatientChoiceField(forms.ModelChoiceField):
@@ -18,17 +30,22 @@ class PatientChoiceField(forms.ModelChoiceField):
         return obj.picker_label
 
 
+def _zone(cleaned: dict):
+    room = cleaned.get("room")
+    return room.location.zone if room is not None else None
+
+
 class BookingForm(forms.Form):
-    """Book one appointment: patient (autocomplete), provider, room, type, local start time."""
+    """Book one appointment: patient (autocomplete), provider, room, type, start on the room's location's clock."""
 
     patient = PatientChoiceField(
         queryset=Patient.objects.all(), widget=AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site)
     )
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True).select_related("user"))
-    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True))
+    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True).select_related("location"))
     appointment_type = forms.ModelChoiceField(queryset=AppointmentType.objects.filter(is_active=True))
     start = forms.DateTimeField(
-        help_text="Clinic local time",
+        help_text="Local time of the room's location",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -41,6 +58,11 @@ class BookingForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not allow_override:
             del self.fields["override_hours"]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        at_room(cleaned, "start")
+        return cleaned
 
 
 class AppointmentTypeForm(forms.ModelForm):
@@ -86,11 +108,11 @@ class SeriesForm(forms.Form):
         queryset=Patient.objects.all(), widget=AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site)
     )
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True).select_related("user"))
-    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True))
+    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True).select_related("location"))
     appointment_type = forms.ModelChoiceField(queryset=AppointmentType.objects.filter(is_active=True))
     dtstart = forms.DateTimeField(
         label="First occurrence",
-        help_text="Clinic local time; later occurrences keep this clock time",
+        help_text="Local time of the room's location; later occurrences keep this clock time",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -109,6 +131,7 @@ class SeriesForm(forms.Form):
     def clean(self):
         """Build the RRULE from "every N weeks, K times (or until a date)" unless an advanced rule is given."""
         cleaned = super().clean() or {}
+        at_room(cleaned, "dtstart")
         if cleaned.get("rrule"):
             return cleaned
         every, times, until = cleaned.get("every_weeks"), cleaned.get("times"), cleaned.get("until")
@@ -122,7 +145,7 @@ class SeriesForm(forms.Form):
             self.add_error("until", "Give the number of visits or the last day, not both.")
         elif times is not None and not 1 <= times <= limit:
             self.add_error("times", f"A series has from 1 to {limit} visits.")
-        elif until is not None and start is not None and until < timezone.localtime(start).date():
+        elif until is not None and start is not None and until < local_date(start, zone=_zone(cleaned)):
             self.add_error("until", "The last day is before the first visit.")
         if self.errors:
             return cleaned
@@ -132,15 +155,15 @@ class SeriesForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    """Move an appointment (or it and the following ones of its series) to a new local start time."""
+    """Move an appointment (or it and the following ones of its series) to a new start on the room's clock."""
 
     start = forms.DateTimeField(
-        help_text="Clinic local time",
+        help_text="Local time of the room's location",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True).select_related("user"))
-    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True))
+    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True).select_related("location"))
     scope = forms.ChoiceField(
         choices=[("this", "This appointment only"), ("following", "This and the following ones of the series")],
         initial="this",
@@ -156,3 +179,8 @@ class MoveForm(forms.Form):
             del self.fields["scope"]
         if not allow_override:
             del self.fields["override_hours"]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        at_room(cleaned, "start")
+        return cleaned

@@ -14,21 +14,17 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
+from scheduling.clock import local_datetime
 from scheduling.models import AppointmentType, Closure, Location, OpeningHours, Room
 
 Interval = tuple[dt.datetime, dt.datetime]
 
 
-def wall_instant(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
-    """Return the aware UTC instant of wall time TIME on DAY in TZ (DST gaps resolve forward)."""
-    return dt.datetime.combine(day, time).replace(tzinfo=tz).astimezone(dt.UTC)
-
-
 def closure_span(*, closure: Closure, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """Return the UTC instants CLOSURE covers where the zone is TZ (whole days are local days there)."""
     if closure.first_day is not None and closure.last_day is not None:
-        return wall_instant(closure.first_day, dt.time(0), tz), wall_instant(
-            closure.last_day + dt.timedelta(days=1), dt.time(0), tz
+        return local_datetime(closure.first_day, dt.time(0), zone=tz), local_datetime(
+            closure.last_day + dt.timedelta(days=1), dt.time(0), zone=tz
         )
     if closure.start is None or closure.end is None:  # the check constraint makes this impossible once saved
         raise ValueError(f"closure {closure.pk} has neither whole days nor a start and an end")
@@ -105,7 +101,7 @@ def open_intervals_many(
             day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
             while day <= last:
                 for open_time, close_time in sorted(templates[location.pk][day.weekday()]):
-                    s, e = wall_instant(day, open_time, tz), wall_instant(day, close_time, tz)
+                    s, e = local_datetime(day, open_time, zone=tz), local_datetime(day, close_time, zone=tz)
                     if s < end and e > start:
                         intervals.append((max(s, start), min(e, end)))
                 day += dt.timedelta(days=1)
@@ -145,7 +141,7 @@ def opening_problem(*, location: Location, start: dt.datetime, end: dt.datetime)
     tz = location.zone
     day = start.astimezone(tz).date()
     for open_time, close_time in templates[day.weekday()]:
-        if wall_instant(day, open_time, tz) <= start and end <= wall_instant(day, close_time, tz):
+        if local_datetime(day, open_time, zone=tz) <= start and end <= local_datetime(day, close_time, zone=tz):
             return None
     local = start.astimezone(tz)
     return f"{location} is not open at {local:%H:%M} on {local:%A %d %b} ({location.time_zone})."

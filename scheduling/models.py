@@ -241,7 +241,11 @@ class Room(models.Model):
 
 
 class WorkingHours(models.Model):
-    """One interval of a provider's weekly template, in the clinic's local time (several per day allowed)."""
+    """One interval of a provider's weekly template at one location, or at any (several per day allowed).
+
+    The times are wall times of the location where the visit happens: of LOCATION when it is set, else
+    of whichever location the provider is booked at (rows without a location predate locations).
+    """
 
     class Weekday(models.IntegerChoices):
         MONDAY = 0, "Monday"
@@ -253,9 +257,17 @@ class WorkingHours(models.Model):
         SUNDAY = 6, "Sunday"
 
     provider = models.ForeignKey("clinic.Provider", on_delete=models.CASCADE, related_name="working_hours")
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.CASCADE,
+        related_name="working_hours",
+        null=True,
+        blank=True,
+        help_text="Where the provider works these hours; empty: at any location",
+    )
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    start_time = models.TimeField(help_text="Local clinic time")
-    end_time = models.TimeField(help_text="Local clinic time")
+    start_time = models.TimeField(help_text="Local time of the location")
+    end_time = models.TimeField(help_text="Local time of the location")
 
     class Meta:
         ordering = ["provider", "weekday", "start_time"]
@@ -268,7 +280,8 @@ class WorkingHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+        where = f" at {self.location}" if self.location_id is not None and self.location else ""
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}{where}"
 
 
 class TimeOff(models.Model):
@@ -451,7 +464,7 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.appointment_type} {staff_datetime(self.start)}"
+        return f"{self.appointment_type} {staff_datetime(self.start, zone=self.local_zone)}"
 
     @property
     def confirmed_how(self) -> str:
@@ -468,8 +481,20 @@ class Appointment(models.Model):
 
     @property
     def local_zone(self) -> ZoneInfo:
-        """Return the zone staff read this appointment's times in: its room's location's."""
+        """Return the zone staff read this appointment's times in: its room's location's (the clinic's without one)."""
+        if self.room_id is None:
+            return ZoneInfo(settings.TIME_ZONE)
         return self.room.location.zone
+
+    @property
+    def local_start(self) -> dt.datetime:
+        """Return the start as wall time of the appointment's location (what staff read)."""
+        return self.start.astimezone(self.local_zone)
+
+    @property
+    def local_end(self) -> dt.datetime:
+        """Return the end as wall time of the appointment's location."""
+        return self.end.astimezone(self.local_zone)
 
     @property
     def is_active(self) -> bool:

@@ -1,7 +1,8 @@
-"""Recurring series: expand an RRULE in clinic wall time, preview without writing, commit all-or-none, scoped edits.
+"""Recurring series: expand an RRULE in the room's location's wall time, preview, commit all-or-none, scoped edits.
 
 Occurrences repeat the local clock time of the first one (10:00 stays 10:00 across a DST change):
-the rule is expanded on naive clinic wall times and each occurrence is then localized.
+the rule is expanded on naive wall times of the room's location (the clinic's zone without a room)
+and each occurrence is then localized in that zone.
 """
 
 import datetime as dt
@@ -28,7 +29,7 @@ from scheduling.booking import (
     closed_message,
     collisions_find,
 )
-from scheduling.clock import clinic_tz, local_date, localize
+from scheduling.clock import Zone, local_date, localize, zone_of
 from scheduling.exceptions import BookingError, Collision
 from scheduling.hours import hours_problem
 from scheduling.locations import closure_problem, opening_problem
@@ -68,15 +69,15 @@ class SeriesChoice:
     start: dt.datetime | None = None
 
 
-def series_occurrences(*, dtstart: dt.datetime, rrule: str) -> list[dt.datetime]:
-    """Return the occurrences (aware) of RRULE from DTSTART, keeping DTSTART's clinic wall-clock time."""
+def series_occurrences(*, dtstart: dt.datetime, rrule: str, zone: Zone = None) -> list[dt.datetime]:
+    """Return the occurrences (aware) of RRULE from DTSTART, keeping DTSTART's wall-clock time in ZONE (clinic's)."""
     if timezone.is_naive(dtstart):
         raise ValidationError({"dtstart": "The first occurrence must include a time zone."})
     text = rrule.strip()
     text = text.removeprefix("RRULE:")
     if not text or "\n" in text or "DTSTART" in text.upper():
         raise ValidationError({"rrule": "Give one RRULE value, e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3."})
-    local_start = dtstart.astimezone(clinic_tz()).replace(tzinfo=None)
+    local_start = dtstart.astimezone(zone_of(zone)).replace(tzinfo=None)
     try:
         with warnings.catch_warnings():
             # dateutil only warns about COUNT with UNTIL (RFC 5545 forbids it); refuse it instead.
@@ -100,7 +101,7 @@ def series_occurrences(*, dtstart: dt.datetime, rrule: str) -> list[dt.datetime]
         raise ValidationError({"rrule": f"A series may have at most {limit} occurrences."})
     if not wall_times:
         raise ValidationError({"rrule": "The rule has no occurrences."})
-    return [localize(wall) for wall in wall_times]
+    return [localize(wall, zone=zone) for wall in wall_times]
 
 
 def _alternatives(
@@ -112,7 +113,7 @@ def _alternatives(
     appointment_type: AppointmentType,
     taken: list[tuple[dt.datetime, dt.datetime]],
 ) -> list[Slot]:
-    day = local_date(occurrence)
+    day = local_date(occurrence, zone=room.location.zone)
     spread = dt.timedelta(days=settings.SCHEDULING_SERIES_ALTERNATIVE_DAYS)
     slots = slots_find(
         appointment_type=appointment_type,
@@ -124,7 +125,7 @@ def _alternatives(
     )
     buffer = dt.timedelta(minutes=appointment_type.buffer_after_minutes)
     slots = [s for s in slots if all(s.end + buffer <= t0 or s.start >= t1 for t0, t1 in taken)]
-    slots.sort(key=lambda s: (local_date(s.start) != day, abs(s.start - occurrence)))
+    slots.sort(key=lambda s: (local_date(s.start, zone=room.location.zone) != day, abs(s.start - occurrence)))
     return slots[: settings.SCHEDULING_SERIES_ALTERNATIVES]
 
 
@@ -138,7 +139,7 @@ def series_preview(
     rrule: str,
 ) -> list[OccurrencePreview]:
     """Return every occurrence with its status and, for each problem, the nearest free alternatives. Writes nothing."""
-    occurrences = series_occurrences(dtstart=dtstart, rrule=rrule)
+    occurrences = series_occurrences(dtstart=dtstart, rrule=rrule, zone=room.location.zone)
     duration = dt.timedelta(minutes=appointment_type.default_duration_minutes)
     buffer = dt.timedelta(minutes=appointment_type.buffer_after_minutes)
     booking_validate(
@@ -157,7 +158,7 @@ def series_preview(
         )
         closure = closure_problem(location=room.location, start=start, end=end)
         problem = opening_problem(location=room.location, start=start, end=end) or hours_problem(
-            provider_id=provider.pk, start=start, end=end
+            provider_id=provider.pk, start=start, end=end, location=room.location
         )
         if closure is not None:
             preview = OccurrencePreview(
@@ -217,14 +218,15 @@ def series_commit(
     under the database constraints; the first refusal rolls the whole series back and is re-raised with
     the occurrence it concerns (`error.occurrence`).
     """
-    occurrences = series_occurrences(dtstart=dtstart, rrule=rrule)
+    zone = room.location.zone
+    occurrences = series_occurrences(dtstart=dtstart, rrule=rrule, zone=zone)
     if choices is None:
         choices = [SeriesChoice(occurrence=o) for o in occurrences]
     planned = set(occurrences)
     seen: set[dt.datetime] = set()
     for choice in choices:
         if choice.occurrence not in planned:
-            local = timezone.localtime(choice.occurrence)
+            local = choice.occurrence.astimezone(zone)
             raise ValidationError({"choices": f"{local:%Y-%m-%d %H:%M} is not an occurrence of the rule."})
         if choice.occurrence in seen:
             raise ValidationError({"choices": "Each occurrence may be chosen once."})
@@ -237,7 +239,7 @@ def series_commit(
     starts = sorted(c.start or c.occurrence for c in choices)
     for earlier, later in itertools.pairwise(starts):
         if later < earlier + span:
-            a, b = timezone.localtime(earlier), timezone.localtime(later)
+            a, b = earlier.astimezone(zone), later.astimezone(zone)
             raise ValidationError({"choices": f"{a:%Y-%m-%d %H:%M} and {b:%Y-%m-%d %H:%M} overlap each other."})
     with transaction.atomic():
         series = Series.objects.create(
@@ -264,7 +266,7 @@ def series_commit(
                     series_occurrence=choice.occurrence,
                 )
             except BookingError as exc:
-                local = timezone.localtime(choice.start or choice.occurrence)
+                local = (choice.start or choice.occurrence).astimezone(zone)
                 exc.occurrence = choice.occurrence
                 exc.message = f"Occurrence {local:%Y-%m-%d %H:%M}: {exc.message}"
                 exc.args = (exc.message,)
@@ -281,11 +283,13 @@ def _scope(appointment: Appointment, scope: Scope) -> list[Appointment]:
         raise ValidationError({"scope": "This appointment is not part of a series."})
     anchor = appointment.series_occurrence or appointment.start
     return list(
-        Appointment.objects.filter(
+        Appointment.objects.select_related("room__location")
+        .filter(
             series_id=appointment.series_id,
             series_occurrence__gte=anchor,
             status__in=Appointment.MOVABLE_STATUSES,
-        ).order_by("series_occurrence", "start")
+        )
+        .order_by("series_occurrence", "start")
     )
 
 
@@ -302,11 +306,12 @@ def appointments_move_scoped(
     change (10:00 -> 11:00 moves each later one to 11:00 local, DST or not), atomically: all or none."""
     if timezone.is_naive(start):
         raise ValidationError({"start": "The start must include a time zone."})
-    tz = clinic_tz()
+    tz = appointment.local_zone
     wall_shift = start.astimezone(tz).replace(tzinfo=None) - appointment.start.astimezone(tz).replace(tzinfo=None)
     moved = []
     with transaction.atomic():
         for other in _scope(appointment, scope):
-            new_start = localize(other.start.astimezone(tz).replace(tzinfo=None) + wall_shift)
+            there = other.local_zone  # each on its own location's clock (one may have moved rooms)
+            new_start = localize(other.start.astimezone(there).replace(tzinfo=None) + wall_shift, zone=there)
             moved.append(appointment_move(appointment=other, start=new_start, by=by, override_hours=override_hours))
     return moved

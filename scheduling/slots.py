@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clinic.models import Patient, Provider
 from scheduling.clock import local_datetime
-from scheduling.hours import Interval, working_intervals
+from scheduling.hours import Interval, working_intervals_at
 from scheduling.locations import open_intervals_many, rooms_hosting
 from scheduling.models import Appointment, AppointmentType, Location, Room
 
@@ -46,13 +46,15 @@ def slots_find(
     exclude_ids: frozenset[int] = frozenset(),
     limit: int | None = None,
 ) -> list[Slot]:
-    """Return free slots on the local days FIRST_DAY..LAST_DAY in time order, for one provider or any eligible one.
+    """Return free slots on the local days FIRST_DAY..LAST_DAY (of each room's location) in time order, for one
+    provider or any eligible one.
 
     A slot needs the provider free for the visit plus the type's buffer, a room that can host the type
     free for the same span (ROOM, or the first free one, at LOCATION when given) while its location is
     open (opening hours, no closure), and the patient (when given) free for the visit itself.
-    Slots start on a grid of SCHEDULING_SLOT_STEP_MINUTES from the start of each working interval and
-    never in the past. Runs a fixed number of queries whatever the range.
+    The provider's working hours count at a location when they are that location's or have no location,
+    read on the location's clock. Slots start on a grid of SCHEDULING_SLOT_STEP_MINUTES from the start of
+    each working interval and never in the past. Runs a fixed number of queries whatever the range.
     """
     duration = dt.timedelta(minutes=appointment_type.default_duration_minutes)
     buffer = dt.timedelta(minutes=appointment_type.buffer_after_minutes)
@@ -68,11 +70,12 @@ def slots_find(
     rooms = rooms_hosting(appointment_type=appointment_type, location=location, room=room)
     if not providers or not rooms:
         return []
-    range_start = local_datetime(first_day, dt.time(0))
-    range_end = local_datetime(last_day + dt.timedelta(days=1), dt.time(0)) + duration + buffer
-    open_at = open_intervals_many(
-        locations={r.location_id: r.location for r in rooms}.values(), start=range_start, end=range_end
-    )
+    locations = list({r.location_id: r.location for r in rooms}.values())
+    # The days are local days of each location; the search window covers all of them.
+    range_start = min(local_datetime(first_day, dt.time(0), zone=loc.zone) for loc in locations)
+    range_end = max(local_datetime(last_day + dt.timedelta(days=1), dt.time(0), zone=loc.zone) for loc in locations)
+    range_end += duration + buffer
+    open_at = open_intervals_many(locations=locations, start=range_start, end=range_end)
     who = Q(provider__in=providers) | Q(room__in=rooms)
     if patient is not None:
         who |= Q(patient=patient)
@@ -91,29 +94,37 @@ def slots_find(
         by_room[room_id].append((start, blocked_end))
         if patient is not None and patient_id == patient.pk:
             by_patient.append((start, end))
-    intervals = working_intervals(provider_ids=[p.pk for p in providers], first_day=first_day, last_day=last_day)
+    # Each provider's hours at each location, on that location's clock (rows for another location do not count).
+    intervals = working_intervals_at(
+        provider_ids=[p.pk for p in providers], locations=locations, first_day=first_day, last_day=last_day
+    )
     now = timezone.now()
-    slots: list[Slot] = []
+    slots: dict[tuple[int, dt.datetime], Slot] = {}
     for candidate_provider in providers:
-        for interval_start, interval_end in intervals[candidate_provider.pk]:
-            start = interval_start
-            while start + duration <= interval_end:
-                end, blocked_end = start + duration, start + duration + buffer
-                if (
-                    start >= now
-                    and _free(by_provider[candidate_provider.pk], start, blocked_end)
-                    and _free(by_patient, start, end)
-                ):
-                    free_room = next(
-                        (
-                            r
-                            for r in rooms
-                            if _inside(open_at[r.location_id], start, end) and _free(by_room[r.pk], start, blocked_end)
-                        ),
-                        None,
-                    )
-                    if free_room is not None:
-                        slots.append(Slot(provider=candidate_provider, room=free_room, start=start, end=end))
-                start += step
-    slots.sort(key=lambda s: (s.start, str(s.provider)))
-    return slots[:limit] if limit is not None else slots
+        for here in locations:
+            rooms_here = [r for r in rooms if r.location_id == here.pk]
+            for interval_start, interval_end in intervals[(candidate_provider.pk, here.pk)]:
+                start = interval_start
+                while start + duration <= interval_end:
+                    end, blocked_end = start + duration, start + duration + buffer
+                    if (
+                        (candidate_provider.pk, start) not in slots  # one room per provider and time is enough
+                        and start >= now
+                        and _free(by_provider[candidate_provider.pk], start, blocked_end)
+                        and _free(by_patient, start, end)
+                    ):
+                        free_room = next(
+                            (
+                                r
+                                for r in rooms_here
+                                if _inside(open_at[here.pk], start, end) and _free(by_room[r.pk], start, blocked_end)
+                            ),
+                            None,
+                        )
+                        if free_room is not None:
+                            slots[(candidate_provider.pk, start)] = Slot(
+                                provider=candidate_provider, room=free_room, start=start, end=end
+                            )
+                    start += step
+    found = sorted(slots.values(), key=lambda s: (s.start, str(s.provider)))
+    return found[:limit] if limit is not None else found

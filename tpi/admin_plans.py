@@ -64,7 +64,9 @@ class PlanOccurrenceInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = readonly_fields = ("sequence", "target_date", "status", "appointment", "reason")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("appointment")
+        return (
+            super().get_queryset(request).select_related("appointment__appointment_type", "appointment__room__location")
+        )
 
 
 class TreatmentPlanForm(forms.ModelForm):
@@ -217,7 +219,7 @@ class PlanOccurrenceAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.Mode
 
     list_display = ["plan", "patient", "sequence", "target_date", "status", "reason", "appointment"]
     list_filter = [NeedsReviewFilter, "status"]
-    list_select_related = ["plan__patient", "appointment__appointment_type"]
+    list_select_related = ["plan__patient", "appointment__appointment_type", "appointment__room__location"]
     search_fields = ["plan__patient__mrn", "plan__patient__legal_last_name"]
     fields = readonly_fields = ("plan", "sequence", "target_date", "status", "reason", "appointment")
     actions = ["book_now", "skip"]

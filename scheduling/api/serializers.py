@@ -1,9 +1,11 @@
 """Scheduling API shapes: read serializers for records, input serializers for each service call."""
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from clinic.api.fields import UserField
 from clinic.models import Patient, Provider
+from scheduling.clock import localize
 from scheduling.models import (
     Appointment,
     AppointmentType,
@@ -16,6 +18,21 @@ from scheduling.models import (
     WaitlistOffer,
     WorkingHours,
 )
+
+
+class WallDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time; one without an offset is a wall time of the room's location (read in validate())."""
+
+    def enforce_timezone(self, value):
+        # An offset given is kept; a naive value stays naive here: the serializer knows the room, hence the zone.
+        return value
+
+
+def at_room(attrs: dict, name: str, room: Room | None) -> None:
+    """Read a naive ATTRS[NAME] on the clock of ROOM's location (an offset, when given, wins)."""
+    value = attrs.get(name)
+    if value is not None and room is not None and timezone.is_naive(value):
+        attrs[name] = localize(value, zone=room.location.zone)
 
 
 class OpeningHoursSerializer(serializers.ModelSerializer):
@@ -66,23 +83,31 @@ class AppointmentTypeSerializer(serializers.ModelSerializer):
 class WorkingHoursSerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkingHours
-        fields = ["id", "provider", "weekday", "start_time", "end_time"]
+        fields = ["id", "provider", "location", "weekday", "start_time", "end_time"]
 
 
 class AppointmentSerializer(serializers.ModelSerializer):
     patient_name = serializers.CharField(source="patient.display_name", read_only=True)
     provider_name = serializers.CharField(source="provider.__str__", read_only=True)
     hours_override_by = UserField(read_only=True, allow_null=True)
+    summary = serializers.CharField(
+        source="__str__", read_only=True, help_text="Visit type and start on the clock of the room's location"
+    )
+    time_zone = serializers.CharField(
+        source="room.location.time_zone", read_only=True, help_text="IANA zone of the room's location"
+    )
 
     class Meta:
         model = Appointment
         fields = [
             "id",
+            "summary",
             "patient",
             "patient_name",
             "provider",
             "provider_name",
             "room",
+            "time_zone",
             "appointment_type",
             "start",
             "end",
@@ -108,18 +133,25 @@ class BookSerializer(serializers.Serializer):
     provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.select_related("user"))
     room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.all())
     appointment_type = serializers.PrimaryKeyRelatedField(queryset=AppointmentType.objects.all())
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField(required=False)
+    start = WallDateTimeField(help_text="With an offset, or a wall time of the room's location")
+    end = WallDateTimeField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     override_hours = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        at_room(attrs, "start", attrs.get("room"))
+        at_room(attrs, "end", attrs.get("room"))
+        return attrs
 
 
 SCOPES = [("this", "This appointment"), ("following", "This and the following ones of its series")]
 
 
 class MoveSerializer(serializers.Serializer):
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField(required=False)
+    """A naive start or end is read on the clock of the new room's location (else the appointment's room's)."""
+
+    start = WallDateTimeField(help_text="With an offset, or a wall time of the room's location")
+    end = WallDateTimeField(required=False)
     provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.select_related("user"), required=False)
     room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.all(), required=False)
     override_hours = serializers.BooleanField(required=False, default=False)
@@ -128,6 +160,9 @@ class MoveSerializer(serializers.Serializer):
     def validate(self, attrs):
         if attrs["scope"] == "following" and ({"end", "provider", "room"} & attrs.keys()):
             raise serializers.ValidationError({"scope": "Moving the following ones shifts their start only."})
+        room = attrs.get("room") or self.context.get("room")
+        at_room(attrs, "start", room)
+        at_room(attrs, "end", room)
         return attrs
 
 
@@ -146,8 +181,15 @@ class SeriesPlanSerializer(serializers.Serializer):
     provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.select_related("user"))
     room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.all())
     appointment_type = serializers.PrimaryKeyRelatedField(queryset=AppointmentType.objects.all())
-    dtstart = serializers.DateTimeField(help_text="First occurrence; later ones keep its clinic wall-clock time")
+    dtstart = WallDateTimeField(
+        help_text="First occurrence (with an offset, or a wall time of the room's location); later ones keep its "
+        "wall-clock time at that location"
+    )
     rrule = serializers.CharField(max_length=500, help_text="RFC 5545 RRULE, e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3")
+
+    def validate(self, attrs):
+        at_room(attrs, "dtstart", attrs.get("room"))
+        return attrs
 
 
 class SeriesChoiceSerializer(serializers.Serializer):
@@ -169,6 +211,8 @@ class SlotSerializer(serializers.Serializer):
     provider = serializers.IntegerField(source="provider.pk")
     provider_name = serializers.CharField(source="provider.__str__")
     room = serializers.IntegerField(source="room.pk")
+    room_name = serializers.CharField(source="room.name")
+    time_zone = serializers.CharField(source="room.location.time_zone", help_text="IANA zone of the room's location")
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
 

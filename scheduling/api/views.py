@@ -20,7 +20,7 @@ from scheduling.booking import appointment_book, appointment_move, appointment_s
 from scheduling.calendar import appointment_ics, provider_by_feed_token, provider_feed, provider_feed_appointments
 from scheduling.clock import day_bounds
 from scheduling.closures import closure_create
-from scheduling.exceptions import BookingConflict, BookingError
+from scheduling.exceptions import BackdatedRefused, BookingConflict, BookingError
 from scheduling.models import (
     Appointment,
     AppointmentType,
@@ -52,6 +52,9 @@ class BookingErrorsMixin(_ViewBase):
     """Turn the booking service's refusals into 409 responses that carry the conflicting appointments."""
 
     def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, BackdatedRefused):
+            refusal = {"detail": exc.message, "code": exc.code, "errors": {exc.field: [exc.message]}}
+            return Response(refusal, status=status.HTTP_403_FORBIDDEN)
         if isinstance(exc, BookingError):
             body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
             if isinstance(exc, BookingConflict):
@@ -108,26 +111,35 @@ class WorkingHoursViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class AppointmentFilter(ClinicFilterSet):
-    date_from = filters.DateFilter(method="filter_date_from", help_text="Clinic-local first day")
-    date_to = filters.DateFilter(method="filter_date_to", help_text="Clinic-local last day")
+    location = filters.ModelChoiceFilter(field_name="room__location", queryset=Location.objects.all())
+    date_from = filters.DateFilter(
+        method="filter_date_from", help_text="First local day (of the location asked for, else the clinic's)"
+    )
+    date_to = filters.DateFilter(
+        method="filter_date_to", help_text="Last local day (of the location asked for, else the clinic's)"
+    )
 
     class Meta:
         model = Appointment
-        fields = ["provider", "patient", "room", "status", "appointment_type", "series"]
+        fields = ["provider", "patient", "room", "location", "status", "appointment_type", "series"]
+
+    def _zone(self):
+        location = self.form.cleaned_data.get("location")
+        return location.zone if location is not None else None
 
     def filter_date_from(self, queryset, name, value: dt.date):
-        return queryset.filter(start__gte=day_bounds(value)[0])
+        return queryset.filter(start__gte=day_bounds(value, zone=self._zone())[0])
 
     def filter_date_to(self, queryset, name, value: dt.date):
-        return queryset.filter(start__lt=day_bounds(value)[1])
+        return queryset.filter(start__lt=day_bounds(value, zone=self._zone())[1])
 
 
 class AppointmentViewSet(BookingErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Appointments: list, read, book (POST), move, cancel, change status, .ics."""
 
-    queryset = Appointment.objects.select_related("patient", "provider__user", "hours_override_by__provider").order_by(
-        "start", "id"
-    )
+    queryset = Appointment.objects.select_related(
+        "patient", "provider__user", "room__location", "appointment_type", "hours_override_by__provider"
+    ).order_by("start", "id")
     serializer_class = s.AppointmentSerializer
     permission_classes = [ClinicModelPermissions]
     change_actions = frozenset({"move", "cancel", "status", "undo"})  # POSTs on a booked row need change_
@@ -142,8 +154,8 @@ class AppointmentViewSet(BookingErrorsMixin, mixins.ListModelMixin, mixins.Retri
     @extend_schema(request=s.MoveSerializer, responses={200: s.AppointmentSerializer(many=True)})
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
-        data = self._valid(s.MoveSerializer, request)
         appointment = self.get_object()
+        data = self._valid(s.MoveSerializer, request, context={"room": appointment.room})
         if data["scope"] == "following":
             moved = appointments_move_scoped(
                 appointment=appointment,
@@ -187,8 +199,8 @@ class AppointmentViewSet(BookingErrorsMixin, mixins.ListModelMixin, mixins.Retri
         return response
 
     @staticmethod
-    def _valid(serializer_class, request) -> dict:
-        serializer = serializer_class(data=request.data)
+    def _valid(serializer_class, request, context: dict | None = None) -> dict:
+        serializer = serializer_class(data=request.data, context=context or {})
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
@@ -197,7 +209,11 @@ class SeriesViewSet(BookingErrorsMixin, mixins.RetrieveModelMixin, mixins.ListMo
     """Recurring series: preview (no writes), commit (all or none), read."""
 
     queryset = Series.objects.prefetch_related(
-        "appointments__patient", "appointments__provider__user", "appointments__hours_override_by__provider"
+        "appointments__patient",
+        "appointments__provider__user",
+        "appointments__room__location",
+        "appointments__appointment_type",
+        "appointments__hours_override_by__provider",
     )
     serializer_class = s.SeriesSerializer
     permission_classes = [ClinicModelPermissions]

@@ -24,6 +24,7 @@ BAD = [
     {"date_of_birth": "31/31/1999", "mrn": "x" * 300},
     {"at__year": "abc", "at__month": "13", "at__day": "45"},
     {"start": "2026-13-45T99:99"},
+    {"location": "abc", "date_from": "x"},
 ]
 
 

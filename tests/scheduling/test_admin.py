@@ -40,7 +40,8 @@ def test_booking_form_books_and_goes_to_the_day_sheet(clinic, desk):
 
     appointment = Appointment.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"{SHEET}?date=2026-11-30"
+    # The day sheet of the room's location, on its local day.
+    assert response["Location"] == f"{SHEET}?date=2026-11-30&location={clinic.room.location_id}"
     assert (appointment.start, appointment.notes, appointment.created_by) == (
         at(2026, 11, 30, 10),
         "right rhomboid",
@@ -158,11 +159,12 @@ def test_day_sheet_runs_constant_queries(clinic, desk, django_assert_max_num_que
         start=at(2026, 12, 1, 9),
         by=None,
     )
-    # 10: the admin's sidebar asks the user's role groups once (clinic.roles.has_role, cached per request).
-    with django_assert_max_num_queries(10):
+    # 16: the session (and its save), the user, permissions, the sidebar's role groups (once per request); the
+    # sheet reads appointments, providers, working hours, time off, the locations to choose from and, by room,
+    # the rooms and their locations' opening hours and closures.
+    with django_assert_max_num_queries(16):
         response = desk.get(SHEET, {"date": "2026-11-30"})
-    # 10: the admin's sidebar asks the user's role groups once (clinic.roles.has_role, cached per request).
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(16):
         rooms = desk.get(SHEET, {"date": "2026-11-30", "view": "room"})
 
     assert response.status_code == rooms.status_code == 200
@@ -448,7 +450,14 @@ def test_day_sheet_shows_free_gaps_of_at_least_a_slot_step_within_working_hours(
         f'href="/admin/scheduling/appointment/book/?provider={clinic.doctor.pk}&amp;start=2026-11-30T08:00"' in column
     )
     assert desk.get(f"{BOOK}?provider={clinic.doctor.pk}&start=2026-11-30T08:00").status_code == 200
-    assert 'class="gap"' not in desk.get(SHEET, {"date": "2026-11-30", "view": "room"}).content.decode()
+    rooms = desk.get(SHEET, {"date": "2026-11-30", "view": "room"}).content.decode()
+    room_column = rooms.split(f'data-column="{clinic.room.pk}"')[1].split("</section>")[0]
+    # Room 1 could be booked 08:00-17:00 (someone works then; no opening hours limit it) and is busy 10:00-11:30.
+    assert re.findall(r'class="gap"[^>]*>(Free [^<]*)', room_column) == [
+        "Free 08:00&ndash;10:00 (120 min) ",
+        "Free 11:30&ndash;17:00 (330 min) ",
+    ]
+    assert f'href="/admin/scheduling/appointment/book/?room={clinic.room.pk}&amp;start=2026-11-30T11:30"' in room_column
 
 
 def test_week_view_shows_one_providers_monday_to_sunday_in_clinic_time(clinic, desk, django_assert_max_num_queries):
@@ -469,7 +478,7 @@ def test_week_view_shows_one_providers_monday_to_sunday_in_clinic_time(clinic, d
     week = reverse("admin:scheduling_appointment_week")
 
     sheet = desk.get(SHEET, {"date": "2026-12-02"}).content.decode()
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):  # 11: the locations to choose from, too
         response = desk.get(week, {"provider": clinic.doctor.pk, "date": "2026-12-02"})
     body = response.content.decode()
 

@@ -110,7 +110,7 @@ def test_front_desk_books_sees_day_sheet_and_conflict(front_desk_clinic, live_se
 
     _book(page, live_server.url, clinic, patient=clinic["patient"], start=start)
 
-    page.wait_for_url(f"**/admin/scheduling/appointment/day-sheet/?date={day:%Y-%m-%d}")
+    page.wait_for_url(f"**/admin/scheduling/appointment/day-sheet/?date={day:%Y-%m-%d}&location=*")
     column = page.locator(f".daysheet-column[data-column='{clinic['doctor'].pk}']")
     card = column.locator(".appointment")
     assert card.count() == 1
