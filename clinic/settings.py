@@ -503,3 +503,5 @@ TPI_OUTCOMES_REPEAT_LOOKBACK_DAYS = env.int("TPI_OUTCOMES_REPEAT_LOOKBACK_DAYS",
 # beat looks every TPI_FHIR_EXPORT_RESUME_SECONDS for an export whose step died and goes on with it.
 TPI_FHIR_EXPORT_STEP_ROWS = env.int("TPI_FHIR_EXPORT_STEP_ROWS", default=5000)
 TPI_FHIR_EXPORT_RESUME_SECONDS = env.int("TPI_FHIR_EXPORT_RESUME_SECONDS", default=60)
+# The results dashboard opens on the last this-many days (an all-time aggregate reads every procedure).
+TPI_OUTCOMES_DASHBOARD_DEFAULT_DAYS = env.int("TPI_OUTCOMES_DASHBOARD_DEFAULT_DAYS", default=90)

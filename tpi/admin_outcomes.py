@@ -9,9 +9,11 @@
 """
 
 import csv
+import datetime as dt
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -96,16 +98,21 @@ class ProcedureOutcomeAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             return super().changelist_view(request, extra_context)  # Django's own 403
         see_all = results_see_all(request.user)
-        form = ResultsFilterForm(request.GET or None, see_all=see_all)
         now = timezone.now()
+        query: Any = request.GET
+        if not query:  # the first visit opens on the recent past; "Show" with empty dates means all time
+            default_start = timezone.localdate(now) - dt.timedelta(days=settings.TPI_OUTCOMES_DASHBOARD_DEFAULT_DAYS)
+            query = {"start": default_start.isoformat()}
+        form = ResultsFilterForm(query, see_all=see_all)
         board = outcomes_dashboard(user=request.user, filters=form.filters(), now=now)
         if request.GET.get("format") == "csv":
             response = HttpResponse(content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="results-{staff_date(now)}.csv"'
             csv.writer(response).writerows(dashboard_csv_rows(board))
             return response
-        query = request.GET.copy()
-        query["format"] = "csv"
+        csv_params = request.GET.copy()
+        csv_params.update({k: v for k, v in query.items() if k not in csv_params})
+        csv_params["format"] = "csv"
         context = admin_page_context(
             self,
             request,
@@ -113,7 +120,7 @@ class ProcedureOutcomeAdmin(admin.ModelAdmin):
             form=form,
             board=board,
             see_all=see_all,
-            csv_query=query.urlencode(),
+            csv_query=csv_params.urlencode(),
             settings_text=_definitions(),
             steroid_window_end=board.steroid.window_end,
         )

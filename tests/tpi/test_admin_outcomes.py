@@ -28,7 +28,7 @@ def clinic():
 def test_an_admin_sees_every_provider_with_rates_and_intervals(client, clinic):
     client.force_login(staff_user(roles.CLINIC_ADMIN))
 
-    page = client.get(RESULTS)
+    page = client.get(RESULTS, {"start": ""})  # empty dates: all time
 
     assert page.status_code == 200
     board = page.context["board"]
@@ -44,7 +44,7 @@ def test_a_provider_sees_their_own_and_no_provider_filter(client, clinic):
     lee = clinic["doctors"][0]
     client.force_login(lee.user)
 
-    page = client.get(RESULTS)
+    page = client.get(RESULTS, {"start": ""})
 
     assert page.status_code == 200
     assert [row.label for row in page.context["board"].by_provider] == ["Dana Lee, MD"]
@@ -74,6 +74,18 @@ def test_a_backwards_date_range_is_an_error_on_the_form_not_a_500(client, clinic
     assert page.status_code == 200
     assert "The end date is before the start date." in page.content.decode()
     assert page.context["board"].overall.procedures == 8  # unfiltered while the form is wrong
+
+
+def test_the_dashboard_opens_on_the_last_90_days(client, clinic, settings):
+    client.force_login(staff_user(roles.CLINIC_ADMIN))
+
+    page = client.get(RESULTS)
+
+    assert page.context["board"].filters.start == dt.date(2026, 3, 12)  # 90 days before 2026-06-10
+    assert page.context["board"].overall.procedures == 0  # the seeded visits were in January and February
+    assert "start=2026-03-12" in page.context["csv_query"]
+    settings.TPI_OUTCOMES_DASHBOARD_DEFAULT_DAYS = 200
+    assert client.get(RESULTS).context["board"].overall.procedures == 8
 
 
 def test_the_front_desk_has_no_results(client, clinic):

@@ -159,18 +159,23 @@ def test_the_procedure_page_and_api_show_the_pain_timeline(staff, clock):
 
     page = staff.get(reverse("admin:tpi_procedure_change", args=[p.pk])).content.decode()
     assert "Pain over time (0-10)" in page
-    assert "<p>before: 7 <small>2026-03-08 12:00</small></p>" in page
-    assert "<p>check in: 4 <small>2026-03-12 12:00</small></p>" in page
-    assert "<p>reassessment: - <small>not answered</small></p>" in page
+    assert "<tr><td>before</td><td>7</td><td>2026-03-08 12:00</td><td>In clinic</td></tr>" in page
+    assert "<tr><td>72-hour answer</td><td>4</td><td>2026-03-12 12:00</td><td>-</td></tr>" in page
+    assert "<tr><td>1-month answer</td><td>-</td><td>-</td><td>-</td></tr>" in page
 
     api = APIClient()
     api.force_authenticate(UserFactory(username="api-boss", is_superuser=True))
     data = api.get(f"/api/procedures/{p.pk}/").json()
+    loinc = {
+        "system": "http://loinc.org",
+        "code": "72514-3",
+        "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
+    }
     assert data["pain_timeline"] == [
-        {"label": "before", "score": 7, "at": "2026-03-08T12:00:00-04:00"},
-        {"label": "after", "score": 3, "at": "2026-03-08T12:00:00-04:00"},
-        {"label": "check_in", "score": 4, "at": "2026-03-12T12:00:00-04:00"},
-        {"label": "reassessment", "score": None, "at": None},
+        {"label": "before", "score": 7, "at": "2026-03-08T12:00:00-04:00", "method": "in_clinic", "code": loinc},
+        {"label": "after", "score": 3, "at": "2026-03-08T12:00:00-04:00", "method": "in_clinic", "code": loinc},
+        {"label": "check_in", "score": 4, "at": "2026-03-12T12:00:00-04:00", "method": "", "code": loinc},
+        {"label": "reassessment", "score": None, "at": None, "method": "", "code": loinc},
     ]
     assert [(f["kind"], f["sent_at"]) for f in data["follow_ups"]] == [
         ("check_in", "2026-03-11T16:00:00-04:00"),
