@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import BadRequest, ValidationError
+from django.core.paginator import Paginator
 from django.db import models
 from django.forms import Form
 from django.http import HttpRequest
@@ -24,8 +25,8 @@ class GrowingTableAdminMixin:
     must come from an index matching the list's ordering (tests/test_list_indexes.py checks both).
     """
 
-    paginator = CappedCountPaginator
-    show_full_result_count = False
+    paginator: type[Paginator] = CappedCountPaginator
+    show_full_result_count: bool = False
 
 
 class ReadOnlyAdminMixin:
