@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
-from clinic.admin_tools import PickerLabelMixin, ReadOnlyAdminMixin, admin_adopt
+from clinic.admin_tools import GrowingTableAdminMixin, PickerLabelMixin, ReadOnlyAdminMixin, admin_adopt
 from clinic.clock import staff_date, staff_datetime
 from scheduling.models import WEEKDAYS, FreedSlot, WaitlistEntry, WaitlistOffer
 from scheduling.waitlist import waitlist_entry_check, waitlist_entry_create, waitlist_entry_withdraw
@@ -67,7 +67,7 @@ class WaitlistOfferInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(PickerLabelMixin, admin.ModelAdmin):
+class WaitlistEntryAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmin):
     """Patients waiting for an earlier visit, first come first offered."""
 
     form = WaitlistEntryForm
@@ -142,7 +142,7 @@ class WaitlistEntryAdmin(PickerLabelMixin, admin.ModelAdmin):
 
 
 @admin.register(FreedSlot)
-class FreedSlotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class FreedSlotAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The times cancellations and moves freed, and what became of each (read-only)."""
 
     list_display = ["visit", "provider", "room", "status", "freed", "offers_made", "accepted", "status_reason"]

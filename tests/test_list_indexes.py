@@ -46,6 +46,7 @@ SMALL_TABLES = {
     "scheduling_timeoff",
     "scheduling_calendarfeed",
     "tpi_triggerpointsite",
+    "tpi_stocklot",
 }
 
 

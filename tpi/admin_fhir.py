@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from clinic.admin_tools import ReadOnlyAdminMixin, admin_page_context
+from clinic.admin_tools import GrowingTableAdminMixin, ReadOnlyAdminMixin, admin_page_context
 from clinic.clock import staff_datetime
 from clinic.models.providers import staff_name
 from clinic.roles import is_clinic_admin
@@ -21,7 +21,7 @@ from tpi.models import FhirExport
 
 
 @admin.register(FhirExport)
-class FhirExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class FhirExportAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/tpi/fhirexport/change_list.html"
     list_display = ("requested", "requested_by_name", "status", "written", "finished")
     list_filter = ("status",)

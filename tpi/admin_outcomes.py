@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from clinic.admin import PatientAdmin
-from clinic.admin_tools import admin_page_context
+from clinic.admin_tools import GrowingTableAdminMixin, admin_page_context
 from clinic.clock import staff_date, staff_datetime
 from clinic.models import Provider
 from scheduling.models import Location
@@ -76,7 +76,7 @@ class ResultsFilterForm(forms.Form):
 
 
 @admin.register(ProcedureOutcome)
-class ProcedureOutcomeAdmin(admin.ModelAdmin):
+class ProcedureOutcomeAdmin(GrowingTableAdminMixin, admin.ModelAdmin):
     """The results dashboard in place of a change list; nothing is added, changed or deleted here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -239,7 +239,7 @@ _ITEM_FIELDS: list = ["urgency_shown", "opened", "patient_link", "reason", "deta
 
 
 @admin.register(TriageItem)
-class TriageItemAdmin(admin.ModelAdmin):
+class TriageItemAdmin(GrowingTableAdminMixin, admin.ModelAdmin):
     """The triage inbox: every reply that needs a person, most urgent first, with what it is about."""
 
     form = TriageItemForm

@@ -101,7 +101,7 @@ def test_a_cancellation_is_offered_to_the_first_fitting_in_join_order(desk, djan
     bodies = {m.recipient: m.body for m in Message.objects.filter(purpose="waitlist_offer", status="sent")}
     assert bodies == {
         str(e.patient.mobile_phone): "Riverside Pain Clinic: an earlier visit is free on Wed 2 Dec, 11:00 AM. "
-        "Reply YES to take it; the first YES gets it."
+        "Reply YES to take it; the first YES gets it. Reply STOP to opt out."  # their first text from us
         for e in (first, second, third)
     }
     assert not WaitlistOffer.objects.filter(entry=fourth).exists()
@@ -146,10 +146,12 @@ def test_the_first_yes_books_and_a_later_yes_hears_it_has_gone(desk, django_capt
     assert (second.status, second.appointment) == ("booked", booked)
     assert FreedSlot.objects.get().status == "filled"
     assert (taken.handled_by, late.handled_by) == ("scheduling.waitlist_replies.handle",) * 2
-    assert list(Message.objects.filter(purpose__in=["waitlist_booked", "waitlist_gone"]).values_list(
-        "patient", "purpose", "body"
-    ).order_by("id")) == [
-        (second.patient.pk, "waitlist_booked",
+    # The booking service's own notice answers the YES (no second "waitlist_booked" text saying the same).
+    assert list(Message.objects.filter(
+        purpose__in=["appointment_booked", "waitlist_booked", "waitlist_gone"], channel="sms",
+        patient__in=[first.patient, second.patient],
+    ).values_list("patient", "purpose", "body").order_by("id")) == [
+        (second.patient.pk, "appointment_booked",
          "Riverside Pain Clinic: you are booked for Wed 2 Dec, 11:00 AM. To change it, call (555) 555-0100."),
         (first.patient.pk, "waitlist_gone",
          "Riverside Pain Clinic: sorry, that visit has already been taken. You stay on our waitlist."),

@@ -83,7 +83,7 @@ def test_an_answer_from_the_item_page_is_queued_and_listed_with_its_author(clien
     assert "Answer queued for the patient." in response.content.decode()
     answer = TriageAnswer.objects.get()
     assert (answer.item, answer.by, answer.message.body) == (
-        item, frontdesk, "Riverside Pain Clinic: We can see you tomorrow at 10."
+        item, frontdesk, "Riverside Pain Clinic: We can see you tomorrow at 10. Reply STOP to opt out."
     )  # fmt: skip
     page = client.get(url).content.decode()
     assert "We can see you tomorrow at 10." in page

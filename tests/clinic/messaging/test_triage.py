@@ -132,7 +132,8 @@ def test_an_answer_goes_through_the_outbox_as_a_text(sms_outbox, django_capture_
     assert (answer.item, answer.by, answer.at) == (item, user, NOON_NY)
     assert (message.patient, message.purpose, message.source_key) == (patient, "triage_answer", f"triage:{item.pk}:1")
     assert (message.status, message.automated) == ("sent", True)
-    assert message.body == "Riverside Pain Clinic: Yes, for a day or two. Call us if it lasts."
+    # The first text we send to this number says how to opt out.
+    assert message.body == "Riverside Pain Clinic: Yes, for a day or two. Call us if it lasts. Reply STOP to opt out."
     assert [m.body for m in sms_outbox] == [message.body]
     second = triage_answer(item=item, text="We booked you for Friday.", by=user)
     assert second.message.source_key == f"triage:{item.pk}:2"
@@ -195,7 +196,7 @@ def test_an_answer_naming_a_diagnosis_or_too_long_is_refused_with_the_reason():
     with pytest.raises(ValidationError) as phi:
         triage_answer(item=item, text="Your diagnosis is fine.", by=None)
     with pytest.raises(ValidationError) as long:
-        triage_answer(item=item, text="word " * 40, by=None)
+        triage_answer(item=item, text="word " * 70, by=None)  # over MESSAGING_SMS_MAX_SEGMENTS (2)
 
     assert phi.value.message_dict == {
         "text": ["This text cannot go out: SMS body names a diagnosis, medication or treated site: diagnosis."]
