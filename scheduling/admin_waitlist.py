@@ -9,10 +9,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 
 from clinic.admin_tools import GrowingTableAdminMixin, PickerLabelMixin, ReadOnlyAdminMixin, admin_adopt
 from clinic.clock import staff_date, staff_datetime
+from clinic.row_counts import row_count
 from scheduling.models import WEEKDAYS, FreedSlot, WaitlistEntry, WaitlistOffer
 from scheduling.waitlist import waitlist_entry_check, waitlist_entry_create, waitlist_entry_withdraw
 
@@ -80,7 +80,7 @@ class WaitlistEntryAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAd
     inlines = [WaitlistOfferInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(offer_count=Count("offers"))
+        return super().get_queryset(request).annotate(offer_count=row_count(WaitlistOffer.objects.all(), outer="entry"))
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -153,7 +153,10 @@ class FreedSlotAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         return (
             super()
             .get_queryset(request)
-            .annotate(offer_count=Count("offers"), accepted_count=Count("offers", filter=Q(offers__status="accepted")))
+            .annotate(
+                offer_count=row_count(WaitlistOffer.objects.all(), outer="slot"),
+                accepted_count=row_count(WaitlistOffer.objects.filter(status="accepted"), outer="slot"),
+            )
         )
 
     @admin.display(description="Visit (clinic time)", ordering="start")

@@ -51,7 +51,10 @@ class WaitlistEntry(models.Model):
         verbose_name = "waitlist entry"
         verbose_name_plural = "waitlist entries"
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["status", "appointment_type", "location", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "appointment_type", "location", "created_at"]),
+            models.Index(fields=["created_at", "id"]),  # the default ordering: the waitlist's page
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(earliest_time__isnull=True)
@@ -129,7 +132,10 @@ class FreedSlot(models.Model):
 
     class Meta:
         ordering = ["start", "id"]
-        indexes = [models.Index(fields=["status", "next_offer_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_offer_at"]),
+            models.Index(fields=["start", "id"]),  # the default ordering: the freed slots' page
+        ]
         constraints = [
             models.UniqueConstraint(fields=["appointment", "start"], name="freed_slot_once_per_visit_time"),
             models.CheckConstraint(

@@ -252,7 +252,10 @@ class TriageItem(models.Model):
         verbose_name_plural = "triage items"
         # Most urgent first; within one urgency, whoever has waited longest.
         ordering = ["-urgency", "opened_at", "id"]
-        indexes = [models.Index(fields=["handled_at", "-urgency", "opened_at"], name="triage_open_idx")]
+        indexes = [
+            models.Index(fields=["handled_at", "-urgency", "opened_at"], name="triage_open_idx"),
+            models.Index(fields=["-urgency", "opened_at", "id"], name="triage_order_idx"),  # the list's order
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(handled_by__isnull=True) | Q(handled_at__isnull=False), name="triage_handled_has_time"

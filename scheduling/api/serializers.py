@@ -90,6 +90,13 @@ class AppointmentSerializer(serializers.ModelSerializer):
     patient_name = serializers.CharField(source="patient.display_name", read_only=True)
     provider_name = serializers.CharField(source="provider.__str__", read_only=True)
     hours_override_by = UserField(read_only=True, allow_null=True)
+    # Empty until confirmed: the schema names "" beside the choices (a read-only model field would not).
+    confirmed_via = serializers.ChoiceField(
+        choices=Appointment.ConfirmedVia.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Who confirmed: the patient by SMS, or staff; empty until confirmed",
+    )
     summary = serializers.CharField(
         source="__str__", read_only=True, help_text="Visit type and start on the clock of the room's location"
     )

@@ -50,6 +50,7 @@ class FhirExport(models.Model):
 
     class Meta:
         ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["requested_at", "id"])]  # the default ordering: the export list's page
         verbose_name = "FHIR bulk export"
         constraints = [
             models.CheckConstraint(

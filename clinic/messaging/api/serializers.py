@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clinic.api.fields import UserField
 from clinic.messaging.models import TriageAnswer, TriageItem
 
 
@@ -23,7 +24,7 @@ def _link(content_type_id: int | None, object_id: int | None, label: str) -> dic
 
 
 class TriageAnswerSerializer(serializers.ModelSerializer):
-    by = serializers.CharField(source="by.username", read_only=True, default=None)
+    by = UserField(read_only=True, allow_null=True)
     text = serializers.CharField(source="message.body", read_only=True)
     message_status = serializers.CharField(source="message.status", read_only=True)
     send_at = serializers.DateTimeField(source="message.next_attempt_at", read_only=True)
@@ -39,7 +40,7 @@ class TriageItemSerializer(serializers.ModelSerializer):
     body = serializers.CharField(source="inbound.body", read_only=True, default="")
     concerns = serializers.SerializerMethodField()
     answers = serializers.SerializerMethodField()
-    handled_by = serializers.CharField(source="handled_by.username", read_only=True, default=None)
+    handled_by = UserField(read_only=True, allow_null=True)
     staff_answers = TriageAnswerSerializer(many=True, read_only=True)
 
     class Meta:

@@ -6,14 +6,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from clinic.accounts.actors import request_user
-from clinic.api.pagination import PagePagination
+from clinic.api.filters import ClinicFilterSet
 from clinic.messaging.api import serializers as s
 from clinic.messaging.models import TriageAnswer, TriageItem
 from clinic.messaging.triage import triage_answer, triage_handle
 from clinic.roles import ClinicModelPermissions
 
 
-class TriageFilter(django_filters.FilterSet):
+class TriageFilter(ClinicFilterSet):
     state = django_filters.ChoiceFilter(
         choices=[("open", "open"), ("handled", "handled"), ("all", "all")],
         method="filter_state",
@@ -42,13 +42,14 @@ class TriageItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """The triage inbox: replies that need a person, most urgent first; mark handled, answer by SMS."""
 
     queryset = (
-        TriageItem.objects.select_related("inbound", "handled_by")
-        .prefetch_related(Prefetch("staff_answers", queryset=TriageAnswer.objects.select_related("message", "by")))
+        TriageItem.objects.select_related("inbound", "handled_by__provider")
+        .prefetch_related(
+            Prefetch("staff_answers", queryset=TriageAnswer.objects.select_related("message", "by__provider"))
+        )
         .order_by("-urgency", "opened_at", "id")
     )
     serializer_class = s.TriageItemSerializer
     permission_classes = [ClinicModelPermissions]
-    pagination_class = PagePagination
     filterset_class = TriageFilter
     change_actions = frozenset({"handle", "answer"})  # POSTs on an item need change_triageitem
 

@@ -95,6 +95,41 @@ class Ctx:
             injections=2,
         ).pk
 
+    def triage(self) -> int:
+        """A fresh open triage item for a patient who takes text messages."""
+        from clinic.messaging.triage import triage_open
+
+        return triage_open(patient=PatientFactory(), reason="free_text").pk
+
+    def waiting(self) -> int:
+        """A fresh waiting waitlist entry."""
+        from scheduling.waitlist import waitlist_entry_create
+
+        return waitlist_entry_create(
+            patient=PatientFactory(),
+            appointment_type=self.visit,
+            location=self.room.location,
+            until=dt.date(2027, 1, 31),
+            by=None,
+        ).pk
+
+    def treated_patient(self) -> int:
+        """A patient with a signed procedure: their pain scores have a row."""
+        from tpi.models import Procedure
+
+        return Procedure.objects.get(pk=self.signed()).patient_id
+
+
+def waitlist_body(c: Ctx) -> dict:
+    return {
+        "patient": PatientFactory().pk,
+        "appointment_type": c.visit.pk,
+        "location": c.room.location_id,
+        "weekdays": [1, 3],
+        "earliest_time": "09:00",
+        "until": "2027-01-31",
+    }
+
 
 def patient_body() -> dict:
     return {
@@ -179,6 +214,7 @@ VALID: dict[tuple[str, str], tuple[int, Request]] = {
     ("PUT", "/api/patients/{id}/"): (200, lambda c: {ID: c.ids["patient"], "body": patient_body()}),
     ("PATCH", "/api/patients/{id}/"): (200, lambda c: {ID: c.ids["patient"], "body": {"preferred_name": "Jo"}}),
     ("GET", "/api/patients/{id}/export/"): (200, lambda c: {ID: c.ids["patient"]}),
+    ("GET", "/api/patients/{id}/pain-scores/"): (200, lambda c: {ID: c.treated_patient()}),
     ("GET", "/api/providers/"): (200, lambda c: {"query": {"is_active": "true"}}),
     ("GET", "/api/providers/{id}/"): (200, lambda c: {ID: c.ids["provider"]}),
     ("GET", "/api/appointment-types/"): (200, lambda c: {}),
@@ -278,6 +314,14 @@ VALID: dict[tuple[str, str], tuple[int, Request]] = {
     ("POST", "/api/treatment-plans/{id}/book-next/"): (200, lambda c: {ID: c.plan()}),
     ("GET", "/api/plan-occurrences/"): (200, lambda c: {"query": {"plan": c.ids["treatment-plan"]}}),
     ("GET", "/api/plan-occurrences/{id}/"): (200, lambda c: {ID: c.ids["plan-occurrence"]}),
+    ("GET", "/api/triage/"): (200, lambda c: {"query": {"state": "all", "page_size": 5}}),
+    ("GET", "/api/triage/{id}/"): (200, lambda c: {ID: c.ids["triage"]}),
+    ("POST", "/api/triage/{id}/handle/"): (200, lambda c: {ID: c.triage()}),
+    ("POST", "/api/triage/{id}/answer/"): (201, lambda c: {ID: c.triage(), "body": {"text": "Please call us."}}),
+    ("GET", "/api/waitlist/"): (200, lambda c: {"query": {"status": "waiting"}}),
+    ("POST", "/api/waitlist/"): (201, lambda c: {"body": waitlist_body(c)}),
+    ("GET", "/api/waitlist/{id}/"): (200, lambda c: {ID: c.ids["waitlist"]}),
+    ("POST", "/api/waitlist/{id}/withdraw/"): (200, lambda c: {ID: c.waiting()}),
     ("GET", "/api/calendar/providers/{provider_id}/{token}.ics"): (
         200,
         lambda c: {"path": {"provider_id": c.doctor.pk, "token": c.world["feed"].token}},

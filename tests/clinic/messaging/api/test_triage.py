@@ -10,6 +10,7 @@ from clinic import roles
 from clinic.messaging.consent import consent_change
 from clinic.messaging.models import TriageAnswer, TriageItem
 from clinic.messaging.triage import triage_answer, triage_handle, triage_open
+from clinic.models.providers import staff_name
 from tests.factories import PatientFactory, ProviderFactory, UserFactory, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,10 @@ def noon(settings):
 @pytest.fixture
 def user():
     return staff_user(roles.FRONT_DESK, username="frontdesk")
+
+
+def who(user) -> dict:
+    return {"id": user.pk, "name": staff_name(user)}
 
 
 @pytest.fixture
@@ -56,8 +61,9 @@ def test_the_list_is_open_items_most_urgent_first_with_links(api, user, sms_outb
     }  # fmt: skip
     assert first["concerns"] == {"kind": "auth.user", "id": linked.pk, "text": "visit"}
     assert first["answers"] == {"kind": "auth.user", "id": asked.pk, "text": "question"}
+    # Staff users read as {id, name} (clinic.api.fields.UserField); the first text to a number has the footer.
     assert [(a["by"], a["text"]) for a in first["staff_answers"]] == [
-        ("frontdesk", "Riverside Pain Clinic: Please call us now.")
+        (who(user), "Riverside Pain Clinic: Please call us now. Reply STOP to opt out.")
     ]
     assert api.get("/api/triage/", {"state": "handled"}).json()["count"] == 1
     assert api.get("/api/triage/", {"state": "all"}).json()["count"] == 3
@@ -83,7 +89,7 @@ def test_handle_records_who_and_when(api, user):
     response = api.post(f"/api/triage/{item.pk}/handle/")
 
     assert response.status_code == 200
-    assert (response.json()["handled_by"], response.json()["handled_at"]) == ("frontdesk", "2026-03-02T12:00:00-05:00")
+    assert (response.json()["handled_by"], response.json()["handled_at"]) == (who(user), "2026-03-02T12:00:00-05:00")
 
 
 def test_answer_with_consent_is_queued_and_without_consent_is_a_400_naming_the_reason(api, user, sms_outbox):
@@ -93,7 +99,10 @@ def test_answer_with_consent_is_queued_and_without_consent_is_a_400_naming_the_r
     sent = api.post(f"/api/triage/{item.pk}/answer/", {"text": "Yes, come in at 3."}, format="json")
 
     assert sent.status_code == 201
-    assert (sent.json()["by"], sent.json()["text"]) == ("frontdesk", "Riverside Pain Clinic: Yes, come in at 3.")
+    assert (sent.json()["by"], sent.json()["text"]) == (
+        who(user),
+        "Riverside Pain Clinic: Yes, come in at 3. Reply STOP to opt out.",
+    )
     consent_change(patient=patient, channel="sms", granted=False, source="staff")
     refused = api.post(f"/api/triage/{item.pk}/answer/", {"text": "Are you ok?"}, format="json")
     assert refused.status_code == 400
