@@ -14,6 +14,7 @@ class SchedulingConfig(AppConfig):
         from clinic.beat import beat_entry_register
         from clinic.messaging.prompts import prompt_purposes_register
         from clinic.messaging.signals import reply_received
+        from clinic.messaging.triage import triage_context_register
         from scheduling import (
             checks,  # noqa: F401  (registers the system checks)
             export_sections,  # noqa: F401  (registers the appointments export section)
@@ -70,6 +71,8 @@ class SchedulingConfig(AppConfig):
             run_at_start=True,
         )
         reply_received.connect(replies.handle, dispatch_uid="scheduling.replies")
+        # An R (or free text) after a reminder is linked, in the triage inbox, to the visit it is about.
+        triage_context_register("scheduling.reminders", replies.reminder_context)
         prompt_purposes_register(REMINDER_PURPOSE)
         admin_shortcut_register(
             section="Today",

@@ -8,6 +8,7 @@ add a field to MonthNumbers and one aggregate to the query, or merge another per
 `month`.
 """
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from django.db.models.functions import TruncMonth
 
 from clinic.clock import clinic_tz
 from scheduling.models import Appointment, AppointmentReminder
+from scheduling.waitlist import waitlist_fills_by_month
 
 S = Appointment.Status
 
@@ -31,6 +33,7 @@ class MonthNumbers:
     confirmed_by_sms: int = 0  # of the confirmed, by the patient's SMS reply
     no_shows_reminded: int = 0
     no_shows_not_reminded: int = 0
+    waitlist_fills: int = 0  # visits booked from the waitlist (offers accepted that month)
 
     @property
     def not_reminded(self) -> int:
@@ -100,4 +103,8 @@ def numbers_by_month(*, first_month: dt.date, last_month: dt.date, now: dt.datet
             no_shows_reminded=row["no_shows_reminded"],
             no_shows_not_reminded=row["no_shows_not_reminded"],
         )
-    return [found.get(month, MonthNumbers(month=month)) for month in months]
+    fills = waitlist_fills_by_month(start=months[0], end=after_last - dt.timedelta(days=1))
+    return [
+        dataclasses.replace(found.get(month, MonthNumbers(month=month)), waitlist_fills=fills.get(month, 0))
+        for month in months
+    ]

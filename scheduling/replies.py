@@ -16,9 +16,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
 
+from clinic.clock import staff_datetime
 from clinic.messaging.keywords import keyword_normalize
 from clinic.messaging.models import InboundMessage
 from clinic.messaging.prompts import latest_prompt
+from clinic.messaging.triage import TriageContext
 from scheduling.booking import appointment_status_set
 from scheduling.models import REMINDABLE_STATUSES, Appointment, AppointmentReminder
 from scheduling.reminders import REMINDER_PURPOSE
@@ -100,3 +102,32 @@ def handle(sender: object, *, inbound: InboundMessage, **kwargs: object) -> bool
         return False  # a person finds the new time: the reply stays in the review queue
     with transaction.atomic():
         return appointment_confirm_by_reply(appointment=appointment, inbound=inbound)
+
+
+def reminder_context(inbound: InboundMessage) -> TriageContext | None:
+    """Link a reply nobody took (an R, free text) to the visit whose reminder was the patient's latest question.
+
+    The triage inbox asks every app in turn (clinic.messaging.triage.triage_context_register); scheduling
+    answers only when the latest SMS that asked this patient something is one of its reminders, so a
+    reply to a follow-up sent later is linked by tpi instead.
+    """
+    if inbound.patient_id is None:
+        return None
+    prompt = latest_prompt(patient_id=inbound.patient_id, at=inbound.received_at)
+    key = prompt.source_key or "" if prompt is not None else ""
+    if prompt is None or prompt.purpose != REMINDER_PURPOSE or not key.startswith("reminder:"):
+        return None
+    reminder = (
+        AppointmentReminder.objects.filter(pk=int(key.split(":", 1)[1]) if key.split(":", 1)[1].isdigit() else None)
+        .select_related("appointment__appointment_type", "appointment__room__location")
+        .first()
+    )
+    if reminder is None:
+        return None
+    sent = staff_datetime(reminder.sent_at) if reminder.sent_at else "not sent"
+    return TriageContext(
+        concerns=reminder.appointment,
+        concerns_label=str(reminder.appointment),
+        answers=reminder,
+        answers_label=f"Reminder sent {sent}",
+    )

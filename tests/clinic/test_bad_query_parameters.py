@@ -19,6 +19,7 @@ BAD = [
     {"page": "abc"},
     {"page": "-3", "page_size": "ten"},
     {"queue": "\x00", "q": "\x00"},
+    {"search": "gar\x00cia", "q": "ok"},  # PostgreSQL refuses a NUL in a string: the fuzzer found a 500
     {"o": "abc", "p": "zz"},
     {"search": "%%%", "ordering": "nonexistent"},
     {"date_of_birth": "31/31/1999", "mrn": "x" * 300},
@@ -80,3 +81,17 @@ def test_a_prefill_the_form_cannot_read_is_a_400_naming_it(world):  # noqa: F811
         "That choice is not one of the available choices."
     )
     assert good.status_code == 200
+
+
+def test_a_nul_character_in_a_query_parameter_is_a_400_naming_it(world):  # noqa: F811
+    client = APIClient()
+    client.force_authenticate(world["users"][CA])
+
+    response = client.get("/api/patients/", {"search": "gar\x00cia", "status": "active"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid query parameter: search.",
+        "code": "invalid",
+        "errors": {"search": ["Must not contain a NUL character."]},
+    }

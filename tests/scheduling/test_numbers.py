@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from clinic import roles
-from scheduling.models import Appointment, AppointmentReminder
+from scheduling.models import Appointment, AppointmentReminder, FreedSlot, WaitlistEntry, WaitlistOffer
 from scheduling.numbers import MonthNumbers, numbers_by_month
 from tests.factories import PatientFactory, staff_user
 from tests.scheduling.conftest import at
@@ -29,6 +29,24 @@ def visit(c, start, status, *, reminders=(), confirmed_via=""):
     return appointment
 
 
+def fill(c, answered_at):
+    """Store a waitlist offer accepted at ANSWERED_AT (the freed slot it filled, the entry, the booked visit)."""
+    freed = visit(c, answered_at + dt.timedelta(days=40), "cancelled")  # visits still ahead: never counted
+    slot = FreedSlot.objects.create(
+        appointment=freed, provider=c.doctor, room=c.room, appointment_type=c.tpi, start=freed.start, end=freed.end,
+        freed_at=answered_at - dt.timedelta(hours=1), status="filled",
+    )  # fmt: skip
+    booked = visit(c, freed.start + dt.timedelta(hours=1), "booked")
+    entry = WaitlistEntry.objects.create(
+        patient=booked.patient, appointment_type=c.tpi, location=c.room.location, until=answered_at.date(),
+        created_at=answered_at - dt.timedelta(days=9), status="booked", appointment=booked,
+    )  # fmt: skip
+    WaitlistOffer.objects.create(
+        slot=slot, entry=entry, status="accepted", offered_at=answered_at - dt.timedelta(minutes=30),
+        expires_at=answered_at + dt.timedelta(minutes=90), answered_at=answered_at, appointment=booked,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def history(clinic):
     """October: 8 visits counted (5 reminded, 2 of them confirmed, 1 by SMS; no-shows 2 reminded, 1 not of 3);
@@ -49,8 +67,10 @@ def history(clinic):
     visit(clinic, at(2026, 12, 2, 10), "booked")
 
 
-def test_numbers_by_month_match_the_hand_count(history, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_numbers_by_month_match_the_hand_count(clinic, history, django_assert_num_queries):
+    fill(clinic, at(2026, 10, 31, 23, 30))  # October in the clinic (November in UTC)
+    fill(clinic, at(2026, 11, 3, 9))
+    with django_assert_num_queries(2):  # the visits' numbers, the waitlist fills
         rows = numbers_by_month(
             first_month=dt.date(2026, 9, 1), last_month=dt.date(2026, 11, 1), now=at(2026, 11, 30, 7)
         )
@@ -59,11 +79,11 @@ def test_numbers_by_month_match_the_hand_count(history, django_assert_num_querie
         MonthNumbers(month=dt.date(2026, 9, 1)),
         MonthNumbers(
             month=dt.date(2026, 10, 1), visits=8, reminded=5, confirmed=2, confirmed_by_sms=1, no_shows_reminded=2,
-            no_shows_not_reminded=1,
+            no_shows_not_reminded=1, waitlist_fills=1,
         ),
         MonthNumbers(
             month=dt.date(2026, 11, 1), visits=2, reminded=1, confirmed=1, confirmed_by_sms=1, no_shows_reminded=0,
-            no_shows_not_reminded=1,
+            no_shows_not_reminded=1, waitlist_fills=1,
         ),
     ]  # fmt: skip
     october = rows[1]
@@ -97,6 +117,7 @@ def test_the_page_shows_the_months_to_the_front_desk(history, client):
         "<span>40&nbsp;%</span>",
         "<span>40&nbsp;% <small>(2 of 5)</small></span>",
         "<span>33&nbsp;% <small>(1 of 3)</small></span>",
+        "0",  # waitlist fills
     ]
     assert body.index('data-month="2026-11"') < body.index('data-month="2026-10"')  # newest first
 

@@ -5,9 +5,9 @@ import itertools
 import pytest
 
 from clinic.messaging.inbound import inbound_sms_receive
-from clinic.messaging.models import Message
+from clinic.messaging.models import Message, TriageItem
 from scheduling.booking import appointment_book, appointment_move
-from scheduling.models import Appointment
+from scheduling.models import Appointment, AppointmentReminder
 from scheduling.reminder_sweep import reminders_sweep
 from tests.scheduling.conftest import at
 
@@ -75,6 +75,12 @@ def test_r_records_the_request_and_leaves_the_reply_for_staff(clinic, reminded):
     reminded.refresh_from_db()
     assert (reminded.status, reminded.reschedule_requested_at) == ("booked", at(2026, 12, 2, 10, 30))
     assert (inbound.handled_by, inbound.needs_review) == ("", True)
+    # One triage item, soon, linked to the visit and the reminder it answers.
+    item = TriageItem.objects.get(inbound=inbound)
+    reminder = AppointmentReminder.objects.get(appointment=reminded)
+    assert (item.reason, item.urgency, item.patient) == ("reschedule", TriageItem.Urgency.SOON, clinic.patient)
+    assert (item.concerns, item.concerns_label) == (reminded, "TPI procedure 2026-12-03 10:00")
+    assert (item.answers, item.answers_label) == (reminder, "Reminder sent 2026-12-02 10:00")
 
     appointment_move(appointment=reminded, start=at(2026, 12, 4, 11), by=clinic.frontdesk)  # the desk answers it
     reminded.refresh_from_db()
