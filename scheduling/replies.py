@@ -115,10 +115,11 @@ def reminder_context(inbound: InboundMessage) -> TriageContext | None:
         return None
     prompt = latest_prompt(patient_id=inbound.patient_id, at=inbound.received_at)
     key = prompt.source_key or "" if prompt is not None else ""
-    if prompt is None or prompt.purpose != REMINDER_PURPOSE or not key.startswith("reminder:"):
+    pk = key.split(":", 1)[1] if key.startswith("reminder:") else ""
+    if prompt is None or prompt.purpose != REMINDER_PURPOSE or not pk.isdigit():
         return None
     reminder = (
-        AppointmentReminder.objects.filter(pk=int(key.split(":", 1)[1]) if key.split(":", 1)[1].isdigit() else None)
+        AppointmentReminder.objects.filter(pk=int(pk))
         .select_related("appointment__appointment_type", "appointment__room__location")
         .first()
     )
