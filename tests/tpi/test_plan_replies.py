@@ -85,7 +85,7 @@ def test_book_from_an_unknown_number_goes_to_staff_review(plan_clinic, django_ca
     make_plan(plan_clinic, injections=1)
 
     with django_capture_on_commit_callbacks(execute=True):
-        inbound = _reply("BOOK", from_number="+12025550999")
+        inbound = _reply("BOOK", from_number="+13125550999")
 
     inbound.refresh_from_db()
     assert (inbound.patient, inbound.handled_by, inbound.needs_review) == (None, "", True)

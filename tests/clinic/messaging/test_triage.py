@@ -53,7 +53,7 @@ def test_r_asks_to_reschedule_and_an_unknown_number_is_said_so():
     PatientFactory(mobile_phone="+12025550102")
 
     receive("R", "+12025550102")
-    receive("who is this?", "+12025550999")
+    receive("who is this?", "+13125550999")
 
     reschedule, unknown = TriageItem.objects.order_by("id")
     assert (reschedule.reason, reschedule.urgency, reschedule.detail) == ("reschedule", 20, "")
@@ -178,7 +178,7 @@ def test_no_consent_or_no_number_refuses_the_answer(patient_fields, expected):
 
 
 def test_an_unknown_number_or_an_empty_answer_cannot_be_sent():
-    unknown = receive("hello?", "+12025550998").triage_item
+    unknown = receive("hello?", "+13125550998").triage_item
     with pytest.raises(ValidationError) as nobody:
         triage_answer(item=unknown, text="Who is this?", by=None)
     assert nobody.value.message_dict == {
