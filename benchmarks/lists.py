@@ -243,7 +243,9 @@ def appointments_seed(count: int, *, providers: list[int], first_patient: int) -
         _write(Appointment, appointments())
 
 
-def requests_time(*, users: dict[str, Any], repeat: int) -> list[Timing]:
+def requests_time(
+    *, users: dict[str, Any], repeat: int, requests: list[tuple[str, str, str]] | None = None
+) -> list[Timing]:
     """Return the median time and the query count of each request, run REPEAT times (after a warm-up)."""
     from django.conf import settings
     from django.db import connection
@@ -255,7 +257,7 @@ def requests_time(*, users: dict[str, Any], repeat: int) -> list[Timing]:
         clients[name] = Client()
         clients[name].force_login(user)
     timings = []
-    for label, who, url in REQUESTS:
+    for label, who, url in requests if requests is not None else REQUESTS:
         client = clients[who]
         # Counted with an execute wrapper, not connection.queries (a deque that stops growing when DEBUG fills it).
         captured: list[str] = []

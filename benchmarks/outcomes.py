@@ -16,11 +16,11 @@ timed test; tests/benchmarks runs it at a scale of 30 (reference 20).
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from typing import Any
 
+from benchmarks import lists
 from benchmarks.lists import Row, Timing, _setup, _users, procedures_seed, table
 
 REQUESTS = [
@@ -90,37 +90,14 @@ def outcomes_seed(count: int) -> None:
 
 
 def requests_time(*, users: dict[str, Any], repeat: int) -> list[Timing]:
-    """Return the median time and the query count of each request, run REPEAT times (after a warm-up)."""
+    """Return the median time and the query count of each dashboard request (benchmarks.lists times them)."""
     import datetime as dt
 
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
     from django.utils import timezone
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    clients = {}
-    for name, user in users.items():
-        clients[name] = Client()
-        clients[name].force_login(user)
     start = (timezone.localdate() - dt.timedelta(days=90)).isoformat()
-    timings = []
-    for label, who, url in REQUESTS:
-        client, url = clients[who], url.format(start=start)
-        captured: list[str] = []
-        with connection.execute_wrapper(
-            lambda execute, sql, *args, log=captured: log.append(sql) or execute(sql, *args)
-        ):
-            response = client.get(url, secure=True)
-        if response.status_code != 200:
-            raise RuntimeError(f"{label}: {url} answered {response.status_code}")
-        seconds = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            client.get(url, secure=True)
-            seconds.append(time.perf_counter() - started)
-        timings.append(Timing(label, statistics.median(seconds), len(captured)))
-    return timings
+    requests = [(label, who, url.format(start=start)) for label, who, url in REQUESTS]
+    return lists.requests_time(users=users, repeat=repeat, requests=requests)
 
 
 def outcomes_compare(*, procedures: int, reference: int = 1_000, repeat: int = 3) -> list[Row]:
