@@ -31,6 +31,7 @@ from clinic.clock import local_date, patient_datetime, staff_date, staff_datetim
 from clinic.messaging.consent import skip_reason
 from clinic.messaging.models import Channel, InboundMessage, Message, TriageItem
 from clinic.messaging.outbox import message_queue
+from clinic.messaging.quiet_hours import next_send_time
 from clinic.messaging.triage import triage_open
 from clinic.models import Patient, Provider
 from scheduling.booking import appointment_book
@@ -148,7 +149,8 @@ def repeat_slot_find(*, offer: RepeatOffer, now: dt.datetime) -> tuple[Appointme
     """Return the visit type and the nearest free slot for the offer's repeat (None when there is none).
 
     With the procedure's provider, at its visit's location (any location when it had no visit), from
-    the next clinic day to TPI_REPEAT_BOOKING_HORIZON_DAYS ahead; the patient must be free too.
+    the clinic day after the text can go out (quiet hours) to TPI_REPEAT_BOOKING_HORIZON_DAYS after
+    today; the patient must be free too.
     """
     procedure = offer.procedure
     visit_type = _visit_type(procedure)
@@ -156,9 +158,11 @@ def repeat_slot_find(*, offer: RepeatOffer, now: dt.datetime) -> tuple[Appointme
         return visit_type, None
     location = procedure.appointment.room.location if procedure.appointment is not None else None
     today = local_date(now)
+    # The day after the text can go out: one answered at night waits for the morning (quiet hours).
+    first_day = local_date(next_send_time(patient=procedure.patient, at=now)) + dt.timedelta(days=1)
     found = slots_find(
         appointment_type=visit_type,
-        first_day=today + dt.timedelta(days=1),
+        first_day=first_day,
         last_day=today + dt.timedelta(days=settings.TPI_REPEAT_BOOKING_HORIZON_DAYS),
         provider=procedure.provider,
         location=location,

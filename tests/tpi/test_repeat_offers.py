@@ -283,6 +283,18 @@ def test_book_texts_the_nearest_time_and_yes_books_exactly_one_visit(clinic, dja
     assert list(repeat_candidates(user=clinic.doctor.user, now=NOW + dt.timedelta(minutes=10))) == []
 
 
+def test_a_book_at_night_is_offered_a_time_after_the_morning_text(clinic, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    reply("7", capture)
+
+    reply("BOOK", capture, when=at(11, 30, 23, 30))
+
+    offer = RepeatOffer.objects.get()
+    message = Message.objects.get(purpose="repeat_slot")
+    # The text waits for 09:00 on Tuesday, so Tuesday 08:00 would be gone: Wednesday is the first day.
+    assert (offer.slot_start, message.status, message.next_attempt_at) == (at(12, 2, 8), "queued", at(12, 1, 9))
+
+
 def test_yes_tells_the_time_itself_when_the_visit_type_sends_no_notice(clinic, django_capture_on_commit_callbacks):
     type(clinic.tpi).objects.filter(pk=clinic.tpi.pk).update(send_confirmations=False)
     capture = django_capture_on_commit_callbacks
@@ -466,3 +478,18 @@ def test_the_lists_and_the_procedure_page_say_what_happened(clinic, client, djan
     summary = "Repeat offered by SMS 2026-11-30 10:00; asked to book, time offered: 2026-12-01 08:00 (awaiting YES)."
     assert [(row["procedure"], row["offer"]) for row in rows] == [(clinic.procedure, summary)]
     assert summary in page
+
+
+def test_the_desk_reads_the_request_in_the_triage_inbox(clinic, client, django_capture_on_commit_callbacks):
+    clinic.doctor.working_hours.all().delete()
+    reply("6", django_capture_on_commit_callbacks)
+    reply("BOOK", django_capture_on_commit_callbacks)
+    client.force_login(staff_user(roles.FRONT_DESK))
+
+    page = client.get("/admin/messaging/triageitem/")
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Asks to book a visit" in text
+    assert "asked to book a repeat injection with Morgan Lee, MD: no free time within 7 days" in text
+    assert "TPI procedure 2026-10-30" in text
