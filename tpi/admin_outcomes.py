@@ -139,7 +139,7 @@ class ProcedureOutcomeAdmin(GrowingTableAdminMixin, admin.ModelAdmin):
                 "performed": staff_date(p.performed_at),
                 "answered": staff_datetime(getattr(p, "reassessment_at", None)),
                 "scores": f"{p.pain_before} before, {getattr(p, 'pain_reassessment', '-')} at one month",
-                "offer": repeat_offer_summary(_offer(p)) or "Not offered by SMS (no consent, or answered before).",
+                "offer": repeat_offer_summary(_offer(p)) or "Not offered by SMS.",
             }
             for p in repeat_candidates(user=request.user, now=now)[:200]
         ]

@@ -493,3 +493,19 @@ def test_the_desk_reads_the_request_in_the_triage_inbox(clinic, client, django_c
     assert "Asks to book a visit" in text
     assert "asked to book a repeat injection with Morgan Lee, MD: no free time within 7 days" in text
     assert "TPI procedure 2026-10-30" in text
+
+
+def test_a_time_that_cannot_be_texted_leaves_the_reply_to_the_desk(
+    clinic, settings, django_capture_on_commit_callbacks
+):
+    reply("6", django_capture_on_commit_callbacks)
+    settings.MESSAGING_SMS_MAX_SEGMENTS = 1
+    settings.CLINIC_NAME = "Riverside Pain Clinic " * 6  # no time offer fits in one segment with it
+
+    book = reply("BOOK", django_capture_on_commit_callbacks)
+
+    assert (book.handled_by, book.needs_review) == ("", True)  # the webhook did not fail; a person has it
+    assert book.triage_item.reason == "free_text"
+    offer = RepeatOffer.objects.get()
+    assert (offer.status, offer.slots_offered, offer.slot_start) == ("offered", 0, None)  # nothing half-done
+    assert texts("repeat_slot") == []
