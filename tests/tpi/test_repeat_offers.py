@@ -509,3 +509,15 @@ def test_a_time_that_cannot_be_texted_leaves_the_reply_to_the_desk(
     offer = RepeatOffer.objects.get()
     assert (offer.status, offer.slots_offered, offer.slot_start) == ("offered", 0, None)  # nothing half-done
     assert texts("repeat_slot") == []
+
+
+def test_the_patients_export_holds_the_offer(clinic, django_capture_on_commit_callbacks):
+    from clinic.audit.export import patient_record_export
+
+    reply("6", django_capture_on_commit_callbacks)
+    reply("BOOK", django_capture_on_commit_callbacks)
+
+    record = patient_record_export(user=staff_user(roles.CLINIC_ADMIN), patient=clinic.patient)
+
+    [offer] = record["sections"]["repeat_offers"]
+    assert (offer["procedure_id"], offer["status"], offer["slots_offered"]) == (clinic.procedure.pk, "slot_offered", 1)
