@@ -499,6 +499,9 @@ TPI_OUTCOMES_RESPONDER_MIN_POINTS = env.int("TPI_OUTCOMES_RESPONDER_MIN_POINTS",
 TPI_OUTCOMES_SUBSTANTIAL_PERCENT = env.int("TPI_OUTCOMES_SUBSTANTIAL_PERCENT", default=50)
 TPI_OUTCOMES_RELIEF_WORN_OFF_PERCENT = env.int("TPI_OUTCOMES_RELIEF_WORN_OFF_PERCENT", default=80)
 TPI_OUTCOMES_REPEAT_LOOKBACK_DAYS = env.int("TPI_OUTCOMES_REPEAT_LOOKBACK_DAYS", default=90)
+# The repeat offer (tpi/repeat_offers.py): a BOOK is answered with the nearest free time from the next
+# clinic day up to this many days ahead; none free -> the front desk calls the patient.
+TPI_REPEAT_BOOKING_HORIZON_DAYS = env.int("TPI_REPEAT_BOOKING_HORIZON_DAYS", default=28)
 # A bulk export runs as short tasks of at most this many rows each (well inside CELERY_TASK_TIME_LIMIT);
 # beat looks every TPI_FHIR_EXPORT_RESUME_SECONDS for an export whose step died and goes on with it.
 TPI_FHIR_EXPORT_STEP_ROWS = env.int("TPI_FHIR_EXPORT_STEP_ROWS", default=5000)

@@ -28,7 +28,7 @@ from clinic.admin_tools import GrowingTableAdminMixin, admin_page_context
 from clinic.clock import staff_date, staff_datetime
 from clinic.models import Provider
 from scheduling.models import Location
-from tpi.models import Procedure, ProcedureOutcome
+from tpi.models import Procedure, ProcedureOutcome, RepeatOffer
 from tpi.outcome_charts import (
     METHOD_LABELS,
     POINT_LABELS,
@@ -40,6 +40,7 @@ from tpi.outcome_charts import (
 from tpi.outcome_stats import OutcomeFilters, dashboard_csv_rows, outcomes_dashboard, results_see_all
 from tpi.outcomes import outcome_of, patient_outcomes, patient_site_counts, procedure_pain_timeline
 from tpi.repeat import repeat_candidates
+from tpi.repeat_offers import repeat_offer_of, repeat_offer_summary
 
 
 class ResultsFilterForm(forms.Form):
@@ -138,11 +139,20 @@ class ProcedureOutcomeAdmin(GrowingTableAdminMixin, admin.ModelAdmin):
                 "performed": staff_date(p.performed_at),
                 "answered": staff_datetime(getattr(p, "reassessment_at", None)),
                 "scores": f"{p.pain_before} before, {getattr(p, 'pain_reassessment', '-')} at one month",
+                "offer": repeat_offer_summary(_offer(p)) or "Not offered by SMS.",
             }
             for p in repeat_candidates(user=request.user, now=now)[:200]
         ]
         context = admin_page_context(self, request, title="Consider repeat: relief has worn off", rows=rows)
         return TemplateResponse(request, "admin/tpi/procedureoutcome/repeat.html", context)
+
+
+def _offer(procedure: Procedure) -> RepeatOffer | None:
+    """Return the procedure's repeat offer, fetched with it (select_related), or None."""
+    try:
+        return procedure.repeat_offer
+    except RepeatOffer.DoesNotExist:
+        return None
 
 
 def _definitions() -> str:
@@ -234,10 +244,11 @@ class PatientPainInline(admin.TabularInline):
 
 
 def procedure_outcome_html(procedure: Procedure) -> SafeString:
-    """Return the procedure page's outcome: its pain line next to its sites, and the responder status."""
+    """Return the procedure page's outcome: its pain line next to its sites, the responder status, the repeat offer."""
     from tpi.models import Injection
 
     points = procedure_pain_timeline(procedure)
+    summary = repeat_offer_summary(repeat_offer_of(procedure)) if procedure.is_signed else ""
     injections = Injection.objects.filter(procedure=procedure).select_related("site").order_by("id")
     sites = [
         (i.site.name, i.get_laterality_display().lower(), " with steroid" if i.steroid_agent else "")
@@ -247,13 +258,14 @@ def procedure_outcome_html(procedure: Procedure) -> SafeString:
         '<div class="procedure-outcome" style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">'
         '<div style="flex:1 1 300px;max-width:440px">{}</div>'
         '<div style="flex:1 1 200px;text-align:left"><strong>Sites</strong>'
-        '<ul style="margin:.3em 0;padding-left:1.2em;list-style:disc">{}</ul><p>{}</p>'
+        '<ul style="margin:.3em 0;padding-left:1.2em;list-style:disc">{}</ul><p>{}</p>{}'
         '<details><summary>Scores as a table</summary><table><thead><tr><th scope="col">Score taken</th>'
         '<th scope="col">Pain 0-10</th><th scope="col">When (clinic time)</th><th scope="col">How</th></tr></thead>'
         "<tbody>{}</tbody></table></details></div></div>",
         procedure_pain_line(procedure, points),
         format_html_join("", "<li>{} ({}){}</li>", sites),
         relief_summary(outcome_of(procedure)) if procedure.is_signed else "Outcome after signing.",
+        format_html('<p class="repeat-offer">{}</p>', summary) if summary else "",
         format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -22,6 +22,7 @@ class TpiConfig(AppConfig):
             export_sections,  # noqa: F401  (registers tpi's export sections)
             plan_replies,
             plan_tasks,  # noqa: F401  (registers the plan tasks; autodiscovery only finds tpi.tasks)
+            repeat_replies,
             replies,
         )
         from tpi.models import (
@@ -33,13 +34,14 @@ class TpiConfig(AppConfig):
             MassageNoteAddendum,
             PlanOccurrence,
             Procedure,
+            RepeatOffer,
             TreatmentPlan,
         )
         from tpi.phi_words import PHI_WORDS
         from tpi.visit_links import visit_links
 
         # Sign and void are updates of `status` (and signed_/voided_ fields): the log shows them.
-        for model in (Procedure, Injection, Addendum, FollowUp, TreatmentPlan, PlanOccurrence):
+        for model in (Procedure, Injection, Addendum, FollowUp, TreatmentPlan, PlanOccurrence, RepeatOffer):
             audit_writes(model)
         # A massage note's sites are MassagedSite rows (with their side): each row's write is logged.
         for massage_model in (MassageNote, MassagedSite, MassageNoteAddendum):
@@ -49,8 +51,12 @@ class TpiConfig(AppConfig):
         # Pain scores and BOOK requests: each receiver takes only its own kind of reply.
         reply_received.connect(replies.handle, dispatch_uid="tpi.replies")
         reply_received.connect(plan_replies.handle, dispatch_uid="tpi.plan_replies")
+        # BOOK / YES answering a repeat offer's text (the latest question asked): never a plan's BOOK.
+        reply_received.connect(repeat_replies.handle, dispatch_uid="tpi.repeat_replies")
         # The check-in and the reassessment ask for a pain score: a later bare YES does not answer an earlier reminder.
         prompt_purposes_register(FollowUp.Kind.CHECK_IN, FollowUp.Kind.REASSESSMENT)
+        # The repeat offer asks "reply BOOK", then "reply YES to book it" (tpi.repeat_offers).
+        prompt_purposes_register("repeat_offer", "repeat_slot")
         # A free-text reply nobody took is linked, in the triage inbox, to the recent follow-up it answers.
         triage_context_register("tpi.followups", replies.followup_context)
         phi_words_register(*PHI_WORDS)

@@ -4,7 +4,16 @@ from django.db.models import Prefetch
 
 from clinic.audit.export import export_section, model_fields, plain
 from clinic.models import Patient
-from tpi.models import Addendum, FollowUp, Injection, MassageNote, PlanOccurrence, Procedure, TreatmentPlan
+from tpi.models import (
+    Addendum,
+    FollowUp,
+    Injection,
+    MassageNote,
+    PlanOccurrence,
+    Procedure,
+    RepeatOffer,
+    TreatmentPlan,
+)
 
 
 def _procedures(patient: Patient):
@@ -55,3 +64,9 @@ def treatment_plans(patient: Patient) -> list[dict]:
     plans = TreatmentPlan.objects.filter(patient=patient).order_by("id")
     plans = plans.prefetch_related(Prefetch("occurrences", queryset=PlanOccurrence.objects.order_by("sequence")))
     return [model_fields(p) | {"occurrences": [model_fields(o) for o in p.occurrences.all()]} for p in plans]
+
+
+@export_section("repeat_offers")
+def repeat_offers(patient: Patient) -> list[dict]:
+    """Every offer to book a repeat by SMS, with the time offered, the visit booked or the desk's item."""
+    return [model_fields(o) for o in RepeatOffer.objects.filter(procedure__patient=patient).order_by("id")]

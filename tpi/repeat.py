@@ -5,6 +5,7 @@ back at or above `TPI_OUTCOMES_RELIEF_WORN_OFF_PERCENT` of the score before (`tp
 the same rule as relief duration), that answer came within `TPI_OUTCOMES_REPEAT_LOOKBACK_DAYS`, and
 the patient has nothing ahead: no later procedure, no visit from now on that still holds its time,
 and no active treatment plan with an injection left to book. One query, whatever the table size.
+The offer to book a repeat by SMS (tpi.repeat_offers) asks the same question (`worn_off_with_nothing_ahead`).
 """
 
 import datetime as dt
@@ -13,33 +14,52 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from clinic.accounts.actors import AnyUser
+from clinic.models import Patient
 from scheduling.models import Appointment
 from tpi.models import PlanOccurrence, Procedure, TreatmentPlan
 from tpi.outcome_stats import results_see_all
 from tpi.outcomes import with_outcomes, worn_off
 
 
-def repeat_candidates(*, user: AnyUser | None, now: dt.datetime) -> QuerySet[Procedure]:
-    """Return the procedures USER should consider repeating (their own, or all with view_all_outcomes)."""
+def _visits_ahead(now: dt.datetime) -> QuerySet[Appointment]:
+    return Appointment.objects.filter(start__gte=now).exclude(status__in=Appointment.INACTIVE_STATUSES)
+
+
+def _plans_ahead() -> QuerySet[PlanOccurrence]:
+    return PlanOccurrence.objects.filter(
+        plan__status=TreatmentPlan.Status.ACTIVE, status__in=PlanOccurrence.OPEN_STATUSES
+    )
+
+
+def worn_off_with_nothing_ahead(queryset: QuerySet[Procedure], *, now: dt.datetime) -> QuerySet:
+    """Return the signed procedures of QUERYSET whose one-month answer shows the pain back and whose patient has
+    nothing ahead (no later procedure, no visit from NOW on, no active plan with an injection left to book)."""
     later_procedure = Procedure.objects.filter(
         patient_id=OuterRef("patient_id"), performed_at__gt=OuterRef("performed_at")
     ).exclude(status=Procedure.Status.VOIDED)
-    visit_ahead = Appointment.objects.filter(patient_id=OuterRef("patient_id"), start__gte=now).exclude(
-        status__in=Appointment.INACTIVE_STATUSES
+    visit_ahead = _visits_ahead(now).filter(patient_id=OuterRef("patient_id"))
+    plan_ahead = _plans_ahead().filter(plan__patient_id=OuterRef("patient_id"))
+    return (
+        with_outcomes(queryset.filter(status=Procedure.Status.SIGNED))
+        .filter(Q(worn_off(F("reassessment__answer_pain_score"))))
+        .filter(~Exists(later_procedure), ~Exists(visit_ahead), ~Exists(plan_ahead))
     )
-    plan_ahead = PlanOccurrence.objects.filter(
-        plan__patient_id=OuterRef("patient_id"),
-        plan__status=TreatmentPlan.Status.ACTIVE,
-        status__in=PlanOccurrence.OPEN_STATUSES,
-    )
+
+
+def patient_has_something_ahead(*, patient: Patient, now: dt.datetime) -> bool:
+    """Return True when PATIENT has a visit from NOW on or an active plan with an injection left to book."""
+    return _visits_ahead(now).filter(patient=patient).exists() or _plans_ahead().filter(plan__patient=patient).exists()
+
+
+def repeat_candidates(*, user: AnyUser | None, now: dt.datetime) -> QuerySet[Procedure]:
+    """Return the procedures USER should consider repeating (their own, or all with view_all_outcomes)."""
     since = now - dt.timedelta(days=settings.TPI_OUTCOMES_REPEAT_LOOKBACK_DAYS)
-    queryset = with_outcomes(Procedure.objects.filter(status=Procedure.Status.SIGNED)).filter(
-        Q(worn_off(F("reassessment__answer_pain_score"))), Q(reassessment_at__gte=since)
-    )
+    queryset = Procedure.objects.all()
     if not results_see_all(user):
         queryset = queryset.filter(provider__user_id=getattr(user, "pk", None) or 0)
     return (
-        queryset.filter(~Exists(later_procedure), ~Exists(visit_ahead), ~Exists(plan_ahead))
-        .select_related("patient", "provider__user")
+        worn_off_with_nothing_ahead(queryset, now=now)
+        .filter(reassessment_at__gte=since)
+        .select_related("patient", "provider__user", "repeat_offer")
         .order_by("-reassessment_at", "-id")
     )

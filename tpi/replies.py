@@ -6,10 +6,12 @@ number that answers an open follow-up, and a reply naming a symptom from TPI_TRI
 or above TPI_TRIAGE_PAIN_LEVEL, or worse than before the procedure, is stored and also put in the
 inbox. Anything else returns False; a reply no receiver takes lands in the inbox as free text, linked
 to the patient's recent follow-up by `followup_context` (registered with triage_context_register).
-No thank-you is sent: the patient gets no message they did not ask for.
+No thank-you is sent: the patient gets no message they did not ask for, except the offer to book a repeat
+when a one-month answer shows the relief worn off and nothing is ahead (tpi.repeat_offers).
 """
 
 import datetime as dt
+import logging
 import re
 
 from django.conf import settings
@@ -21,6 +23,8 @@ from clinic.messaging.keywords import reply_number
 from clinic.messaging.models import InboundMessage, TriageItem
 from clinic.messaging.triage import TriageContext, triage_open
 from tpi.models import FollowUp
+
+logger = logging.getLogger(__name__)
 
 
 def followup_open_for(*, patient_id: int, at: dt.datetime) -> FollowUp | None:
@@ -116,6 +120,7 @@ def handle(sender: object, *, inbound: InboundMessage, **kwargs: object) -> bool
             return False
         if not followup_answer(follow_up=follow_up, pain_score=score, at=inbound.received_at):
             return False
+        _repeat_offer(follow_up, at=inbound.received_at)
         procedure = follow_up.procedure
         why = pain_needs_a_person(score=score, before=procedure.pain_before)
         if why:
@@ -124,6 +129,17 @@ def handle(sender: object, *, inbound: InboundMessage, **kwargs: object) -> bool
                 inbound=inbound, detail=why, **_links(follow_up),
             )  # fmt: skip
         return True
+
+
+def _repeat_offer(follow_up: FollowUp, *, at: dt.datetime) -> None:
+    """Offer a repeat when the answer shows the relief worn off; a failure is logged and the answer stays."""
+    from tpi.repeat_offers import repeat_offer_consider
+
+    try:
+        with transaction.atomic():
+            repeat_offer_consider(follow_up=follow_up, at=at)
+    except Exception:
+        logger.exception("follow-up %s: the repeat offer could not be made", follow_up.pk)
 
 
 def _symptom(inbound: InboundMessage) -> bool:

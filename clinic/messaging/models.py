@@ -213,6 +213,7 @@ class TriageItem(models.Model):
     class Reason(models.TextChoices):
         FREE_TEXT = "free_text", "Free-text reply"
         RESCHEDULE = "reschedule", "Asks to reschedule"
+        BOOKING = "booking", "Asks to book a visit"
         PAIN = "pain", "Pain score"
         SYMPTOM = "symptom", "Symptom reported"
         UNKNOWN_NUMBER = "unknown_number", "Unknown number"

@@ -2,9 +2,10 @@
 
 import pytest
 
-from tpi.models import FollowUp, PlanOccurrence, Procedure, TreatmentPlan
+from tpi.models import FollowUp, PlanOccurrence, Procedure, RepeatOffer, TreatmentPlan
 
 FS, PS, TS, OS = FollowUp.Status, Procedure.Status, TreatmentPlan.Status, PlanOccurrence.Status
+RS = RepeatOffer.Status
 
 # (model, the statuses nothing moves on from, the status rows are created in)
 TABLES = [
@@ -12,6 +13,7 @@ TABLES = [
     (Procedure, {PS.VOIDED}, PS.DRAFT),
     (TreatmentPlan, {TS.COMPLETED, TS.CANCELLED}, TS.ACTIVE),
     (PlanOccurrence, {OS.BOOKED, OS.CANCELLED}, OS.PLANNED),
+    (RepeatOffer, {RS.BOOKED, RS.SENT_TO_DESK}, RS.OFFERED),
 ]
 
 

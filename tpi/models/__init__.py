@@ -12,6 +12,7 @@ from .procedures import (
     Procedure,
     SignAcknowledgement,
 )
+from .repeat_offers import RepeatOffer
 from .sites import TriggerPointSite
 from .stock import StockLot
 
@@ -28,6 +29,7 @@ __all__ = [
     "PlanOccurrence",
     "Procedure",
     "ProcedureOutcome",
+    "RepeatOffer",
     "SignAcknowledgement",
     "StockLot",
     "TreatmentPlan",

@@ -69,6 +69,10 @@ def test_every_shipped_template_is_found_without_naming_apps():
         ("sms", "opt_in_confirm"),
         ("sms", "opt_out_confirm"),
         ("sms", "reassessment"),
+        ("sms", "repeat_booked"),
+        ("sms", "repeat_desk"),
+        ("sms", "repeat_offer"),
+        ("sms", "repeat_slot"),
         ("sms", "staff_answer"),
         ("sms", "waitlist_booked"),
         ("sms", "waitlist_gone"),
@@ -111,8 +115,8 @@ def test_an_automated_text_without_opt_out_instructions_refuses_start_up(setting
     # Only the English footer was replaced; the keyword answers name STOP themselves.
     automated = (
         "appointment_booked", "appointment_cancelled", "appointment_confirmation", "appointment_moved",
-        "appointment_reminder", "check_in", "reassessment", "staff_answer", "waitlist_booked", "waitlist_gone",
-        "waitlist_offer",
+        "appointment_reminder", "check_in", "reassessment", "repeat_booked", "repeat_desk", "repeat_offer",
+        "repeat_slot", "staff_answer", "waitlist_booked", "waitlist_gone", "waitlist_offer",
     )  # fmt: skip
     assert problems == [f"sms template {name!r} (en)" for name in automated]
     assert {e.msg.split(": ", 1)[1] for e in message_templates_check(None)} == {
