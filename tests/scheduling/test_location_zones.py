@@ -78,7 +78,7 @@ def test_the_clock_helpers_take_a_zone_and_default_to_the_clinics():
 def test_an_appointment_reads_in_its_locations_zone_everywhere(west):
     appointment = _book(west, la(2026, 11, 30, 21))  # 21:00 Monday in LA = 00:00 Tuesday in New York
 
-    assert str(appointment) == "TPI procedure 2026-11-30 21:00"
+    assert str(appointment) == "TPI procedure 2026-11-30 21:00 PST"  # the zone named: not the clinic's
     assert (appointment.local_start.hour, appointment.local_end.hour) == (21, 21)
     with pytest.raises(BookingConflict) as clash:
         appointment_book(
@@ -263,7 +263,7 @@ def test_the_api_reads_wall_times_on_the_rooms_clock_and_names_the_zone(west):
     assert created.json()["start"] == "2026-12-01T00:00:00-05:00"  # machines read ISO 8601 with an offset
     assert Appointment.objects.get(pk=created.json()["id"]).start == la(2026, 11, 30, 21)
     assert (created.json()["summary"], created.json()["time_zone"]) == (
-        "TPI procedure 2026-11-30 21:00",
+        "TPI procedure 2026-11-30 21:00 PST",
         "America/Los_Angeles",
     )
     assert Appointment.objects.get(pk=with_offset.json()["id"]).start == la(2026, 11, 30, 8)
