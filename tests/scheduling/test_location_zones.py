@@ -21,7 +21,7 @@ from scheduling.daysheet import day_sheet, provider_week
 from scheduling.exceptions import BookingConflict
 from scheduling.models import Appointment, WorkingHours
 from scheduling.slots import slots_find
-from tests.factories import LocationFactory, RoomFactory
+from tests.factories import LocationFactory, ProviderFactory, RoomFactory
 from tests.scheduling.conftest import at
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -211,6 +211,62 @@ def test_the_booking_form_reads_the_start_on_the_rooms_clock(west, desk):
     assert response.status_code == 302
     assert response["Location"] == f"{SHEET}?date=2026-11-30&location={west.west.pk}"
     assert Appointment.objects.get().start == la(2026, 11, 30, 21)
+
+
+def test_the_all_locations_sheet_offers_another_zones_free_time_on_its_clock_and_books_exactly_it(west, desk):
+    # Monday at Venice Beach 08:00-22:00 Los Angeles time; the clinic's Monday ends at 21:00 there.
+    gaps = next(c for c in day_sheet(day=dt.date(2026, 11, 30)) if c.key == west.doctor.pk).gaps
+    sheet = desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+    column = sheet.split(f'data-column="{west.doctor.pk}"')[1].split("</section>")[0]
+    link = re.findall(r'class="book-gap" href="([^"]+)"', column)
+
+    assert [(g.start, g.end, g.zone, g.room, g.where) for g in gaps] == [
+        (la(2026, 11, 30, 8), la(2026, 11, 30, 21), "America/Los_Angeles", west.west_room, "at Venice Beach (PST)")
+    ]
+    assert re.findall(r'class="gap"[^>]*>(Free [^<]*)', column) == [
+        "Free 08:00&ndash;21:00 at Venice Beach (PST) (780 min) "
+    ]
+    assert link == [
+        f"/admin/scheduling/appointment/book/?provider={west.doctor.pk}&amp;room={west.west_room.pk}"
+        "&amp;start=2026-11-30T08:00"
+    ]
+    form = desk.get(link[0].replace("&amp;", "&")).context["form"]
+    booked = desk.post(
+        "/admin/scheduling/appointment/book/",
+        {
+            "patient": west.patient.pk,
+            "provider": form.initial["provider"],
+            "room": form.initial["room"],
+            "appointment_type": west.tpi.pk,
+            "start": form.initial["start"],
+            "notes": "",
+        },
+    )
+    assert booked.status_code == 302
+    assert Appointment.objects.get().start == gaps[0].start  # the slot booked is the free time shown
+
+
+def test_a_locations_sheet_prefills_one_of_its_rooms_free_when_the_gap_starts(west, desk):
+    second = RoomFactory(name="Venice 2", location=west.west, appointment_types=[west.tpi])
+    colleague = ProviderFactory()
+    WorkingHours.objects.create(provider=colleague, location=west.west, weekday=0, start_time="08:00", end_time="22:00")
+    appointment_book(
+        patient=west.patient2,
+        provider=colleague,
+        room=west.west_room,
+        appointment_type=west.tpi,
+        start=la(2026, 11, 30, 8),
+        by=None,
+    )
+
+    sheet = desk.get(SHEET, {"date": "2026-11-30", "location": west.west.pk}).content.decode()
+    column = sheet.split(f'data-column="{west.doctor.pk}"')[1].split("</section>")[0]
+
+    # The location's own sheet names no place (every time on it is Los Angeles time); Venice 1 is taken at 08:00.
+    assert re.findall(r'class="gap"[^>]*>(Free [^<]*)', column) == ["Free 08:00&ndash;22:00 (840 min) "]
+    assert re.findall(r'class="book-gap" href="([^"]+)"', column) == [
+        f"/admin/scheduling/appointment/book/?provider={west.doctor.pk}&amp;room={second.pk}&amp;start=2026-11-30T08:00"
+    ]
 
 
 def test_booking_suggestions_are_offered_on_the_rooms_clock(west, desk):
