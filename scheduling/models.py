@@ -572,7 +572,8 @@ class AppointmentReminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{lead_time_format(self.lead)} before {staff_datetime(self.for_start)}"
+        zone = self.appointment.local_zone  # the visit's clock: its location's
+        return f"{lead_time_format(self.lead)} before {staff_datetime(self.for_start, zone=zone, name_zone=True)}"
 
     @property
     def source_key(self) -> str:

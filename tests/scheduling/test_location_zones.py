@@ -10,16 +10,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from clinic.clock import local_date, staff_date, staff_datetime, staff_time
-from scheduling.booking import appointment_book, appointment_move
+from scheduling.booking import appointment_book, appointment_move, appointment_status_set
 from scheduling.clock import day_bounds, local_datetime, localize
 from scheduling.daysheet import day_sheet, provider_week
 from scheduling.exceptions import BookingConflict
-from scheduling.models import Appointment, WorkingHours
+from scheduling.models import Appointment, AppointmentReminder, WorkingHours
 from scheduling.slots import slots_find
 from tests.factories import LocationFactory, ProviderFactory, RoomFactory
 from tests.scheduling.conftest import at
@@ -194,6 +196,64 @@ def test_admin_pages_show_the_visit_in_its_locations_time(west, desk, frozen):
     assert "Times are Venice Beach time (America/Los_Angeles)." in move
     assert desk.get(SHEET, {"location": "abc"}).status_code == 400
     assert desk.get(SHEET, {"location": "999999"}).status_code == 404
+
+
+def test_the_appointment_page_writes_every_time_as_staff_do_on_the_locations_clock(west, desk, frozen):
+    appointment = _book(west, la(2026, 11, 30, 21))  # booked at 07:00 in New York, 04:00 in Los Angeles
+    AppointmentReminder.objects.create(
+        appointment=appointment, lead=dt.timedelta(hours=2), for_start=appointment.start, due_at=la(2026, 11, 30, 19)
+    )
+    frozen.move_to(at(2026, 11, 30, 23, 30))  # 20:30 in Los Angeles, 04:30 UTC on 1 December
+    appointment_status_set(appointment=appointment, status="confirmed", reason="", by=west.frontdesk)
+    Appointment.objects.filter(pk=appointment.pk).update(reschedule_requested_at=la(2026, 11, 30, 20, 15))
+    LogEntry.objects.create(
+        user=west.frontdesk,
+        content_type=ContentType.objects.get_for_model(Appointment),
+        object_id=str(appointment.pk),
+        object_repr=str(appointment),
+        action_flag=CHANGE,
+        change_message="Changed notes.",
+    )
+    desk.force_login(west.frontdesk)
+
+    change = desk.get(reverse("admin:scheduling_appointment_change", args=[appointment.pk])).content.decode()
+    history = desk.get(reverse("admin:scheduling_appointment_history", args=[appointment.pk])).content.decode()
+    added = desk.get(reverse("admin:scheduling_appointment_add"))
+
+    fields = dict(re.findall(r'<label>([^<]+):</label>\s*<div class="readonly">([^<]*)</div>', change, flags=re.S))
+    assert "Times are Venice Beach time (America/Los_Angeles)." in change
+    assert {name: fields[name] for name in ["Start", "End", "Confirmed", "Created at"]} == {
+        "Start": "2026-11-30 21:00 PST",
+        "End": "2026-11-30 21:30 PST",
+        "Confirmed": "Confirmed by staff, 2026-11-30 20:30 PST",
+        "Created at": "2026-11-30 04:00 PST",
+    }
+    assert fields["Patient asked to move it (SMS reply R) at"] == "2026-11-30 20:15 PST"
+    assert re.findall(r'class="field-changed">\s*<p>([^<]+)</p>', change) == [
+        "2026-11-30 04:00 PST",
+        "2026-11-30 20:30 PST",
+    ]
+    assert re.findall(r'class="field-due">\s*<p>([^<]+)</p>', change) == ["2026-11-30 19:00 PST"]
+    assert re.findall(r'<th scope="row">([^<]+)</th>', history) == ["2026-11-30 20:30"]
+    for page in (change, history):
+        # Neither Django's own style nor the clinic's (New York) or UTC reading of any of these instants.
+        assert not re.search(r"[ap]\.m\.|Nov\. |Dec\. |23:30|00:00|04:30|07:00", page.split("<body")[1])
+    assert (added.status_code, added["Location"]) == (302, "/admin/scheduling/appointment/book/")
+
+
+def test_the_booking_message_says_the_time_at_the_location_and_its_zone(west, desk):
+    data = {
+        "patient": west.patient.pk,
+        "provider": west.doctor.pk,
+        "room": west.west_room.pk,
+        "appointment_type": west.tpi.pk,
+        "start": "2026-11-30T21:00",
+        "notes": "",
+    }
+
+    page = desk.post("/admin/scheduling/appointment/book/", data, follow=True).content.decode()
+
+    assert f"Booked TPI procedure for {west.patient} at 2026-11-30 21:00 PST (Venice Beach)." in page
 
 
 def test_the_booking_form_reads_the_start_on_the_rooms_clock(west, desk):
