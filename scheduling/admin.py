@@ -80,6 +80,18 @@ def _sheet_url(appointment: Appointment) -> str:
     return f"{reverse('admin:scheduling_appointment_daysheet')}?date={day:%Y-%m-%d}&location={location.pk}"
 
 
+def _status_message(changed: list[Appointment], status: str) -> str:
+    """Return what a day-sheet action did, in words: the visits by patient and local time, never by "#id"."""
+    label = Appointment.Status(status).label.lower()
+    if not changed:
+        return f"No appointment is {label}."
+    first = changed[0]
+    what = f"{first.patient.display_name}'s {first}"
+    if len(changed) > 1:
+        return f"{what} and the {len(changed) - 1} following of the series are now {label}."
+    return f"{what} is now {label}."
+
+
 def _visit_zone(obj: Appointment):
     """Return the zone an appointment's times are read in: its room's location's."""
     return obj.local_zone
@@ -609,10 +621,7 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            numbers = ", ".join(f"#{a.pk}" for a in changed) or "none"
-            verb = "are" if len(changed) > 1 else "is"
-            label = Appointment.Status(status).label.lower()
-            messages.success(request, f"Appointment{'s' * (len(changed) > 1)} {numbers} {verb} now {label}.")
+            messages.success(request, _status_message(changed, status))
         return HttpResponseRedirect(self._back(request, appointment))
 
 
