@@ -259,17 +259,18 @@ def day_sheet(
         active_rooms: dict[int, list[Room]] = defaultdict(list)
         for room in Room.objects.filter(is_active=True).select_related("location").order_by("name", "id"):
             active_rooms[room.location_id].append(room)
+        where: dict[int, list[tuple[Location | None, list[Interval]]]]
         if location is not None:
             hours = working_intervals(provider_ids=provider_ids, first_day=day, last_day=day, location=location)
-            places = {pid: [(location, hours[pid])] for pid in provider_ids}
+            where = {pid: [(location, hours[pid])] for pid in provider_ids}
         else:
             # Each stretch on its own clock: a location's hours in its zone, so "Book" asks for the time there.
-            places = working_intervals_by_place(provider_ids=provider_ids, first_day=day, last_day=day)
+            where = working_intervals_by_place(provider_ids=provider_ids, first_day=day, last_day=day)
         for provider in providers:
             busy = columns[provider.pk].appointments
             gaps = [
                 gap
-                for place, intervals in places[provider.pk]
+                for place, intervals in where[provider.pk]
                 for gap in free_gaps(frame=_clip(intervals, start, end), busy=busy, location=place)
             ]
             columns[provider.pk].gaps = _placed(
