@@ -1,7 +1,7 @@
 """Reusable admin pieces: a read-only mixin, the context of a custom admin page, saving through services."""
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django import forms
@@ -14,6 +14,7 @@ from django.forms import Form
 from django.http import HttpRequest
 from django.utils.dateparse import parse_date
 
+from clinic.clock import Zone, staff_datetime
 from clinic.pagination import CappedCountPaginator
 
 
@@ -155,3 +156,22 @@ class PickerLabelMixin:
         if formfield is not None and hasattr(db_field.related_model, "picker_label"):
             formfield.label_from_instance = picker_label
         return formfield
+
+
+def staff_datetime_display(
+    name: str, *, description: str, zone_of: Callable[[Any], Zone] | None = None
+) -> Callable[[Any, Any], str]:
+    """Return an admin display method showing the instant OBJ.<NAME> as staff read it (clinic.clock.staff_datetime).
+
+    ZONE_OF(obj) gives the zone the record is read in (an appointment's location's); the zone's
+    abbreviation is added when it is not the clinic's. Use it instead of a datetime field on a
+    read-only admin page, where Django would write its own style ("Nov. 30, 2026, 9 p.m.").
+    """
+
+    @admin.display(description=description, ordering=name)
+    def show(model_admin: Any, obj: Any) -> str:
+        zone = zone_of(obj) if zone_of is not None else None
+        return staff_datetime(getattr(obj, name), zone=zone, name_zone=zone is not None)
+
+    show.__name__ = f"{name}_display"
+    return show

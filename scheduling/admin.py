@@ -25,6 +25,7 @@ from clinic.admin_tools import (
     admin_page_context,
     initial_check,
     query_date,
+    staff_datetime_display,
 )
 from clinic.clock import staff_datetime
 from clinic.models import Provider
@@ -79,6 +80,28 @@ def _sheet_url(appointment: Appointment) -> str:
     return f"{reverse('admin:scheduling_appointment_daysheet')}?date={day:%Y-%m-%d}&location={location.pk}"
 
 
+def _status_message(changed: list[Appointment], status: str) -> str:
+    """Return what a day-sheet action did, in words: the visits by patient and local time, never by "#id"."""
+    label = Appointment.Status(status).label.lower()
+    if not changed:
+        return f"No appointment is {label}."
+    first = changed[0]
+    what = f"{first.patient.display_name}'s {first}"
+    if len(changed) > 1:
+        return f"{what} and the {len(changed) - 1} following of the series are now {label}."
+    return f"{what} is now {label}."
+
+
+def _visit_zone(obj: Appointment):
+    """Return the zone an appointment's times are read in: its room's location's."""
+    return obj.local_zone
+
+
+def _its_visit_zone(obj: AppointmentReminder | AppointmentStatusChange):
+    """Return the zone of the appointment a reminder or status change belongs to."""
+    return obj.appointment.local_zone
+
+
 @admin.register(AppointmentType)
 class AppointmentTypeAdmin(admin.ModelAdmin):
     form = AppointmentTypeForm
@@ -127,23 +150,29 @@ class ReminderInline(ReadOnlyAdminMixin, admin.TabularInline):
     def lead_display(self, obj: AppointmentReminder) -> str:
         return lead_time_format(obj.lead)
 
-    @admin.display(description="Due")
-    def due(self, obj: AppointmentReminder) -> str:
-        return staff_datetime(obj.due_at)
+    due = staff_datetime_display("due_at", description="Due", zone_of=_its_visit_zone)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("appointment__room__location")
 
     @admin.display(description="Outcome")
     def outcome(self, obj: AppointmentReminder) -> str:
-        """Return e.g. "Sent 2026-11-28 09:00 (queued: sms)" or "Withdrawn: appointment moved"."""
+        """Return e.g. "Sent 2026-11-28 09:00 (queued: sms)" or "Withdrawn: appointment moved" (the visit's clock)."""
         text = obj.get_status_display()
         if obj.sent_at is not None:
-            text += f" {staff_datetime(obj.sent_at)}"
+            text += f" {staff_datetime(obj.sent_at, zone=obj.appointment.local_zone, name_zone=True)}"
         return f"{text} ({obj.status_reason})" if obj.status_reason else text
 
 
 class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AppointmentStatusChange
-    fields = readonly_fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
+    fields = readonly_fields = ("changed", "from_status", "to_status", "changed_by", "reason")
     extra = 0
+
+    changed = staff_datetime_display("changed_at", description="Changed at", zone_of=_its_visit_zone)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("appointment__room__location", "changed_by")
 
 
 @admin.register(Appointment)
@@ -169,23 +198,38 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         "provider",
         "room",
         "appointment_type",
-        "start",
-        "end",
+        "start_display",
+        "end_display",
         "status",
         "confirmation",
-        "reschedule_requested_at",
+        "reschedule_requested_at_display",
         "cancellation_reason",
         "series",
-        "series_occurrence",
+        "series_occurrence_display",
         "hours_override_by",
-        "hours_override_at",
+        "hours_override_at_display",
         "is_backdated",
         "created_by",
-        "created_at",
+        "created_at_display",
         "notes",
     )
     readonly_fields = [f for f in fields if f != "notes"]
     change_list_template = "admin/scheduling/appointment/change_list.html"
+
+    # Every instant on the change page as staff read it, on the clock of the visit's location (zone named when it
+    # is not the clinic's): Django's own style ("Nov. 30, 2026, 9 p.m.") never shows.
+    start_display = staff_datetime_display("start", description="Start", zone_of=_visit_zone)
+    end_display = staff_datetime_display("end", description="End", zone_of=_visit_zone)
+    reschedule_requested_at_display = staff_datetime_display(
+        "reschedule_requested_at", description="Patient asked to move it (SMS reply R) at", zone_of=_visit_zone
+    )
+    series_occurrence_display = staff_datetime_display(
+        "series_occurrence", description="Series occurrence it stands for", zone_of=_visit_zone
+    )
+    hours_override_at_display = staff_datetime_display(
+        "hours_override_at", description="Hours override at", zone_of=_visit_zone
+    )
+    created_at_display = staff_datetime_display("created_at", description="Created at", zone_of=_visit_zone)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # appointments are cancelled, never deleted
@@ -249,9 +293,17 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
             obj,
         )
         if obj is not None:
-            # Every time on the page (start, end, history) on the clock of the visit's location.
+            # Anything else the page dates (the admin's own widgets and scripts) on the clock of the visit's location.
             with timezone.override(obj.local_zone):
                 response.render()  # type: ignore[attr-defined]  # the admin change form is a TemplateResponse
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        obj = self.get_object(request, object_id)
+        if obj is not None and hasattr(response, "render"):
+            with timezone.override(obj.local_zone):  # each change on the clock of the visit's location
+                response.render()
         return response
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -311,12 +363,10 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
             except PermissionDenied as exc:
                 form.add_error("override_hours" if "override_hours" in form.fields else None, str(exc))
             else:
-                local = appointment.local_start
-                where = appointment.room.location
                 messages.success(
                     request,
-                    f"Booked {appointment.appointment_type} for {appointment.patient} at {local:%Y-%m-%d %H:%M} "
-                    f"({where}).",
+                    f"Booked {appointment.appointment_type} for {appointment.patient} at {appointment.local_when} "
+                    f"({appointment.room.location}).",
                 )
                 return HttpResponseRedirect(_sheet_url(appointment))
         context = admin_page_context(self, request, title="Book an appointment", form=form, suggestions=suggestions)
@@ -571,10 +621,7 @@ class AppointmentAdmin(GrowingTableAdminMixin, PickerLabelMixin, admin.ModelAdmi
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            numbers = ", ".join(f"#{a.pk}" for a in changed) or "none"
-            verb = "are" if len(changed) > 1 else "is"
-            label = Appointment.Status(status).label.lower()
-            messages.success(request, f"Appointment{'s' * (len(changed) > 1)} {numbers} {verb} now {label}.")
+            messages.success(request, _status_message(changed, status))
         return HttpResponseRedirect(self._back(request, appointment))
 
 

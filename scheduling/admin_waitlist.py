@@ -47,9 +47,9 @@ class WaitlistOfferInline(ReadOnlyAdminMixin, admin.TabularInline):
     verbose_name_plural = "offers made"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("slot__appointment_type")
+        return super().get_queryset(request).select_related("slot__appointment_type", "slot__room__location")
 
-    @admin.display(description="Visit offered (clinic time)")
+    @admin.display(description="Visit offered (its location's time)")
     def slot_time(self, obj: WaitlistOffer) -> str:
         return str(obj.slot)
 
@@ -147,7 +147,7 @@ class FreedSlotAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
 
     list_display = ["visit", "provider", "room", "status", "freed", "offers_made", "accepted", "status_reason"]
     list_filter = ["status", "appointment_type"]
-    list_select_related = ["appointment_type", "provider__user", "room"]
+    list_select_related = ["appointment_type", "provider__user", "room__location"]
 
     def get_queryset(self, request):
         return (
@@ -159,7 +159,7 @@ class FreedSlotAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
             )
         )
 
-    @admin.display(description="Visit (clinic time)", ordering="start")
+    @admin.display(description="Visit (its location's time)", ordering="start")
     def visit(self, obj: FreedSlot) -> str:
         return str(obj)
 

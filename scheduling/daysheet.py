@@ -1,7 +1,8 @@
 """The front desk's day sheet: one day's appointments in columns per provider or per room."""
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from clinic.models import Patient, Provider
 from clinic.roles import has_role, is_clinic_admin
 from scheduling.booking import status_undo_problem
 from scheduling.clock import day_bounds, local_date
-from scheduling.hours import Interval, working_intervals, working_intervals_at
+from scheduling.hours import Interval, working_intervals, working_intervals_at, working_intervals_by_place
 from scheduling.locations import open_intervals_many
 from scheduling.models import (
     MAX_BLOCKED_SPAN,
@@ -96,6 +97,9 @@ class Gap:
     end: dt.datetime
     zone: str = ""  # the IANA zone its times are read in (the column's location's, else the clinic's)
     is_gap: bool = True  # lets the template tell a gap from an appointment in Column.rows
+    location: Location | None = None  # where the free time is (None: working hours valid at any location)
+    room: Room | None = None  # the room "Book" fills in, so the booking form reads the time on the gap's clock
+    where: str = ""  # "at Venice Beach (PST)" on the all-locations sheet, for time at another location
 
     @property
     def minutes(self) -> int:
@@ -118,9 +122,14 @@ class Column:
         return sorted([*self.appointments, *self.gaps], key=lambda row: row.start)
 
 
-def free_gaps(*, frame: list[Interval], busy: list[Appointment], zone: str = "") -> list[Gap]:
-    """Return the free stretches of at least one slot step within FRAME (working or open time) outside BUSY visits."""
-    zone = zone or settings.TIME_ZONE
+def free_gaps(
+    *, frame: list[Interval], busy: list[Appointment], zone: str = "", location: Location | None = None
+) -> list[Gap]:
+    """Return the free stretches of at least one slot step within FRAME (working or open time) outside BUSY visits.
+
+    Their times are read in ZONE (default the clinic's): LOCATION's when the frame is that location's time.
+    """
+    zone = zone or (location.time_zone if location is not None else settings.TIME_ZONE)
     taken = sorted((a.start, a.blocked_end) for a in busy if a.is_active)
     step = dt.timedelta(minutes=settings.SCHEDULING_SLOT_STEP_MINUTES)
     gaps = []
@@ -130,11 +139,41 @@ def free_gaps(*, frame: list[Interval], busy: list[Appointment], zone: str = "")
             if t_end <= cursor or t_start >= finish:
                 continue
             if t_start - cursor >= step:
-                gaps.append(Gap(cursor, t_start, zone))
+                gaps.append(Gap(cursor, t_start, zone, location=location))
             cursor = max(cursor, t_end)
         if finish - cursor >= step:
-            gaps.append(Gap(cursor, finish, zone))
+            gaps.append(Gap(cursor, finish, zone, location=location))
     return gaps
+
+
+def _room_to_book(gap: Gap, *, rooms: list[Room], taken: list[Appointment]) -> Room | None:
+    """Return the first of ROOMS (the gap's location's) free when GAP starts, else the first of them."""
+    step = dt.timedelta(minutes=settings.SCHEDULING_SLOT_STEP_MINUTES)
+    for room in rooms:
+        if all(
+            not (a.room_id == room.pk and a.start < gap.start + step and a.blocked_end > gap.start)
+            for a in taken
+            if a.is_active
+        ):
+            return room
+    return rooms[0] if rooms else None
+
+
+def _placed(gaps: list[Gap], *, rooms: dict[int, list[Room]], taken: list[Appointment], name_place: bool) -> list[Gap]:
+    """Return GAPS with the room "Book" fills in (one of their location's) and, when NAME_PLACE, where they are."""
+    placed = []
+    for gap in gaps:
+        if gap.location is None:
+            placed.append(gap)
+            continue
+        where = ""
+        if name_place:
+            where = f"at {gap.location}"
+            if gap.zone != settings.TIME_ZONE:
+                where += f" ({gap.start.astimezone(gap.location.zone):%Z})"
+        room = _room_to_book(gap, rooms=rooms.get(gap.location.pk, []), taken=taken)
+        placed.append(replace(gap, room=room, where=where))
+    return placed
 
 
 def _clip(intervals: list[Interval], start: dt.datetime, end: dt.datetime) -> list[Interval]:
@@ -217,11 +256,26 @@ def day_sheet(
         columns[key].appointments.append(appointment)
     provider_ids = [p.pk for p in providers]
     if view == "provider":
-        hours = working_intervals(provider_ids=provider_ids, first_day=day, last_day=day, location=location)
-        here = location.time_zone if location is not None else settings.TIME_ZONE
+        active_rooms: dict[int, list[Room]] = defaultdict(list)
+        for room in Room.objects.filter(is_active=True).select_related("location").order_by("name", "id"):
+            active_rooms[room.location_id].append(room)
+        where: dict[int, list[tuple[Location | None, list[Interval]]]]
+        if location is not None:
+            hours = working_intervals(provider_ids=provider_ids, first_day=day, last_day=day, location=location)
+            where = {pid: [(location, hours[pid])] for pid in provider_ids}
+        else:
+            # Each stretch on its own clock: a location's hours in its zone, so "Book" asks for the time there.
+            where = working_intervals_by_place(provider_ids=provider_ids, first_day=day, last_day=day)
         for provider in providers:
-            frame = _clip(hours[provider.pk], start, end)
-            columns[provider.pk].gaps = free_gaps(frame=frame, busy=columns[provider.pk].appointments, zone=here)
+            busy = columns[provider.pk].appointments
+            gaps = [
+                gap
+                for place, intervals in where[provider.pk]
+                for gap in free_gaps(frame=_clip(intervals, start, end), busy=busy, location=place)
+            ]
+            columns[provider.pk].gaps = _placed(
+                gaps, rooms=active_rooms, taken=appointments, name_place=location is None
+            )
     elif rooms:
         places = list({r.location_id: r.location for r in rooms}.values())
         # Each room's location on its own day: the all-locations sheet still shows each room's local hours.
@@ -232,7 +286,7 @@ def day_sheet(
             staffed = _union([i for pid in provider_ids for i in hours_at[(pid, room.location_id)]])
             frame = _clip(_intersect(open_at[room.location_id], staffed), start, end)
             busy = columns[room.pk].appointments
-            columns[room.pk].gaps = free_gaps(frame=frame, busy=busy, zone=room.location.time_zone)
+            columns[room.pk].gaps = free_gaps(frame=frame, busy=busy, location=room.location)
     return list(columns.values())
 
 

@@ -1,15 +1,16 @@
 """Admin forms of the front desk: they parse input; the booking service decides."""
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinic.models import Patient, Provider
 from scheduling.clock import local_date, localize
 from scheduling.lead_times import lead_times_format, lead_times_parse
 from scheduling.models import Appointment, AppointmentType, Room
+from scheduling.series import series_rule_build
 
 
 def at_room(cleaned: dict, name: str, room: Room | None = None) -> None:
@@ -134,23 +135,17 @@ class SeriesForm(forms.Form):
         at_room(cleaned, "dtstart")
         if cleaned.get("rrule"):
             return cleaned
-        every, times, until = cleaned.get("every_weeks"), cleaned.get("times"), cleaned.get("until")
         start = cleaned.get("dtstart")
-        limit = settings.SCHEDULING_SERIES_MAX_OCCURRENCES
-        if every is None or not 1 <= every <= 52:
-            self.add_error("every_weeks", "Say how many weeks apart the visits are: a number from 1 to 52.")
-        if times is None and until is None:
-            self.add_error("times", "Say how many visits (e.g. 3) or give the last possible day below.")
-        elif times is not None and until is not None:
-            self.add_error("until", "Give the number of visits or the last day, not both.")
-        elif times is not None and not 1 <= times <= limit:
-            self.add_error("times", f"A series has from 1 to {limit} visits.")
-        elif until is not None and start is not None and until < local_date(start, zone=_zone(cleaned)):
-            self.add_error("until", "The last day is before the first visit.")
-        if self.errors:
-            return cleaned
-        end = f"COUNT={times}" if times is not None else f"UNTIL={until:%Y%m%d}T235959"
-        cleaned["rrule"] = f"FREQ=WEEKLY;INTERVAL={every};{end}"
+        try:
+            cleaned["rrule"] = series_rule_build(
+                every_weeks=cleaned.get("every_weeks"),
+                times=cleaned.get("times"),
+                until=cleaned.get("until"),
+                first_day=local_date(start, zone=_zone(cleaned)) if start is not None else None,
+            )
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                self.add_error(name, messages)
         return cleaned
 
 

@@ -75,17 +75,42 @@ def working_intervals(
             provider_ids=provider_ids, locations=[location], first_day=first_day, last_day=last_day
         )
         return {provider_id: at[(provider_id, location.pk)] for provider_id in provider_ids}
-    rows: dict[int, list[Interval]] = defaultdict(list)
+    places = working_intervals_by_place(provider_ids=provider_ids, first_day=first_day, last_day=last_day)
+    return {
+        provider_id: _merge([i for _, intervals in places[provider_id] for i in intervals])
+        for provider_id in provider_ids
+    }
+
+
+def working_intervals_by_place(
+    *, provider_ids: Iterable[int], first_day: dt.date, last_day: dt.date
+) -> dict[int, list[tuple[Location | None, list[Interval]]]]:
+    """Return each provider's working intervals (UTC, time off removed) on the local days FIRST_DAY..LAST_DAY, by
+    where they hold: a location's rows on its clock (with the location), the rows without one on the clinic's clock
+    (with None). Two queries whatever the number of providers."""
+    provider_ids = list(provider_ids)
+    rows: dict[int, dict[int | None, list[Interval]]] = defaultdict(lambda: defaultdict(list))
+    places: dict[int | None, Location | None] = {None: None}
     for wh in WorkingHours.objects.filter(provider_id__in=provider_ids).select_related("location"):
         zone = wh.location.zone if wh.location is not None else None
+        places[wh.location_id] = wh.location
         template = {wh.weekday: [(wh.start_time, wh.end_time)]}
-        rows[wh.provider_id].extend(_days(template, first_day=first_day, last_day=last_day, zone=zone))
+        rows[wh.provider_id][wh.location_id].extend(_days(template, first_day=first_day, last_day=last_day, zone=zone))
     range_start = local_datetime(first_day, dt.time(0)) - dt.timedelta(days=1)  # any zone's local days
     range_end = local_datetime(last_day + dt.timedelta(days=1), dt.time(0)) + dt.timedelta(days=1)
     time_off: dict[int, list[Interval]] = defaultdict(list)
     for off in TimeOff.objects.filter(provider_id__in=provider_ids, start__lt=range_end, end__gt=range_start):
         time_off[off.provider_id].append((off.start, off.end))
-    return {provider_id: _subtract(_merge(rows[provider_id]), time_off[provider_id]) for provider_id in provider_ids}
+    # The rows without a location first, then the locations by name: a stable order for the sheet.
+    return {
+        provider_id: [
+            (places[location_id], _subtract(_merge(intervals), time_off[provider_id]))
+            for location_id, intervals in sorted(
+                rows[provider_id].items(), key=lambda item: "" if item[0] is None else str(places[item[0]])
+            )
+        ]
+        for provider_id in provider_ids
+    }
 
 
 def _days(template: Template, *, first_day: dt.date, last_day: dt.date, zone: Zone) -> list[Interval]:

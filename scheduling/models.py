@@ -464,15 +464,21 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.appointment_type} {staff_datetime(self.start, zone=self.local_zone)}"
+        return f"{self.appointment_type} {self.local_when}"
+
+    @property
+    def local_when(self) -> str:
+        """Return the start as staff read it: on its location's clock, naming the zone when it is not the clinic's."""
+        return staff_datetime(self.start, zone=self.local_zone, name_zone=True)
 
     @property
     def confirmed_how(self) -> str:
-        """Return e.g. "by SMS reply, 2026-11-30 14:05" (clinic time), or "" when not confirmed."""
+        """Return e.g. "by SMS reply, 2026-11-30 14:05" (on the clock of the visit's location), or "" when not
+        confirmed."""
         if self.confirmed_at is None:
             return ""
         how = "SMS reply" if self.confirmed_via == self.ConfirmedVia.SMS else "staff"
-        return f"by {how}, {staff_datetime(self.confirmed_at)}"
+        return f"by {how}, {staff_datetime(self.confirmed_at, zone=self.local_zone, name_zone=True)}"
 
     @property
     def confirmation_text(self) -> str:
@@ -566,7 +572,8 @@ class AppointmentReminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{lead_time_format(self.lead)} before {staff_datetime(self.for_start)}"
+        zone = self.appointment.local_zone  # the visit's clock: its location's
+        return f"{lead_time_format(self.lead)} before {staff_datetime(self.for_start, zone=zone, name_zone=True)}"
 
     @property
     def source_key(self) -> str:

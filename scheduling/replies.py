@@ -125,7 +125,8 @@ def reminder_context(inbound: InboundMessage) -> TriageContext | None:
     )
     if reminder is None:
         return None
-    sent = staff_datetime(reminder.sent_at) if reminder.sent_at else "not sent"
+    zone = reminder.appointment.local_zone  # the visit's clock, as its label reads
+    sent = staff_datetime(reminder.sent_at, zone=zone, name_zone=True) if reminder.sent_at else "not sent"
     return TriageContext(
         concerns=reminder.appointment,
         concerns_label=str(reminder.appointment),

@@ -69,6 +69,31 @@ class SeriesChoice:
     start: dt.datetime | None = None
 
 
+def series_rule_build(
+    *, every_weeks: int | None, times: int | None, until: dt.date | None, first_day: dt.date | None
+) -> str:
+    """Return the RRULE of "every EVERY_WEEKS weeks, TIMES visits (or until the day UNTIL)".
+
+    Raises ValidationError keyed by field, saying what to fix; FIRST_DAY is the first visit's local day.
+    """
+    errors: dict[str, str] = {}
+    limit = settings.SCHEDULING_SERIES_MAX_OCCURRENCES
+    if every_weeks is None or not 1 <= every_weeks <= 52:
+        errors["every_weeks"] = "Say how many weeks apart the visits are: a number from 1 to 52."
+    if times is None and until is None:
+        errors["times"] = "Say how many visits (e.g. 3) or give the last possible day below."
+    elif times is not None and until is not None:
+        errors["until"] = "Give the number of visits or the last day, not both."
+    elif times is not None and not 1 <= times <= limit:
+        errors["times"] = f"A series has from 1 to {limit} visits."
+    elif until is not None and first_day is not None and until < first_day:
+        errors["until"] = "The last day is before the first visit."
+    if errors:
+        raise ValidationError(errors)
+    end = f"COUNT={times}" if times is not None else f"UNTIL={until:%Y%m%d}T235959"
+    return f"FREQ=WEEKLY;INTERVAL={every_weeks};{end}"
+
+
 def series_occurrences(*, dtstart: dt.datetime, rrule: str, zone: Zone = None) -> list[dt.datetime]:
     """Return the occurrences (aware) of RRULE from DTSTART, keeping DTSTART's wall-clock time in ZONE (clinic's)."""
     if timezone.is_naive(dtstart):

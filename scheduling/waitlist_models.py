@@ -144,7 +144,8 @@ class FreedSlot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.appointment_type} {staff_datetime(self.start)}"
+        # On the clock of the room's location (its zone named when it is not the clinic's), as the visit reads.
+        return f"{self.appointment_type} {staff_datetime(self.start, zone=self.room.location.zone, name_zone=True)}"
 
 
 class WaitlistOffer(models.Model):

@@ -108,7 +108,7 @@ def _around(request, obj):
 
 
 class VisitChoiceField(ModelChoiceField):
-    """The procedure's appointment picker: each visit by clinic time, type, provider and status."""
+    """The procedure's appointment picker: each visit by its location's time, type, provider and status."""
 
     def label_from_instance(self, obj):
         return appointment_label(obj)

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminTimeWidget
 from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -21,6 +22,7 @@ from clinic.admin_tools import (
     form_changes,
     form_values,
 )
+from clinic.clock import STAFF_TIME, staff_datetime
 from tpi.models import PlanOccurrence, TreatmentPlan
 from tpi.plans import (
     PLAN_FIELDS,
@@ -73,6 +75,7 @@ class TreatmentPlanForm(forms.ModelForm):
     class Meta:
         model = TreatmentPlan
         fields = sorted(PLAN_FIELDS)
+        widgets = {"preferred_time": AdminTimeWidget(format=STAFF_TIME)}  # "10:00", as staff write it
 
 
 def _occurrence_count(status: str) -> Coalesce:
@@ -97,7 +100,7 @@ class TreatmentPlanAdmin(GrowingTableAdminMixin, CheckedInitialMixin, PickerLabe
         "appointment_type",
         "interval_weeks",
         "start_date",
-        "preferred_time",
+        "preferred",
         "status",
         "open_count",
         "review_count",
@@ -108,7 +111,7 @@ class TreatmentPlanAdmin(GrowingTableAdminMixin, CheckedInitialMixin, PickerLabe
     autocomplete_fields = ["patient", "provider"]
     inlines = [PlanOccurrenceInline]
     actions = ["book_now", "cancel_plans"]
-    readonly_fields = ["status", "created_by", "created_at", "cancelled_at", "cancelled_by", "cancel_reason"]
+    readonly_fields = ["status", "created_by", "created", "cancelled", "cancelled_by", "cancel_reason"]
 
     def get_queryset(self, request):
         return (
@@ -118,13 +121,30 @@ class TreatmentPlanAdmin(GrowingTableAdminMixin, CheckedInitialMixin, PickerLabe
         )
 
     def get_fields(self, request, obj=None):
-        return [*sorted(PLAN_FIELDS), *self.readonly_fields] if obj else sorted(PLAN_FIELDS)
+        if obj is None:
+            return sorted(PLAN_FIELDS)
+        # A plan that no longer changes shows its time as staff write it ("10:00"), not Django's "10 a.m.".
+        fields = [f if obj.is_active or f != "preferred_time" else "preferred" for f in sorted(PLAN_FIELDS)]
+        return [*fields, *self.readonly_fields]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        locked = [] if obj.is_active else sorted(UPDATABLE_FIELDS)
+        locked = [] if obj.is_active else [*sorted(UPDATABLE_FIELDS - {"preferred_time"}), "preferred"]
         return [*sorted(PLAN_FIELDS - UPDATABLE_FIELDS), *locked, *self.readonly_fields]
+
+    @admin.display(description="preferred time", ordering="preferred_time")
+    def preferred(self, obj):
+        """Return the wall time each injection is booked at, on the clock of its room's location."""
+        return f"{obj.preferred_time:{STAFF_TIME}} (local time)"
+
+    @admin.display(description="created at")
+    def created(self, obj):
+        return staff_datetime(obj.created_at)
+
+    @admin.display(description="cancelled at")
+    def cancelled(self, obj):
+        return staff_datetime(obj.cancelled_at)
 
     def has_delete_permission(self, request, obj=None):
         return False  # plans are cancelled, never deleted

@@ -20,7 +20,7 @@ from django.utils import timezone
 from clinic.accounts.actors import Actor
 from clinic.models import Patient, Provider
 from scheduling.booking import appointment_book
-from scheduling.clock import clinic_tz, local_date, local_datetime
+from scheduling.clock import local_date, local_datetime
 from scheduling.closures import closed_reason
 from scheduling.exceptions import (
     BookingConflict,
@@ -109,7 +109,7 @@ def _validate(fields: dict, *, today: dt.date, plan: TreatmentPlan | None = None
     elif room is not None and appointment_type is not None and not room.can_host(appointment_type):
         errors["room"] = f"{room} cannot host {appointment_type} visits; choose a room equipped for them."
     if not isinstance(fields.get("preferred_time"), dt.time):
-        errors["preferred_time"] = "Give the preferred time of day (clinic time)."
+        errors["preferred_time"] = "Give the preferred time of day (local time at the visit's location)."
     if plan is None:
         _validate_schedule(fields, today=today, errors=errors)
     if errors:
@@ -259,8 +259,14 @@ def _book(plan: TreatmentPlan, *, provider: Provider, room: Room, start: dt.date
     )
 
 
-def _book_at(plan: TreatmentPlan, start: dt.datetime, *, by: Actor) -> Appointment | None:
-    """Book START with the plan's provider (or any eligible one) in its room (or any free one); None if taken."""
+def _preferred_at(plan: TreatmentPlan, day: dt.date, room: Room) -> dt.datetime:
+    """Return the instant of the plan's preferred wall time on DAY at ROOM's location (its own clock, DST-safe)."""
+    return local_datetime(day, plan.preferred_time, zone=room.location.zone)
+
+
+def _book_at(plan: TreatmentPlan, day: dt.date, *, now: dt.datetime, by: Actor) -> Appointment | None:
+    """Book the preferred time on DAY with the plan's provider (or any eligible one) in its room (or any free one),
+    each room on its location's clock; None if nothing is free then."""
     if plan.provider is not None:
         providers = [plan.provider]
     else:
@@ -271,29 +277,36 @@ def _book_at(plan: TreatmentPlan, start: dt.datetime, *, by: Actor) -> Appointme
         )
     # Only rooms equipped for the visit: a plan never books a procedure into the massage room.
     rooms = rooms_hosting(appointment_type=plan.appointment_type, room=plan.room)
+    patient_busy: set[dt.datetime] = set()  # instants the patient is already booked at
     for provider in providers:
+        away: set[int] = set()  # locations where this provider does not work at the preferred time
+        busy: set[dt.datetime] = set()  # instants this provider is taken at
         for room in rooms:
+            start = _preferred_at(plan, day, room)
+            if start < now or start in patient_busy or start in busy or room.location_id in away:
+                continue
             try:
                 return _book(plan, provider=provider, room=room, start=start, by=by)
             except OutsideWorkingHours:
-                break  # this provider does not work then: try the next one
+                away.add(room.location_id)  # not there then: another location (another clock) may suit
             except (ClinicClosed, OutsideOpeningHours):
                 continue  # this room's location is closed then: another location may be open
             except BookingConflict as exc:
                 taken = {part for collision in exc.collisions for part in collision.on}
                 if "patient" in taken:
-                    return None
+                    patient_busy.add(start)
                 if "provider" in taken:
-                    break
+                    busy.add(start)
     return None
 
 
-def _book_nearest(
-    plan: TreatmentPlan, target: dt.date, preferred: dt.datetime, *, now: dt.datetime, by: Actor
-) -> Appointment | None:
-    """Book the free slot nearest PREFERRED within the tolerance around TARGET; None if there is none."""
+def _book_nearest(plan: TreatmentPlan, target: dt.date, *, now: dt.datetime, by: Actor) -> Appointment | None:
+    """Book the free slot nearest the preferred wall time (on its room's clock) within the tolerance around TARGET;
+    None if there is none."""
     tolerance = dt.timedelta(days=settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS)
-    first_day = max(target - tolerance, local_date(now))
+    # The days are local days of each room's location (the day before the clinic's today may still be open in a
+    # zone to the west); the slot finder drops the times already past.
+    first_day = max(target - tolerance, local_date(now) - dt.timedelta(days=1))
     last_day = target + tolerance
     if last_day < first_day:
         return None
@@ -305,7 +318,7 @@ def _book_nearest(
         room=plan.room,
         patient=plan.patient,
     )
-    slots.sort(key=lambda s: (abs(s.start - preferred), s.start))
+    slots.sort(key=lambda s: (abs(s.start - _preferred_at(plan, target, s.room)), s.start))
     for slot in slots[:10]:  # a slot can go between finding and booking: try the next nearest few
         try:
             return _book(plan, provider=slot.provider, room=slot.room, start=slot.start, by=by)
@@ -316,11 +329,10 @@ def _book_nearest(
 
 def _occurrence_book(occurrence: PlanOccurrence, plan: TreatmentPlan, *, now: dt.datetime, by: Actor) -> bool:
     """Book one open occurrence (the plan row is locked by the caller); True if booked, else it needs review."""
-    preferred = local_datetime(occurrence.target_date, plan.preferred_time)
     try:
-        appointment = _book_at(plan, preferred, by=by) if preferred >= now else None
+        appointment = _book_at(plan, occurrence.target_date, now=now, by=by)
         if appointment is None:
-            appointment = _book_nearest(plan, occurrence.target_date, preferred, now=now, by=by)
+            appointment = _book_nearest(plan, occurrence.target_date, now=now, by=by)
     except ValidationError as exc:
         reasons = "; ".join(m for messages in exc.message_dict.values() for m in messages)
         _needs_review(occurrence, f"Cannot book: {reasons}")
@@ -329,9 +341,8 @@ def _occurrence_book(occurrence: PlanOccurrence, plan: TreatmentPlan, *, now: dt
         _needs_review(occurrence, f"Cannot book: {exc.message}")
         return False
     if appointment is None:
-        local = preferred.astimezone(clinic_tz())
         tolerance = settings.TPI_PLAN_BOOKING_TOLERANCE_DAYS
-        closed = _closed_reason(plan, preferred)
+        closed = _closed_reason(plan, occurrence.target_date)
         if closed:
             _needs_review(
                 occurrence,
@@ -340,7 +351,8 @@ def _occurrence_book(occurrence: PlanOccurrence, plan: TreatmentPlan, *, now: dt
         else:
             _needs_review(
                 occurrence,
-                f"No free slot at {local:%H:%M} on {occurrence.target_date} nor within {tolerance} days of it.",
+                f"No free slot at {plan.preferred_time:%H:%M} on {occurrence.target_date} "
+                f"nor within {tolerance} days of it.",
             )
         return False
     occurrence.appointment, occurrence.status, occurrence.reason = appointment, OS.BOOKED, ""
@@ -349,12 +361,14 @@ def _occurrence_book(occurrence: PlanOccurrence, plan: TreatmentPlan, *, now: dt
     return True
 
 
-def _closed_reason(plan: TreatmentPlan, preferred: dt.datetime) -> str | None:
-    """Return why the plan's rooms are closed at PREFERRED (a holiday, training), or None when one is open."""
-    end = preferred + dt.timedelta(minutes=plan.appointment_type.default_duration_minutes)
+def _closed_reason(plan: TreatmentPlan, day: dt.date) -> str | None:
+    """Return why the plan's rooms are closed at the preferred time on DAY (a holiday, training), or None when one is
+    open (each room read on its location's clock)."""
+    duration = dt.timedelta(minutes=plan.appointment_type.default_duration_minutes)
     reasons = []
     for room in rooms_hosting(appointment_type=plan.appointment_type, room=plan.room):
-        reason = closed_reason(location=room.location, start=preferred, end=end)
+        start = _preferred_at(plan, day, room)
+        reason = closed_reason(location=room.location, start=start, end=start + duration)
         if reason is None:
             return None
         reasons.append(reason)

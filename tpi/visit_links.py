@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.accounts.actors import AnyUser
-from clinic.clock import local_date, staff_datetime
+from clinic.clock import local_date
 from scheduling.appointment_links import AppointmentLink
 from scheduling.clock import day_bounds
 from scheduling.models import Appointment
@@ -36,15 +36,16 @@ def appointments_to_pick(*, patient_id: int | str | None, around: dt.datetime) -
     _, end = day_bounds(day + dt.timedelta(days=1))
     return (
         Appointment.objects.filter(patient_id=patient_id, start__gte=start, start__lt=end)
-        .select_related("provider__user", "appointment_type")
+        .select_related("provider__user", "appointment_type", "room__location")
         .order_by("start", "id")
     )
 
 
 def appointment_label(appointment: Appointment) -> str:
-    """Return how a visit reads in the procedure's picker: clinic time, visit type, provider, status."""
+    """Return how a visit reads in the procedure's picker: its location's time (the zone named when it is not the
+    clinic's), visit type, provider, status."""
     return (
-        f"{staff_datetime(appointment.start)} {appointment.appointment_type.name} with {appointment.provider}"
+        f"{appointment.local_when} {appointment.appointment_type.name} with {appointment.provider}"
         f" ({appointment.get_status_display()})"
     )
 

@@ -1,11 +1,12 @@
 """Scheduling API shapes: read serializers for records, input serializers for each service call."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
 from clinic.api.fields import UserField
 from clinic.models import Patient, Provider
-from scheduling.clock import localize
+from scheduling.clock import local_date, localize
 from scheduling.models import (
     Appointment,
     AppointmentType,
@@ -18,6 +19,7 @@ from scheduling.models import (
     WaitlistOffer,
     WorkingHours,
 )
+from scheduling.series import series_rule_build
 
 
 class WallDateTimeField(serializers.DateTimeField):
@@ -192,10 +194,38 @@ class SeriesPlanSerializer(serializers.Serializer):
         help_text="First occurrence (with an offset, or a wall time of the room's location); later ones keep its "
         "wall-clock time at that location"
     )
-    rrule = serializers.CharField(max_length=500, help_text="RFC 5545 RRULE, e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3")
+    every_weeks = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Every N weeks (1-52); with times or until, instead of rrule"
+    )
+    times = serializers.IntegerField(
+        required=False, allow_null=True, help_text="How many visits in all, the first included (or give until)"
+    )
+    until = serializers.DateField(
+        required=False, allow_null=True, help_text="The last possible day, at the room's location (or give times)"
+    )
+    rrule = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="RFC 5545 RRULE, e.g. FREQ=WEEKLY;INTERVAL=4;COUNT=3; leave out to give every_weeks and times/until",
+    )
 
     def validate(self, attrs):
         at_room(attrs, "dtstart", attrs.get("room"))
+        simple = {name: attrs.pop(name, None) for name in ("every_weeks", "times", "until")}
+        if attrs.get("rrule"):
+            if any(value is not None for value in simple.values()):
+                raise serializers.ValidationError(
+                    {"rrule": ["Give the repeat rule or every_weeks with times or until, not both."]}
+                )
+            return attrs
+        # "Every N weeks, K times (or until a day)": the same rule the admin's series form builds.
+        start, room = attrs.get("dtstart"), attrs.get("room")
+        first_day = local_date(start, zone=room.location.zone) if start is not None and room is not None else None
+        try:
+            attrs["rrule"] = series_rule_build(**simple, first_day=first_day)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
         return attrs
 
 

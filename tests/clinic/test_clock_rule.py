@@ -192,3 +192,24 @@ def test_patient_helpers_write_the_patients_zone_as_people_write_it():
     assert patient_datetime(NOW, time_zone="America/New_York", language="en") == "Sun 29 Nov, 9:30 PM"
     assert patient_phone("+15555550100") == "(555) 555-0100"
     assert patient_phone("+15555550100", patient_number="+34600123456") == "+1 555-555-0100"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_api_text_fields_read_clinic_time_and_datetimes_keep_their_offset(world):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(world["admin"])
+
+    appointment = api.get(f"/api/appointments/{world['appointment'].pk}/").json()
+    listed = api.get("/api/appointments/", {"date_from": "2026-11-30", "date_to": "2026-11-30"}).json()["results"]
+    plan = api.get(f"/api/treatment-plans/{world['plan'].pk}/").json()
+
+    assert (appointment["summary"], appointment["start"]) == (
+        "TPI procedure 2026-11-30 21:35",  # what staff read: clinic time, never the UTC date (1 December)
+        "2026-11-30T21:35:00-05:00",  # what machines read: ISO 8601 with the offset
+    )
+    assert [a["id"] for a in listed] == [world["appointment"].pk]  # the clinic's 30 November, not UTC's
+    assert [o["target_date"] for o in plan["occurrences"]] == ["2026-12-07", "2027-01-04"]
+    leaks = [form for form in UTC_FORMS if form in str(appointment) + str(plan)]
+    assert leaks == []

@@ -226,6 +226,24 @@ def test_day_sheet_actions_change_status_with_history(clinic, desk):
     assert desk.get(url).status_code == 405
 
 
+def test_day_sheet_actions_say_what_they_did_in_words_not_by_id(clinic, desk):
+    appointment = appointment_book(
+        patient=clinic.patient,
+        provider=clinic.doctor,
+        room=clinic.room,
+        appointment_type=clinic.tpi,
+        start=at(2026, 11, 30, 10),
+        by=None,
+    )
+    url = reverse("admin:scheduling_appointment_status", args=[appointment.pk])
+
+    confirmed = desk.post(url, {"status": "confirmed", "next": f"{SHEET}?date=2026-11-30"}, follow=True)
+
+    said = [str(m) for m in confirmed.context["messages"]]
+    assert said == [f"{clinic.patient.display_name}'s TPI procedure 2026-11-30 10:00 is now confirmed."]
+    assert "#" not in said[0]
+
+
 def _changelist_queries(desk, clinic) -> tuple[int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -189,6 +189,29 @@ def test_the_admin_shows_the_appointments_a_new_closure_covers_with_their_move_p
     assert clinic.patient.display_name in page
 
 
+def test_an_imported_holiday_is_edited_in_the_admin_and_a_rerun_keeps_the_edit(clinic, client, settings):
+    settings.SCHEDULING_HOLIDAYS_COUNTRY = "US"
+    settings.SCHEDULING_HOLIDAYS_SUBDIVISION = ""
+    holidays_import(years=[2026])
+    christmas = Closure.objects.get(first_day=CHRISTMAS)
+    admin = _clinic_admin_client(client)
+
+    response = admin.post(
+        f"/admin/scheduling/closure/{christmas.pk}/change/",
+        {"location": "", "first_day": "2026-12-25", "last_day": "2026-12-26", "reason": "Christmas break"},
+    )
+    rerun = holidays_import(years=[2026])
+    boxing_day = dt.date(2026, 12, 26)
+
+    assert response.status_code == 302
+    christmas.refresh_from_db()
+    assert (christmas.last_day, christmas.reason, christmas.source) == (boxing_day, "Christmas break", "holiday")
+    assert rerun == []
+    assert slots_find(appointment_type=clinic.tpi, first_day=boxing_day, last_day=boxing_day) == []
+    assert admin.post(f"/admin/scheduling/closure/{christmas.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert slots_find(appointment_type=clinic.tpi, first_day=boxing_day, last_day=boxing_day) != []
+
+
 def test_the_admin_refuses_a_closure_without_days_or_times(clinic, client):
     admin = _clinic_admin_client(client)
 

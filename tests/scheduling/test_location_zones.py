@@ -10,18 +10,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from clinic.clock import local_date, staff_date, staff_datetime, staff_time
-from scheduling.booking import appointment_book, appointment_move
+from scheduling.booking import appointment_book, appointment_move, appointment_status_set
 from scheduling.clock import day_bounds, local_datetime, localize
 from scheduling.daysheet import day_sheet, provider_week
 from scheduling.exceptions import BookingConflict
-from scheduling.models import Appointment, WorkingHours
+from scheduling.models import Appointment, AppointmentReminder, WorkingHours
 from scheduling.slots import slots_find
-from tests.factories import LocationFactory, RoomFactory
+from tests.factories import LocationFactory, ProviderFactory, RoomFactory
 from tests.scheduling.conftest import at
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -78,7 +80,7 @@ def test_the_clock_helpers_take_a_zone_and_default_to_the_clinics():
 def test_an_appointment_reads_in_its_locations_zone_everywhere(west):
     appointment = _book(west, la(2026, 11, 30, 21))  # 21:00 Monday in LA = 00:00 Tuesday in New York
 
-    assert str(appointment) == "TPI procedure 2026-11-30 21:00"
+    assert str(appointment) == "TPI procedure 2026-11-30 21:00 PST"  # the zone named: not the clinic's
     assert (appointment.local_start.hour, appointment.local_end.hour) == (21, 21)
     with pytest.raises(BookingConflict) as clash:
         appointment_book(
@@ -196,6 +198,64 @@ def test_admin_pages_show_the_visit_in_its_locations_time(west, desk, frozen):
     assert desk.get(SHEET, {"location": "999999"}).status_code == 404
 
 
+def test_the_appointment_page_writes_every_time_as_staff_do_on_the_locations_clock(west, desk, frozen):
+    appointment = _book(west, la(2026, 11, 30, 21))  # booked at 07:00 in New York, 04:00 in Los Angeles
+    AppointmentReminder.objects.create(
+        appointment=appointment, lead=dt.timedelta(hours=2), for_start=appointment.start, due_at=la(2026, 11, 30, 19)
+    )
+    frozen.move_to(at(2026, 11, 30, 23, 30))  # 20:30 in Los Angeles, 04:30 UTC on 1 December
+    appointment_status_set(appointment=appointment, status="confirmed", reason="", by=west.frontdesk)
+    Appointment.objects.filter(pk=appointment.pk).update(reschedule_requested_at=la(2026, 11, 30, 20, 15))
+    LogEntry.objects.create(
+        user=west.frontdesk,
+        content_type=ContentType.objects.get_for_model(Appointment),
+        object_id=str(appointment.pk),
+        object_repr=str(appointment),
+        action_flag=CHANGE,
+        change_message="Changed notes.",
+    )
+    desk.force_login(west.frontdesk)
+
+    change = desk.get(reverse("admin:scheduling_appointment_change", args=[appointment.pk])).content.decode()
+    history = desk.get(reverse("admin:scheduling_appointment_history", args=[appointment.pk])).content.decode()
+    added = desk.get(reverse("admin:scheduling_appointment_add"))
+
+    fields = dict(re.findall(r'<label>([^<]+):</label>\s*<div class="readonly">([^<]*)</div>', change, flags=re.S))
+    assert "Times are Venice Beach time (America/Los_Angeles)." in change
+    assert {name: fields[name] for name in ["Start", "End", "Confirmed", "Created at"]} == {
+        "Start": "2026-11-30 21:00 PST",
+        "End": "2026-11-30 21:30 PST",
+        "Confirmed": "Confirmed by staff, 2026-11-30 20:30 PST",
+        "Created at": "2026-11-30 04:00 PST",
+    }
+    assert fields["Patient asked to move it (SMS reply R) at"] == "2026-11-30 20:15 PST"
+    assert re.findall(r'class="field-changed">\s*<p>([^<]+)</p>', change) == [
+        "2026-11-30 04:00 PST",
+        "2026-11-30 20:30 PST",
+    ]
+    assert re.findall(r'class="field-due">\s*<p>([^<]+)</p>', change) == ["2026-11-30 19:00 PST"]
+    assert re.findall(r'<th scope="row">([^<]+)</th>', history) == ["2026-11-30 20:30"]
+    for page in (change, history):
+        # Neither Django's own style nor the clinic's (New York) or UTC reading of any of these instants.
+        assert not re.search(r"[ap]\.m\.|Nov\. |Dec\. |23:30|00:00|04:30|07:00", page.split("<body")[1])
+    assert (added.status_code, added["Location"]) == (302, "/admin/scheduling/appointment/book/")
+
+
+def test_the_booking_message_says_the_time_at_the_location_and_its_zone(west, desk):
+    data = {
+        "patient": west.patient.pk,
+        "provider": west.doctor.pk,
+        "room": west.west_room.pk,
+        "appointment_type": west.tpi.pk,
+        "start": "2026-11-30T21:00",
+        "notes": "",
+    }
+
+    page = desk.post("/admin/scheduling/appointment/book/", data, follow=True).content.decode()
+
+    assert f"Booked TPI procedure for {west.patient} at 2026-11-30 21:00 PST (Venice Beach)." in page
+
+
 def test_the_booking_form_reads_the_start_on_the_rooms_clock(west, desk):
     data = {
         "patient": west.patient.pk,
@@ -211,6 +271,62 @@ def test_the_booking_form_reads_the_start_on_the_rooms_clock(west, desk):
     assert response.status_code == 302
     assert response["Location"] == f"{SHEET}?date=2026-11-30&location={west.west.pk}"
     assert Appointment.objects.get().start == la(2026, 11, 30, 21)
+
+
+def test_the_all_locations_sheet_offers_another_zones_free_time_on_its_clock_and_books_exactly_it(west, desk):
+    # Monday at Venice Beach 08:00-22:00 Los Angeles time; the clinic's Monday ends at 21:00 there.
+    gaps = next(c for c in day_sheet(day=dt.date(2026, 11, 30)) if c.key == west.doctor.pk).gaps
+    sheet = desk.get(SHEET, {"date": "2026-11-30"}).content.decode()
+    column = sheet.split(f'data-column="{west.doctor.pk}"')[1].split("</section>")[0]
+    link = re.findall(r'class="book-gap" href="([^"]+)"', column)
+
+    assert [(g.start, g.end, g.zone, g.room, g.where) for g in gaps] == [
+        (la(2026, 11, 30, 8), la(2026, 11, 30, 21), "America/Los_Angeles", west.west_room, "at Venice Beach (PST)")
+    ]
+    assert re.findall(r'class="gap"[^>]*>(Free [^<]*)', column) == [
+        "Free 08:00&ndash;21:00 at Venice Beach (PST) (780 min) "
+    ]
+    assert link == [
+        f"/admin/scheduling/appointment/book/?provider={west.doctor.pk}&amp;room={west.west_room.pk}"
+        "&amp;start=2026-11-30T08:00"
+    ]
+    form = desk.get(link[0].replace("&amp;", "&")).context["form"]
+    booked = desk.post(
+        "/admin/scheduling/appointment/book/",
+        {
+            "patient": west.patient.pk,
+            "provider": form.initial["provider"],
+            "room": form.initial["room"],
+            "appointment_type": west.tpi.pk,
+            "start": form.initial["start"],
+            "notes": "",
+        },
+    )
+    assert booked.status_code == 302
+    assert Appointment.objects.get().start == gaps[0].start  # the slot booked is the free time shown
+
+
+def test_a_locations_sheet_prefills_one_of_its_rooms_free_when_the_gap_starts(west, desk):
+    second = RoomFactory(name="Venice 2", location=west.west, appointment_types=[west.tpi])
+    colleague = ProviderFactory()
+    WorkingHours.objects.create(provider=colleague, location=west.west, weekday=0, start_time="08:00", end_time="22:00")
+    appointment_book(
+        patient=west.patient2,
+        provider=colleague,
+        room=west.west_room,
+        appointment_type=west.tpi,
+        start=la(2026, 11, 30, 8),
+        by=None,
+    )
+
+    sheet = desk.get(SHEET, {"date": "2026-11-30", "location": west.west.pk}).content.decode()
+    column = sheet.split(f'data-column="{west.doctor.pk}"')[1].split("</section>")[0]
+
+    # The location's own sheet names no place (every time on it is Los Angeles time); Venice 1 is taken at 08:00.
+    assert re.findall(r'class="gap"[^>]*>(Free [^<]*)', column) == ["Free 08:00&ndash;22:00 (840 min) "]
+    assert re.findall(r'class="book-gap" href="([^"]+)"', column) == [
+        f"/admin/scheduling/appointment/book/?provider={west.doctor.pk}&amp;room={second.pk}&amp;start=2026-11-30T08:00"
+    ]
 
 
 def test_booking_suggestions_are_offered_on_the_rooms_clock(west, desk):
@@ -263,7 +379,7 @@ def test_the_api_reads_wall_times_on_the_rooms_clock_and_names_the_zone(west):
     assert created.json()["start"] == "2026-12-01T00:00:00-05:00"  # machines read ISO 8601 with an offset
     assert Appointment.objects.get(pk=created.json()["id"]).start == la(2026, 11, 30, 21)
     assert (created.json()["summary"], created.json()["time_zone"]) == (
-        "TPI procedure 2026-11-30 21:00",
+        "TPI procedure 2026-11-30 21:00 PST",
         "America/Los_Angeles",
     )
     assert Appointment.objects.get(pk=with_offset.json()["id"]).start == la(2026, 11, 30, 8)

@@ -138,3 +138,13 @@ def test_the_procedure_page_shows_its_pain_line_next_to_its_sites(client, clinic
     assert "Pain of this procedure: before" in text
     assert "72 h: " in text
     assert "1 month: " in text
+
+
+def test_the_csv_for_people_is_named_by_the_clinics_date_not_utcs(client, clinic, settings):
+    settings.TIME_ZONE = "America/New_York"
+
+    with time_machine.travel(dt.datetime(2026, 11, 30, 2, 30, tzinfo=dt.UTC), tick=False):  # 29 Nov, 21:30 there
+        client.force_login(staff_user(roles.CLINIC_ADMIN))
+        download = client.get(RESULTS, {"start": "", "format": "csv"})
+
+    assert download["Content-Disposition"] == 'attachment; filename="results-2026-11-29.csv"'

@@ -72,7 +72,11 @@ def test_an_end_date_and_a_count_together_stop_at_whichever_comes_first(plan_cli
             "end_date",
             "A plan has at most 26 injections; choose an earlier end date.",
         ),
-        ({"preferred_time": None}, "preferred_time", "Give the preferred time of day (clinic time)."),
+        (
+            {"preferred_time": None},
+            "preferred_time",
+            "Give the preferred time of day (local time at the visit's location).",
+        ),
     ],
 )
 def test_bad_schedules_are_refused_naming_the_field(plan_clinic, overrides, field, message):

@@ -3,12 +3,14 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
+from rest_framework.test import APIClient
 
 from scheduling.models import Appointment
 from tests.factories import AppointmentTypeFactory, ClosureFactory, RoomFactory
 from tests.tpi.plan_setup import at, make_plan
-from tpi.models import PlanOccurrence
+from tpi.models import PlanOccurrence, TreatmentPlan
 from tpi.plans import plans_book_due
 
 CHRISTMAS = dt.date(2026, 12, 25)  # a Friday
@@ -70,3 +72,61 @@ def test_a_plan_in_a_room_that_cannot_host_its_visit_is_refused(plan_clinic):
     assert refused.value.message_dict == {
         "room": ["Massage room cannot host TPI procedure visits; choose a room equipped for them."]
     }
+
+
+def test_the_admin_and_the_api_refuse_a_plan_in_a_room_that_cannot_host_its_visit(plan_clinic, admin_client):
+    massage = AppointmentTypeFactory(code="massage", name="Massage", rooms=[])
+    massage_room = RoomFactory(name="Massage room", appointment_types=[massage])
+    api = APIClient()
+    plan_clinic.doctor.user.is_superuser = True
+    plan_clinic.doctor.user.save()
+    api.force_authenticate(plan_clinic.doctor.user)
+    form = {
+        "patient": plan_clinic.patient.pk,
+        "provider": plan_clinic.doctor.pk,
+        "room": massage_room.pk,
+        "appointment_type": plan_clinic.tpi.pk,
+        "interval_weeks": 4,
+        "injections": 2,
+        "end_date": "",
+        "start_date": "2026-03-03",
+        "preferred_time": "10:00",
+        "occurrences-TOTAL_FORMS": 0,
+        "occurrences-INITIAL_FORMS": 0,
+        "_save": "Save",
+    }
+
+    page = admin_client.post("/admin/tpi/treatmentplan/add/", form)
+    answer = api.post(
+        "/api/treatment-plans/",
+        {
+            "patient": plan_clinic.patient.pk,
+            "room": massage_room.pk,
+            "start_date": "2026-03-03",
+            "preferred_time": "10:00",
+            "injections": 1,
+        },
+        format="json",
+    )
+
+    refusal = "Massage room cannot host TPI procedure visits; choose a room equipped for them."
+    assert page.status_code == 200
+    assert page.context["adminform"].form.errors["room"] == [refusal]
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == {"room": [refusal]}
+    assert not TreatmentPlan.objects.exists()
+
+
+def test_book_next_over_the_api_moves_a_christmas_injection_within_the_tolerance(plan_clinic, christmas):
+    plan = make_plan(plan_clinic, start_date=CHRISTMAS, injections=1)
+    api = APIClient()
+    plan_clinic.doctor.user.is_superuser = True
+    plan_clinic.doctor.user.save()
+    api.force_authenticate(plan_clinic.doctor.user)
+
+    with time_machine.travel(BEFORE_CHRISTMAS, tick=False):
+        body = api.post(f"/api/treatment-plans/{plan.pk}/book-next/").json()
+
+    assert [(o["status"], o["appointment_start"]) for o in body["occurrences"]] == [
+        ("booked", "2026-12-24T16:30:00-05:00")
+    ]

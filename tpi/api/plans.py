@@ -20,10 +20,27 @@ class PlanOccurrenceSerializer(serializers.ModelSerializer):
     appointment_start = serializers.DateTimeField(
         source="appointment.start", read_only=True, default=None, allow_null=True
     )
+    appointment_time_zone = serializers.CharField(
+        source="appointment.room.location.time_zone",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="IANA zone of the booked visit's location (its times are read on that clock)",
+    )
 
     class Meta:
         model = PlanOccurrence
-        fields = ["id", "plan", "sequence", "target_date", "status", "reason", "appointment", "appointment_start"]
+        fields = [
+            "id",
+            "plan",
+            "sequence",
+            "target_date",
+            "status",
+            "reason",
+            "appointment",
+            "appointment_start",
+            "appointment_time_zone",
+        ]
         read_only_fields = fields
 
 
@@ -69,7 +86,9 @@ class PlanCreateSerializer(serializers.Serializer):
     injections = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     end_date = serializers.DateField(required=False, allow_null=True)
     start_date = serializers.DateField()
-    preferred_time = serializers.TimeField(help_text="Clinic-local wall time, e.g. 10:30")
+    preferred_time = serializers.TimeField(
+        help_text="Wall time at the location of the room each injection is booked in (its own zone), e.g. 10:30"
+    )
 
 
 class PlanUpdateSerializer(serializers.Serializer):
@@ -109,7 +128,7 @@ class TreatmentPlanViewSet(
 
     def get_queryset(self):
         return TreatmentPlan.objects.select_related("created_by__provider").prefetch_related(
-            Prefetch("occurrences", queryset=PlanOccurrence.objects.select_related("appointment"))
+            Prefetch("occurrences", queryset=PlanOccurrence.objects.select_related("appointment__room__location"))
         )
 
     def _respond(self, plan: TreatmentPlan, code: int = status.HTTP_200_OK) -> Response:
@@ -157,7 +176,7 @@ class PlanOccurrenceFilter(ClinicFilterSet):
 class PlanOccurrenceViewSet(viewsets.ReadOnlyModelViewSet):
     """Planned injections (read only); ?status=needs_review is the front desk's queue."""
 
-    queryset = PlanOccurrence.objects.select_related("appointment").order_by("target_date", "id")
+    queryset = PlanOccurrence.objects.select_related("appointment__room__location").order_by("target_date", "id")
     serializer_class = PlanOccurrenceSerializer
     pagination_class = PagePagination
     permission_classes = [ClinicModelPermissions]

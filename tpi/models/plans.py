@@ -47,7 +47,9 @@ class TreatmentPlan(models.Model):
     injections = models.PositiveSmallIntegerField(null=True, blank=True, help_text="How many injections in all")
     end_date = models.DateField(null=True, blank=True, help_text="No injection after this day")
     start_date = models.DateField(help_text="The day of the first injection")
-    preferred_time = models.TimeField(help_text="Wall time in the clinic's time zone")
+    preferred_time = models.TimeField(
+        help_text="Wall time at the location of the room each injection is booked in (that location's time zone)"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -125,3 +125,27 @@ def test_providers_are_read_only_with_constant_queries(api, rows, django_assert_
     assert response.status_code == 200
     assert response.json()["count"] == rows - 1
     assert api.post("/api/providers/", {}).status_code == 405
+
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_granting_consent_records_when_and_by_whom_without_a_time_given(channel):
+    import datetime as dt
+
+    import time_machine
+
+    desk = staff_user(roles.FRONT_DESK)
+    api = APIClient()
+    api.force_authenticate(desk)
+    patient = PatientFactory(
+        sms_consent=False, sms_consent_at=None, sms_consent_method="",
+        email_consent=False, email_consent_at=None, email_consent_method="",
+    )  # fmt: skip
+    moment = dt.datetime(2026, 11, 30, 2, 30, tzinfo=dt.UTC)  # 21:30 the day before in the clinic
+
+    with time_machine.travel(moment, tick=False):
+        response = api.patch(f"/api/patients/{patient.pk}/", {f"{channel}_consent": True}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()[f"{channel}_consent_at"] == "2026-11-29T21:30:00-05:00"
+    event = patient.consent_events.get()
+    assert (event.channel, event.granted, event.source, event.at, event.by) == (channel, True, "staff", moment, desk)

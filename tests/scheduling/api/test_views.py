@@ -242,6 +242,54 @@ def test_series_preview_bad_rule_is_400(clinic, api):
     assert response.json()["errors"] == {"rrule": ["The rule must end: give COUNT or UNTIL."]}
 
 
+def test_series_entered_as_every_n_weeks_k_times_or_until_a_day(clinic, api):
+    body = series_body(clinic, rrule="", every_weeks=4, times=3)
+
+    counted = api.post("/api/series/preview/", body, format="json")
+    until = api.post(
+        "/api/series/preview/", {**body, "every_weeks": 2, "times": None, "until": "2027-01-04"}, format="json"
+    )
+    committed = api.post("/api/series/", body, format="json")
+
+    assert counted.status_code == 200, counted.json()
+    assert [r["start"] for r in counted.json()] == [
+        "2026-12-07T10:00:00-05:00",
+        "2027-01-04T10:00:00-05:00",
+        "2027-02-01T10:00:00-05:00",
+    ]
+    assert [r["start"] for r in until.json()] == [
+        "2026-12-07T10:00:00-05:00",
+        "2026-12-21T10:00:00-05:00",
+        "2027-01-04T10:00:00-05:00",
+    ]
+    assert committed.status_code == 201, committed.json()
+    assert committed.json()["rrule"] == "FREQ=WEEKLY;INTERVAL=4;COUNT=3"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "errors"),
+    [
+        ({"every_weeks": 0}, {"every_weeks": ["Say how many weeks apart the visits are: a number from 1 to 52."]}),
+        ({"times": None}, {"times": ["Say how many visits (e.g. 3) or give the last possible day below."]}),
+        ({"until": "2027-03-01"}, {"until": ["Give the number of visits or the last day, not both."]}),
+        ({"times": 99}, {"times": ["A series has from 1 to 52 visits."]}),
+        ({"times": None, "until": "2026-12-01"}, {"until": ["The last day is before the first visit."]}),
+        (
+            {"rrule": "FREQ=WEEKLY;COUNT=2"},
+            {"rrule": ["Give the repeat rule or every_weeks with times or until, not both."]},
+        ),
+    ],
+)
+def test_a_bad_series_entry_is_a_400_saying_what_to_fix(clinic, api, overrides, errors):
+    body = {**series_body(clinic, rrule="", every_weeks=4, times=3), **overrides}
+
+    response = api.post("/api/series/preview/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == errors
+    assert Appointment.objects.count() == 0
+
+
 def test_openapi_schema_builds(clinic, api):
     response = api.get("/api/schema/")
     assert response.status_code == 200
