@@ -255,7 +255,7 @@ def _book(plan: TreatmentPlan, *, provider: Provider, room: Room, start: dt.date
         appointment_type=plan.appointment_type,
         start=start,
         by=by,
-        notes=f"Treatment plan #{plan.pk}",
+        notes=f"Treatment plan: an injection every {plan.interval_weeks} weeks from {plan.start_date:%Y-%m-%d}",
     )
 
 

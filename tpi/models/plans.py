@@ -88,7 +88,11 @@ class TreatmentPlan(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Plan #{self.pk}: every {self.interval_weeks} weeks for {self.patient} ({self.status})"
+        # Staff read names and days, never "#id" (issue 9).
+        return (
+            f"Plan for {self.patient}: every {self.interval_weeks} weeks from {self.start_date:%Y-%m-%d}"
+            f" ({self.get_status_display().lower()})"
+        )
 
     @property
     def is_active(self) -> bool:
@@ -144,4 +148,6 @@ class PlanOccurrence(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Injection {self.sequence} of plan {self.plan_id} on {self.target_date} ({self.status})"
+        return (
+            f"Injection {self.sequence} of the plan, {self.target_date:%Y-%m-%d} ({self.get_status_display().lower()})"
+        )
