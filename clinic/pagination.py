@@ -77,4 +77,4 @@ class CappedCountPaginator(Paginator):
             if bottom < start + size and top > start:
                 rows.extend(tier[max(bottom - start, 0) : min(top, start + size) - start])
             start += size
-        return self._get_page(rows, number, self)
+        return Page(rows, number, self)

@@ -83,7 +83,7 @@ def patients_search(*, queryset: QuerySet[Patient], term: str) -> QuerySet[Patie
     words = [w for w in re.split(r"[\s,]+", text) if w]
     per_word = [reduce(or_, (Q(**{f"{f}__icontains": w}) for f in _NAME_FIELDS)) for w in words]
     matches = queryset.filter(reduce(and_, per_word) | Q(mrn=text))
-    if queryset.query.order_by and tuple(queryset.query.order_by) != tuple(Patient._meta.ordering):
+    if queryset.query.order_by and tuple(queryset.query.order_by) != tuple(Patient._meta.ordering or ()):
         paging_hint_set(matches, count_cap=SEARCH_COUNT_CAP)  # staff sorted by a column: their order, unranked
         return matches
     return _ranked(matches, words)

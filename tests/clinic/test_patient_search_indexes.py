@@ -19,7 +19,12 @@ def test_the_name_columns_have_trigram_indexes_and_the_search_its_ordered_btree(
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, Patient._meta.db_table)
     trigram = {name for name, c in constraints.items() if c["index"] and c["type"] == "gin"}
-    assert trigram == {"patient_legal_first_name_trgm", "patient_legal_last_name_trgm", "patient_preferred_name_trgm"}
+    assert trigram == {
+        "patient_legal_first_name_trgm",
+        "patient_legal_last_name_trgm",
+        "patient_preferred_name_trgm",
+        "patient_mobile_phone_trgm",
+    }
     assert constraints["patient_search_name_key"]["type"] == "idx"  # Django says "idx" for a btree
 
 
@@ -54,3 +59,11 @@ def test_a_name_fragment_search_can_use_the_trigram_index():
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "patient_legal_last_name_trgm" in plan
+
+
+def test_the_last_digits_of_a_phone_are_found_by_the_trigram_index():
+    PatientFactory.create_batch(5)
+
+    plan = explain(patients_search(queryset=Patient.objects.all(), term="555-0178").order_by())
+
+    assert "patient_mobile_phone_trgm" in plan, plan
