@@ -4,7 +4,9 @@
 
 Use an EMPTY database of its own (the command refuses one that already holds procedures): it migrates
 it, seeds the reference (1,000 procedures, two injections each: one muscle injected, one dry-needled;
-a patient per ten procedures, every tenth named Garcia; 20 providers; an appointment per ten
+a patient per ten procedures but at least as many patients as the reference has procedures, every
+tenth named Garcia, so the patient searches fill their first page (100 rows) at both scales and the
+ratio measures the table, not a page holding more rows; 20 providers; an appointment per ten
 procedures, one every 15 minutes back from the end of today, so today's day sheet holds the same 96
 visits at any scale while the history behind it grows), times each request, then grows the same
 database to --procedures (PostgreSQL: COPY; SQLite: bulk_create in big chunks; the injections with
@@ -115,7 +117,7 @@ def _write(model: Any, rows: Iterator[Any]) -> None:
                 copy.write_row(_values(row))
 
 
-def procedures_seed(count: int) -> None:
+def procedures_seed(count: int, *, min_patients: int = 1) -> None:
     """Grow the database to COUNT procedures (and their patients and injections); see the module docstring."""
     from django.db import connection, transaction
     from django.db.models import Max
@@ -128,7 +130,7 @@ def procedures_seed(count: int) -> None:
     existing = Procedure.objects.count()
     if count <= existing:
         return
-    patients_wanted = max(count // 10, 1)
+    patients_wanted = max(count // 10, min_patients)
     patients_have = Patient.objects.count()
     providers = list(
         Provider.objects.filter(user__username__startswith="benchmark-provider-").values_list("pk", flat=True)
@@ -173,7 +175,7 @@ def procedures_seed(count: int) -> None:
 
     with transaction.atomic():
         _write(Procedure, procedures())
-    appointments_seed(patients_wanted, providers=providers, first_patient=first_patient)
+    appointments_seed(max(count // 10, 1), providers=providers, first_patient=first_patient)
     injected, needled = TriggerPointSite.objects.order_by("pk")[:2]
     prototypes = [
         Injection(site=injected, laterality="left", anaesthetic_agent="lidocaine",
@@ -220,7 +222,7 @@ def appointments_seed(count: int, *, providers: list[int], first_patient: int) -
     now = timezone.now().replace(microsecond=0)
     day_end = dt.datetime.combine(
         timezone.localdate() + dt.timedelta(days=1), dt.time(), tzinfo=timezone.get_current_timezone()
-    )
+    ).astimezone(dt.UTC)  # stepped back in UTC: wall-clock steps across a DST change would end before they start
     step = dt.timedelta(minutes=15)
 
     def appointments() -> Iterator[Appointment]:
@@ -283,9 +285,9 @@ def lists_compare(*, procedures: int, reference: int = 1_000, repeat: int = 5) -
     if Procedure.objects.exists():
         raise RuntimeError("benchmarks.lists needs an empty database (it grows the reference to the scale)")
     users = _users()
-    procedures_seed(reference)
+    procedures_seed(reference, min_patients=reference)
     small = requests_time(users=users, repeat=repeat)
-    procedures_seed(procedures)
+    procedures_seed(procedures, min_patients=reference)
     large = requests_time(users=users, repeat=repeat)
     return [Row(s.request, s, b) for s, b in zip(small, large, strict=True)]
 

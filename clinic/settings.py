@@ -256,7 +256,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "clinic.roles.OTPSatisfied"],
     # The API conventions (docs/decisions.md): strict filters, one paginator, one error shape.
     "DEFAULT_FILTER_BACKENDS": ["clinic.api.filters.ClinicFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "clinic.api.pagination.PagePagination",
+    "DEFAULT_PAGINATION_CLASS": "clinic.api.pagination.CappedPagePagination",
     "PAGE_SIZE": 50,
     # The schema documents the shared error answers (clinic/api/schema.py).
     "DEFAULT_SCHEMA_CLASS": "clinic.api.schema.ClinicAutoSchema",

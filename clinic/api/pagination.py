@@ -1,8 +1,10 @@
-"""The one paginator of every API list (settings: DEFAULT_PAGINATION_CLASS).
+"""The paginators of the API lists: CappedPagePagination is the default (settings: DEFAULT_PAGINATION_CLASS).
 
 `?page=` (from 1) and `?page_size=` (1 to 200, default 50) on every list; a `page_size` that is no
 whole number of at least 1 is a 400 naming it, one above 200 gives 200 rows. Only a viewset's
 `list` action pages: custom actions answer plain arrays (and the schema says so, clinic.api.schema).
+Every list over a table that grows counts to a cap (CappedPagePagination, tests/clinic/api/
+test_list_counts.py); PagePagination's exact count is for small configuration tables (providers, sites).
 """
 
 from django.conf import settings
@@ -10,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 from clinic.pagination import COUNT_CAP, CappedCountPaginator
+from clinic.patient_search import SEARCH_COUNT_CAP
 
 MAX_PAGE_SIZE = 200
 
@@ -52,6 +55,7 @@ class CappedPagePagination(PagePagination):
     def get_paginated_response_schema(self, schema):
         schema = super().get_paginated_response_schema(schema)
         schema["properties"]["count"]["description"] = (
-            f"The number of rows, capped at {COUNT_CAP}: {COUNT_CAP} means at least that many (narrow the filters)."
+            f"The number of rows, capped at {COUNT_CAP} (a patient name search at {SEARCH_COUNT_CAP}): the cap "
+            "means at least that many (narrow the filters); pages past it answer 404."
         )
         return schema

@@ -2,7 +2,7 @@ from rest_framework import filters, mixins, viewsets
 
 from clinic.accounts.actors import request_user
 from clinic.api.filters import ClinicFilterBackend, ClinicFilterSet
-from clinic.api.pagination import PagePagination
+from clinic.api.pagination import CappedPagePagination, PagePagination
 from clinic.api.serializers import PatientSerializer, ProviderSerializer
 from clinic.audit.mixins import AccessLoggedRetrieveMixin
 from clinic.models import Patient, Provider
@@ -37,7 +37,7 @@ class PatientViewSet(
     queryset = Patient.objects.all()
     serializer_class = PatientSerializer
     permission_classes = [ClinicModelPermissions]
-    pagination_class = PagePagination
+    pagination_class = CappedPagePagination
     filterset_class = PatientFilter
     filter_backends = [ClinicFilterBackend, PatientSearchFilter]
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name", "mobile_phone", "email"]

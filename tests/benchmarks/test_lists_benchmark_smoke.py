@@ -4,6 +4,7 @@ import datetime as dt
 import itertools
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from benchmarks.lists import REQUESTS, lists_compare, main, table
@@ -49,3 +50,21 @@ def test_the_command_refuses_a_database_that_holds_procedures():
 
     with pytest.raises(RuntimeError, match="needs an empty database"):
         lists_compare(procedures=3, reference=2, repeat=1)
+
+
+@time_machine.travel(dt.datetime(2026, 3, 8, 17, tzinfo=dt.UTC), tick=False)  # the day New York springs forward
+def test_appointments_are_seeded_15_minutes_apart_across_a_dst_change():
+    from benchmarks.lists import _users, appointments_seed
+    from clinic.models import Provider
+    from tests.factories import PatientFactory
+
+    _users()
+    providers = list(Provider.objects.values_list("pk", flat=True))
+    first_patient = PatientFactory.create_batch(96)[0].pk
+
+    appointments_seed(96, providers=providers, first_patient=first_patient)
+
+    rows = list(Appointment.objects.order_by("-start").values_list("start", "end"))
+    assert len(rows) == 96
+    assert all(end - start == dt.timedelta(minutes=15) for start, end in rows)
+    assert [a[0] - b[0] for a, b in itertools.pairwise(rows)] == [dt.timedelta(minutes=15)] * 95

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from clinic.api.fields import UserField
 from clinic.api.filters import ClinicFilterSet, IdFilter
-from clinic.api.pagination import PagePagination
+from clinic.api.pagination import CappedPagePagination
 from clinic.models import Patient, Provider
 from clinic.roles import ClinicModelPermissions
 from scheduling.models import AppointmentType, Room
@@ -120,7 +120,7 @@ class TreatmentPlanViewSet(
     """Recurring injection plans with their occurrences. Cancelled, never deleted."""
 
     serializer_class = TreatmentPlanSerializer
-    pagination_class = PagePagination
+    pagination_class = CappedPagePagination
     permission_classes = [ClinicModelPermissions]
     change_actions = frozenset({"cancel", "book_next"})  # POSTs on an existing plan need change_
     filterset_class = TreatmentPlanFilter
@@ -178,6 +178,6 @@ class PlanOccurrenceViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = PlanOccurrence.objects.select_related("appointment__room__location").order_by("target_date", "id")
     serializer_class = PlanOccurrenceSerializer
-    pagination_class = PagePagination
+    pagination_class = CappedPagePagination
     permission_classes = [ClinicModelPermissions]
     filterset_class = PlanOccurrenceFilter

@@ -306,7 +306,7 @@ class MassageNoteViewSet(
         Prefetch("addenda", queryset=MassageNoteAddendum.objects.select_related("author__provider")),
     )
     serializer_class = MassageNoteSerializer
-    pagination_class = PagePagination
+    pagination_class = CappedPagePagination
     filterset_class = MassageNoteFilter
     permission_classes = [ClinicModelPermissions]
     change_actions = ["sign", "addenda"]
