@@ -256,8 +256,11 @@ class Refreshed:
 
 
 @transaction.atomic
-def outcome_totals_refresh(*, now: dt.datetime) -> Refreshed:
-    """Bring the stored totals up to today minus the settle days (see the module docstring); return what it did."""
+def outcome_totals_refresh(*, now: dt.datetime, full: bool = False) -> Refreshed:
+    """Bring the stored totals up to today minus the settle days (see the module docstring); return what it did.
+
+    FULL rebuilds every day, as after rows written around the services (a bulk import, a benchmark seed).
+    """
     state = OutcomeTotalsState.objects.select_for_update().filter(pk=1).first()
     if state is None:
         state = OutcomeTotalsState.objects.create(pk=1)
@@ -265,7 +268,7 @@ def outcome_totals_refresh(*, now: dt.datetime) -> Refreshed:
     watermark = now.astimezone(clinic_tz()).date() - dt.timedelta(days=settings.TPI_OUTCOMES_TOTALS_SETTLE_DAYS)
     marks = list(OutcomeDirtyDay.objects.values_list("pk", "day"))
     signature = definitions_signature()
-    full = state.watermark is None or state.definitions != signature or watermark < state.watermark
+    full = full or state.watermark is None or state.definitions != signature or watermark < state.watermark
     if full:
         day_ranges: list[DayRange] = [(None, watermark)]
         month_ranges: list[DayRange] = [(None, _month(watermark))]

@@ -4,91 +4,140 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+def state_create(apps, schema_editor):
+    """The one state row (no watermark yet: the dashboard is all live until the first refresh)."""
+    apps.get_model("tpi", "OutcomeTotalsState").objects.get_or_create(pk=1)
 
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('clinic', '0002_patient_name_trigram'),
-        ('scheduling', '0013_list_ordering_indexes_2'),
-        ('tpi', '0014_list_ordering_indexes_2'),
+        ("clinic", "0002_patient_name_trigram"),
+        ("scheduling", "0013_list_ordering_indexes_2"),
+        ("tpi", "0014_list_ordering_indexes_2"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutcomeDirtyDay',
+            name="OutcomeDirtyDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(db_index=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField(db_index=True)),
             ],
         ),
         migrations.CreateModel(
-            name='OutcomeTotalsState',
+            name="OutcomeTotalsState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('watermark', models.DateField(null=True)),
-                ('definitions', models.CharField(blank=True, max_length=100)),
-                ('refreshed_at', models.DateTimeField(null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("watermark", models.DateField(null=True)),
+                ("definitions", models.CharField(blank=True, max_length=100)),
+                ("refreshed_at", models.DateTimeField(null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='OutcomeReliefTotal',
+            name="OutcomeReliefTotal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(choices=[('day', 'Day'), ('month', 'Month')], max_length=5)),
-                ('day', models.DateField()),
-                ('procedures', models.PositiveIntegerField(default=0)),
-                ('relief_days', models.IntegerField()),
-                ('censored', models.BooleanField()),
-                ('location', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='scheduling.location')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='clinic.provider')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period", models.CharField(choices=[("day", "Day"), ("month", "Month")], max_length=5)),
+                ("day", models.DateField()),
+                ("procedures", models.PositiveIntegerField(default=0)),
+                ("relief_days", models.IntegerField()),
+                ("censored", models.BooleanField()),
+                (
+                    "location",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="scheduling.location",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="clinic.provider"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['period', 'day'], name='tpi_outcome_relief_total_day')],
+                "indexes": [models.Index(fields=["period", "day"], name="tpi_outcome_relief_total_day")],
             },
         ),
         migrations.CreateModel(
-            name='OutcomeSiteTotal',
+            name="OutcomeSiteTotal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(choices=[('day', 'Day'), ('month', 'Month')], max_length=5)),
-                ('day', models.DateField()),
-                ('procedures', models.PositiveIntegerField(default=0)),
-                ('ci_n', models.PositiveIntegerField(default=0)),
-                ('ci_k', models.PositiveIntegerField(default=0)),
-                ('ci_s', models.PositiveIntegerField(default=0)),
-                ('re_n', models.PositiveIntegerField(default=0)),
-                ('re_k', models.PositiveIntegerField(default=0)),
-                ('re_s', models.PositiveIntegerField(default=0)),
-                ('location', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='scheduling.location')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='clinic.provider')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tpi.triggerpointsite')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period", models.CharField(choices=[("day", "Day"), ("month", "Month")], max_length=5)),
+                ("day", models.DateField()),
+                ("procedures", models.PositiveIntegerField(default=0)),
+                ("ci_n", models.PositiveIntegerField(default=0)),
+                ("ci_k", models.PositiveIntegerField(default=0)),
+                ("ci_s", models.PositiveIntegerField(default=0)),
+                ("re_n", models.PositiveIntegerField(default=0)),
+                ("re_k", models.PositiveIntegerField(default=0)),
+                ("re_s", models.PositiveIntegerField(default=0)),
+                (
+                    "location",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="scheduling.location",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="clinic.provider"
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tpi.triggerpointsite"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['period', 'day'], name='tpi_outcome_site_total_day')],
+                "indexes": [models.Index(fields=["period", "day"], name="tpi_outcome_site_total_day")],
             },
         ),
         migrations.CreateModel(
-            name='OutcomeTotal',
+            name="OutcomeTotal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(choices=[('day', 'Day'), ('month', 'Month')], max_length=5)),
-                ('day', models.DateField()),
-                ('procedures', models.PositiveIntegerField(default=0)),
-                ('ci_n', models.PositiveIntegerField(default=0)),
-                ('ci_k', models.PositiveIntegerField(default=0)),
-                ('ci_s', models.PositiveIntegerField(default=0)),
-                ('re_n', models.PositiveIntegerField(default=0)),
-                ('re_k', models.PositiveIntegerField(default=0)),
-                ('re_s', models.PositiveIntegerField(default=0)),
-                ('treatment', models.CharField(max_length=12)),
-                ('ci_sent', models.PositiveIntegerField(default=0)),
-                ('re_sent', models.PositiveIntegerField(default=0)),
-                ('ci_answered_of_sent', models.PositiveIntegerField(default=0)),
-                ('re_answered_of_sent', models.PositiveIntegerField(default=0)),
-                ('location', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='scheduling.location')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='clinic.provider')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period", models.CharField(choices=[("day", "Day"), ("month", "Month")], max_length=5)),
+                ("day", models.DateField()),
+                ("procedures", models.PositiveIntegerField(default=0)),
+                ("ci_n", models.PositiveIntegerField(default=0)),
+                ("ci_k", models.PositiveIntegerField(default=0)),
+                ("ci_s", models.PositiveIntegerField(default=0)),
+                ("re_n", models.PositiveIntegerField(default=0)),
+                ("re_k", models.PositiveIntegerField(default=0)),
+                ("re_s", models.PositiveIntegerField(default=0)),
+                ("treatment", models.CharField(max_length=12)),
+                ("ci_sent", models.PositiveIntegerField(default=0)),
+                ("re_sent", models.PositiveIntegerField(default=0)),
+                ("ci_answered_of_sent", models.PositiveIntegerField(default=0)),
+                ("re_answered_of_sent", models.PositiveIntegerField(default=0)),
+                (
+                    "location",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="scheduling.location",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="clinic.provider"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['period', 'day'], name='tpi_outcome_total_day')],
+                "indexes": [models.Index(fields=["period", "day"], name="tpi_outcome_total_day")],
             },
         ),
+        migrations.RunPython(state_create, migrations.RunPython.noop),
     ]
