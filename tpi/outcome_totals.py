@@ -12,11 +12,12 @@ module's `*_groups` functions): the refresh stores their rows, the dashboard add
   follow-up) calls `outcome_days_mark` in the same transaction. The dashboard computes a marked day
   live until the next refresh recomputes it, so the numbers are never stale.
 - Refresh (`outcome_totals_refresh`, beat every TPI_OUTCOMES_TOTALS_REFRESH_SECONDS): in one
-  transaction, recompute the days newly behind the watermark and the marked days (one DELETE and one
-  INSERT ... SELECT per table), rebuild the month rows of the months those days complete from the day
-  rows, and drop the marks it read (marks are read first, so a change committed meanwhile keeps its
-  mark). A change of the outcome definitions or the clinic zone rebuilds everything; until then the
-  dashboard computes everything live.
+  transaction, recompute the days newly behind the watermark (at most
+  TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS a run; the task queues itself again while behind) and the
+  marked days (one DELETE and one INSERT ... SELECT per table), rebuild the month rows of the months
+  those days complete from the day rows, and drop the marks it read (marks are read first, so a
+  change committed meanwhile keeps its mark). A change of the outcome definitions or the clinic zone
+  starts over from the first procedure; until then the dashboard computes everything live.
 """
 
 import datetime as dt
@@ -26,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Field, Model, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, Field, Min, Model, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate, TruncMonth
 
 from clinic.clock import clinic_tz
@@ -253,35 +254,45 @@ class Refreshed:
     full: bool
     day_ranges: list[DayRange]
     month_ranges: list[DayRange]
+    more: bool  # the watermark is still behind today minus the settle days: run again
+
+
+def _first_day() -> dt.date | None:
+    first = Procedure.objects.filter(status=Procedure.Status.SIGNED).aggregate(first=Min("performed_at"))["first"]
+    return None if first is None else first.astimezone(clinic_tz()).date()
 
 
 @transaction.atomic
 def outcome_totals_refresh(*, now: dt.datetime, full: bool = False) -> Refreshed:
-    """Bring the stored totals up to today minus the settle days (see the module docstring); return what it did.
+    """Move the stored totals toward today minus the settle days (see the module docstring); return what it did.
 
-    FULL rebuilds every day, as after rows written around the services (a bulk import, a benchmark seed).
+    One run stores at most TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS new days (plus the marked ones), so a
+    first build or a rebuild at a million procedures is a series of short transactions (`more`); the
+    dashboard reads the totals up to wherever the watermark is and the rest live meanwhile. FULL
+    starts over from the first procedure, as after rows written around the services (a bulk import,
+    a benchmark seed); so do changed outcome settings.
     """
     state = OutcomeTotalsState.objects.select_for_update().filter(pk=1).first()
     if state is None:
-        state = OutcomeTotalsState.objects.create(pk=1)
+        OutcomeTotalsState.objects.create(pk=1)
         state = OutcomeTotalsState.objects.select_for_update().get(pk=1)
-    watermark = now.astimezone(clinic_tz()).date() - dt.timedelta(days=settings.TPI_OUTCOMES_TOTALS_SETTLE_DAYS)
+    target = now.astimezone(clinic_tz()).date() - dt.timedelta(days=settings.TPI_OUTCOMES_TOTALS_SETTLE_DAYS)
     marks = list(OutcomeDirtyDay.objects.values_list("pk", "day"))
     signature = definitions_signature()
-    full = full or state.watermark is None or state.definitions != signature or watermark < state.watermark
+    full = full or state.watermark is None or state.definitions != signature or target < state.watermark
     if full:
-        day_ranges: list[DayRange] = [(None, watermark)]
-        month_ranges: list[DayRange] = [(None, _month(watermark))]
         for model in TABLES:
             model._default_manager.all().delete()
+        old = min(_first_day() or target, target)
+        marks_before: list[dt.date] = []
     else:
         assert state.watermark is not None
         old = state.watermark
-        days = [day for _, day in marks if day < old]
-        days += [old + dt.timedelta(days=n) for n in range((watermark - old).days)]
-        day_ranges = _merged(days, step=lambda d: d + dt.timedelta(days=1))
-        months = [_month(day) for day in days if _next_month(day) <= watermark]
-        month_ranges = _merged(months, step=_next_month)
+        marks_before = [day for _, day in marks if day < old]
+    watermark = min(target, old + dt.timedelta(days=settings.TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS))
+    days = marks_before + [old + dt.timedelta(days=n) for n in range((watermark - old).days)]
+    day_ranges = _merged(days, step=lambda d: d + dt.timedelta(days=1))
+    month_ranges = _merged((_month(day) for day in days if _next_month(day) <= watermark), step=_next_month)
     if day_ranges:
         _days_store(day_ranges)
     if month_ranges:
@@ -291,7 +302,9 @@ def outcome_totals_refresh(*, now: dt.datetime, full: bool = False) -> Refreshed
         OutcomeDirtyDay.objects.filter(pk__in=read[chunk : chunk + 500]).delete()
     state.watermark, state.definitions, state.refreshed_at = watermark, signature, now
     state.save()
-    return Refreshed(watermark=watermark, full=full, day_ranges=day_ranges, month_ranges=month_ranges)
+    return Refreshed(
+        watermark=watermark, full=full, day_ranges=day_ranges, month_ranges=month_ranges, more=watermark < target
+    )
 
 
 # Reading: which rows are stored, which procedures are live.

@@ -34,5 +34,9 @@ def fhir_exports_resume_task() -> None:
 
 @shared_task(name="tpi.outcome_totals_refresh")
 def outcome_totals_refresh_task() -> None:
-    """Beat, every TPI_OUTCOMES_TOTALS_REFRESH_SECONDS: store the results' totals of the settled and changed days."""
-    outcome_totals.outcome_totals_refresh(now=timezone.now())
+    """Beat, every TPI_OUTCOMES_TOTALS_REFRESH_SECONDS: store the results' totals of the settled and changed days.
+
+    A run stores at most TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS days; while behind it queues the next one.
+    """
+    if outcome_totals.outcome_totals_refresh(now=timezone.now()).more:
+        outcome_totals_refresh_task.delay()

@@ -83,7 +83,8 @@ def assert_same_numbers(user, filters_list=RANGES, now=NOW):
 def test_the_refresh_stores_every_settled_day_and_month(clinic):
     done = outcome_totals_refresh(now=NOW)
 
-    assert (done.watermark, done.full) == (WATERMARK, True)
+    assert (done.watermark, done.full, done.more) == (WATERMARK, True, False)
+    assert done.day_ranges == [(dt.date(2026, 1, 5), WATERMARK)]  # from the first procedure
     settled = Procedure.objects.filter(status="signed", performed_at__lt=dt.datetime(2026, 4, 26, 4, tzinfo=dt.UTC))
     assert settled.count() == 23
     days = OutcomeTotal.objects.filter(period="day")
@@ -245,8 +246,27 @@ def test_the_page_and_the_csv_come_from_the_totals(client, clinic):
     assert rows == dashboard_csv_rows(live_board(user=admin, filters=OutcomeFilters()))
 
 
-def test_the_beat_task_refreshes(clinic):
-    outcome_totals_refresh_task()
+def test_the_beat_task_refreshes_and_queues_itself_again_while_behind(clinic, settings):
+    settings.TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS = 30
+
+    outcome_totals_refresh_task()  # tasks run eagerly in the tests: the queued runs follow at once
 
     assert OutcomeTotalsState.objects.get().watermark == WATERMARK
-    assert OutcomeTotal.objects.exists()
+    assert OutcomeTotal.objects.filter(period="day").aggregate(n=Sum("procedures"))["n"] == 23
+
+
+def test_a_build_in_steps_gives_the_live_numbers_at_every_step(clinic, admin_user, settings):
+    settings.TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS = 40
+    steps = []
+
+    while not steps or steps[-1].more:
+        steps.append(outcome_totals_refresh(now=NOW))
+        assert_same_numbers(admin_user, RANGES[:4])
+
+    assert [(s.watermark, s.full) for s in steps] == [
+        (dt.date(2026, 2, 14), True),
+        (dt.date(2026, 3, 26), False),
+        (WATERMARK, False),
+    ]
+    assert steps[1].month_ranges == [(dt.date(2026, 2, 1), dt.date(2026, 3, 1))]  # February, from both steps
+    assert OutcomeTotal.objects.filter(period="month").aggregate(n=Sum("procedures"))["n"] == 18  # Jan-Mar
