@@ -109,8 +109,8 @@ def refreshes_time() -> list[Timing]:
     """Return the time and query count of a full rebuild of the stored totals, then of the next day's refresh.
 
     The seed writes around the services (no dirty days marked), so the totals are rebuilt in full: as
-    the beat task does, in steps of TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS days (so its query count
-    grows with the days the procedures span; the requests' must not).
+    the beat task does, in steps of TPI_OUTCOMES_TOTALS_REFRESH_MAX_PROCEDURES procedures (so its query
+    count grows with the procedures; the requests' must not).
     """
     import datetime as dt
 

@@ -510,5 +510,5 @@ TPI_OUTCOMES_DASHBOARD_DEFAULT_DAYS = env.int("TPI_OUTCOMES_DASHBOARD_DEFAULT_DA
 # totals that beat refreshes every TOTALS_REFRESH_SECONDS; newer days and days an edit touched are live.
 TPI_OUTCOMES_TOTALS_SETTLE_DAYS = env.int("TPI_OUTCOMES_TOTALS_SETTLE_DAYS", default=45)
 TPI_OUTCOMES_TOTALS_REFRESH_SECONDS = env.int("TPI_OUTCOMES_TOTALS_REFRESH_SECONDS", default=300)
-# One refresh stores at most this many new days (a first build at 1,000,000 procedures runs as short tasks).
-TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS = env.int("TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS", default=366)
+# One refresh stores the days of at most this many procedures (a first build at 1,000,000 is a few tasks).
+TPI_OUTCOMES_TOTALS_REFRESH_MAX_PROCEDURES = env.int("TPI_OUTCOMES_TOTALS_REFRESH_MAX_PROCEDURES", default=250_000)

@@ -12,8 +12,8 @@ module's `*_groups` functions): the refresh stores their rows, the dashboard add
   follow-up) calls `outcome_days_mark` in the same transaction. The dashboard computes a marked day
   live until the next refresh recomputes it, so the numbers are never stale.
 - Refresh (`outcome_totals_refresh`, beat every TPI_OUTCOMES_TOTALS_REFRESH_SECONDS): in one
-  transaction, recompute the days newly behind the watermark (at most
-  TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS a run; the task queues itself again while behind) and the
+  transaction, recompute the days newly behind the watermark (those of at most
+  TPI_OUTCOMES_TOTALS_REFRESH_MAX_PROCEDURES a run; the task queues itself again while behind) and the
   marked days (one DELETE and one INSERT ... SELECT per table), rebuild the month rows of the months
   those days complete from the day rows, and drop the marks it read (marks are read first, so a
   change committed meanwhile keeps its mark). A change of the outcome definitions or the clinic zone
@@ -262,12 +262,29 @@ def _first_day() -> dt.date | None:
     return None if first is None else first.astimezone(clinic_tz()).date()
 
 
+def _step_end(start: dt.date, target: dt.date) -> dt.date:
+    """Return how far one run stores: TARGET, or the day of the procedure after the first MAX_PROCEDURES
+    from START (at least one day further; the (status, performed_at) index walks to it)."""
+    limit = settings.TPI_OUTCOMES_TOTALS_REFRESH_MAX_PROCEDURES
+    beyond = list(
+        Procedure.objects.filter(
+            status=Procedure.Status.SIGNED, performed_at__gte=day_start(start), performed_at__lt=day_start(target)
+        )
+        .order_by("performed_at")
+        .values_list("performed_at", flat=True)[limit : limit + 1]
+    )
+    if not beyond:
+        return target
+    return max(beyond[0].astimezone(clinic_tz()).date(), start + dt.timedelta(days=1))
+
+
 @transaction.atomic
 def outcome_totals_refresh(*, now: dt.datetime, full: bool = False) -> Refreshed:
     """Move the stored totals toward today minus the settle days (see the module docstring); return what it did.
 
-    One run stores at most TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS new days (plus the marked ones), so a
-    first build or a rebuild at a million procedures is a series of short transactions (`more`); the
+    One run stores the new days of at most TPI_OUTCOMES_TOTALS_REFRESH_MAX_PROCEDURES procedures (and
+    the marked days), so a first build or a rebuild at a million procedures is a few transactions well
+    inside the task time limit (`more`: run again); the
     dashboard reads the totals up to wherever the watermark is and the rest live meanwhile. FULL
     starts over from the first procedure, as after rows written around the services (a bulk import,
     a benchmark seed); so do changed outcome settings.
@@ -289,7 +306,7 @@ def outcome_totals_refresh(*, now: dt.datetime, full: bool = False) -> Refreshed
         assert state.watermark is not None
         old = state.watermark
         marks_before = [day for _, day in marks if day < old]
-    watermark = min(target, old + dt.timedelta(days=settings.TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS))
+    watermark = _step_end(old, target)
     days = marks_before + [old + dt.timedelta(days=n) for n in range((watermark - old).days)]
     day_ranges = _merged(days, step=lambda d: d + dt.timedelta(days=1))
     month_ranges = _merged((_month(day) for day in days if _next_month(day) <= watermark), step=_next_month)

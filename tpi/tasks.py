@@ -36,7 +36,8 @@ def fhir_exports_resume_task() -> None:
 def outcome_totals_refresh_task() -> None:
     """Beat, every TPI_OUTCOMES_TOTALS_REFRESH_SECONDS: store the results' totals of the settled and changed days.
 
-    A run stores at most TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS days; while behind it queues the next one.
+    A run stores at most TPI_OUTCOMES_TOTALS_REFRESH_MAX_PROCEDURES procedures' days; while behind it queues
+    the next one.
     """
     if outcome_totals.outcome_totals_refresh(now=timezone.now()).more:
         outcome_totals_refresh_task.delay()

@@ -247,7 +247,7 @@ def test_the_page_and_the_csv_come_from_the_totals(client, clinic):
 
 
 def test_the_beat_task_refreshes_and_queues_itself_again_while_behind(clinic, settings):
-    settings.TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS = 30
+    settings.TPI_OUTCOMES_TOTALS_REFRESH_MAX_PROCEDURES = 5
 
     outcome_totals_refresh_task()  # tasks run eagerly in the tests: the queued runs follow at once
 
@@ -256,7 +256,7 @@ def test_the_beat_task_refreshes_and_queues_itself_again_while_behind(clinic, se
 
 
 def test_a_build_in_steps_gives_the_live_numbers_at_every_step(clinic, admin_user, settings):
-    settings.TPI_OUTCOMES_TOTALS_REFRESH_MAX_DAYS = 40
+    settings.TPI_OUTCOMES_TOTALS_REFRESH_MAX_PROCEDURES = 8  # one every 5 days: the 9th is 40 days on
     steps = []
 
     while not steps or steps[-1].more:
