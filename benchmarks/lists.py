@@ -220,9 +220,10 @@ def appointments_seed(count: int, *, providers: list[int], first_patient: int) -
     for room in rooms:
         room.appointment_types.add(visit)
     now = timezone.now().replace(microsecond=0)
+    # In UTC: wall-clock steps back across a daylight-saving change would end an appointment before it starts.
     day_end = dt.datetime.combine(
         timezone.localdate() + dt.timedelta(days=1), dt.time(), tzinfo=timezone.get_current_timezone()
-    ).astimezone(dt.UTC)  # stepped back in UTC: wall-clock steps across a DST change would end before they start
+    ).astimezone(dt.UTC)
     step = dt.timedelta(minutes=15)
 
     def appointments() -> Iterator[Appointment]:

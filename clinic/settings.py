@@ -508,3 +508,10 @@ TPI_FHIR_EXPORT_STEP_ROWS = env.int("TPI_FHIR_EXPORT_STEP_ROWS", default=5000)
 TPI_FHIR_EXPORT_RESUME_SECONDS = env.int("TPI_FHIR_EXPORT_RESUME_SECONDS", default=60)
 # The results dashboard opens on the last this-many days (an all-time aggregate reads every procedure).
 TPI_OUTCOMES_DASHBOARD_DEFAULT_DAYS = env.int("TPI_OUTCOMES_DASHBOARD_DEFAULT_DAYS", default=90)
+# Stored totals (tpi/outcome_totals.py): days older than SETTLE_DAYS (the reassessment at 30 days, its
+# 7-day sending grace and 7-day reply window, and a day to spare) are read from per-day and per-month
+# totals that beat refreshes every TOTALS_REFRESH_SECONDS; newer days and days an edit touched are live.
+TPI_OUTCOMES_TOTALS_SETTLE_DAYS = env.int("TPI_OUTCOMES_TOTALS_SETTLE_DAYS", default=45)
+TPI_OUTCOMES_TOTALS_REFRESH_SECONDS = env.int("TPI_OUTCOMES_TOTALS_REFRESH_SECONDS", default=300)
+# One refresh stores the days of at most this many procedures (a first build at 1,000,000 is a few tasks).
+TPI_OUTCOMES_TOTALS_REFRESH_MAX_PROCEDURES = env.int("TPI_OUTCOMES_TOTALS_REFRESH_MAX_PROCEDURES", default=250_000)

@@ -72,6 +72,11 @@ class TpiConfig(AppConfig):
             schedule=crontab(minute=0, hour=settings.TPI_PLAN_BOOKING_RUN_HOUR_UTC),
         )
         beat_entry_register(
+            name="tpi-outcome-totals-refresh",
+            task="tpi.outcome_totals_refresh",
+            schedule=settings.TPI_OUTCOMES_TOTALS_REFRESH_SECONDS,
+        )
+        beat_entry_register(
             name="tpi-fhir-exports-resume",
             task="tpi.fhir_exports_resume",
             schedule=settings.TPI_FHIR_EXPORT_RESUME_SECONDS,

@@ -14,6 +14,7 @@ from clinic.messaging.triage import triage_open
 from clinic.models import Patient, Provider
 from tpi.massage import massage_note_create, massage_note_sign
 from tpi.models import FollowUp, Procedure, StockLot, TreatmentPlan, TriggerPointSite
+from tpi.outcome_totals import outcome_totals_refresh
 from tpi.plans import plan_book_due, plan_create
 from tpi.procedures import procedure_create
 from tpi.replies import followup_answer
@@ -76,6 +77,8 @@ def seed() -> None:
         )  # fmt: skip
         plan_book_due(plan=plan)
     _triage(patient)
+    # The results dashboard reads the settled months from stored totals (beat refreshes them too).
+    outcome_totals_refresh(now=timezone.now())
 
 
 def _triage(patient: Patient) -> None:

@@ -25,6 +25,7 @@ from clinic.messaging.models import Message
 from clinic.messaging.outbox import NotRetryable, message_retry, messages_withdraw
 from tpi.followup_batch import followups_dispatch
 from tpi.models import FollowUp, Procedure
+from tpi.outcome_totals import outcome_days_mark
 
 logger = logging.getLogger(__name__)
 S = FollowUp.Status
@@ -280,6 +281,8 @@ def followup_retry(*, follow_up: FollowUp, by: Actor) -> int:
             handled_at=None,
             handled_by=None,
         )
+        # A first send of an old follow-up changes its day's answer rate (tpi.outcome_totals).
+        outcome_days_mark(procedures=Procedure.objects.filter(pk=follow_up.procedure_id))
     return retried
 
 

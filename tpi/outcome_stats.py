@@ -23,8 +23,19 @@ from django.db.models import Count, Q, QuerySet, Sum
 from clinic.accounts.actors import AnyUser
 from clinic.clock import clinic_tz
 from clinic.models import Patient, Provider
-from tpi.models import Injection, Procedure
-from tpi.outcomes import TREATMENT_LABELS, treatment_kind, with_outcomes
+from tpi.models import Injection, OutcomeReliefTotal, OutcomeSiteTotal, OutcomeTotal, Procedure
+from tpi.outcome_totals import (
+    SITE_FIELDS,
+    TOTAL_FIELDS,
+    day_start,
+    relief_groups,
+    site_groups,
+    totals_split,
+    treatment_groups,
+)
+from tpi.outcomes import TREATMENT_LABELS
+
+TotalsModel = OutcomeTotal | OutcomeSiteTotal | OutcomeReliefTotal
 
 Z_95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 
@@ -129,7 +140,19 @@ def results_see_all(user: AnyUser | None) -> bool:
 
 
 def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=clinic_tz())
+    return day_start(day)
+
+
+def _scoped(queryset: QuerySet[Any], *, user: AnyUser | None, filters: OutcomeFilters, location: str) -> QuerySet[Any]:
+    """Return QUERYSET (procedures or stored totals) at the filter's location and of the providers USER may see."""
+    if filters.location_id:
+        queryset = queryset.filter(**{location: filters.location_id})
+    if not results_see_all(user):
+        provider = Provider.objects.filter(user_id=getattr(user, "pk", None) or 0).values("pk")[:1]
+        queryset = queryset.filter(provider_id=provider)
+    if filters.provider_id:
+        queryset = queryset.filter(provider_id=filters.provider_id)
+    return queryset
 
 
 def results_procedures(*, user: AnyUser | None, filters: OutcomeFilters) -> QuerySet[Procedure]:
@@ -139,29 +162,15 @@ def results_procedures(*, user: AnyUser | None, filters: OutcomeFilters) -> Quer
         queryset = queryset.filter(performed_at__gte=_day_start(filters.start))
     if filters.end:
         queryset = queryset.filter(performed_at__lt=_day_start(filters.end + dt.timedelta(days=1)))
-    if filters.location_id:
-        queryset = queryset.filter(appointment__room__location_id=filters.location_id)
-    if not results_see_all(user):
-        provider = Provider.objects.filter(user_id=getattr(user, "pk", None) or 0).values("pk")[:1]
-        queryset = queryset.filter(provider_id=provider)
-    if filters.provider_id:
-        queryset = queryset.filter(provider_id=filters.provider_id)
-    return queryset.order_by()
+    return _scoped(queryset, user=user, filters=filters, location="appointment__room__location_id").order_by()
 
 
-def _rate_aggregates(*, distinct: bool = False) -> dict[str, Any]:
-    def count(condition: Q) -> Count:
-        return Count("pk", filter=condition, distinct=distinct)
-
-    return {
-        "procedures": Count("pk", distinct=distinct),
-        "ci_n": count(Q(pain_check_in__isnull=False)),
-        "ci_k": count(Q(responder_check_in=True)),
-        "ci_s": count(Q(substantial_check_in=True)),
-        "re_n": count(Q(pain_reassessment__isnull=False)),
-        "re_k": count(Q(responder_reassessment=True)),
-        "re_s": count(Q(substantial_reassessment=True)),
-    }
+def results_totals(
+    model: type[TotalsModel], *, user: AnyUser | None, filters: OutcomeFilters, rows: Q
+) -> QuerySet[Any]:
+    """Return the stored totals rows of MODEL that ROWS selects, scoped like `results_procedures`."""
+    queryset = model._default_manager.filter(rows)
+    return _scoped(queryset, user=user, filters=filters, location="location_id").order_by()
 
 
 def _row(label: str, values: Mapping[str, Any]) -> GroupRow:
@@ -201,47 +210,102 @@ def _provider_label(row: Mapping[str, Any]) -> str:
     return f"{name}, {credentials}" if credentials else name
 
 
-def outcomes_dashboard(*, user: AnyUser | None, filters: OutcomeFilters, now: dt.datetime) -> Dashboard:
-    """Return the clinic's results for USER under FILTERS (a constant number of queries)."""
-    procedures = results_procedures(user=user, filters=filters)
-    outcomes = with_outcomes(procedures)
+PROVIDER_FIELDS = ("provider_id", "provider__user__first_name", "provider__user__last_name", "provider__credentials")
 
-    overall = outcomes.aggregate(
-        **_rate_aggregates(),
-        ci_sent=Count("pk", filter=Q(check_in__sent_at__isnull=False)),
-        re_sent=Count("pk", filter=Q(reassessment__sent_at__isnull=False)),
-        ci_answered_of_sent=Count("pk", filter=Q(check_in__sent_at__isnull=False, pain_check_in__isnull=False)),
-        re_answered_of_sent=Count("pk", filter=Q(reassessment__sent_at__isnull=False, pain_reassessment__isnull=False)),
-    )
+
+def _sums(fields: Iterable[str]) -> dict[str, Sum]:
+    return {f"sum_{name}": Sum(name) for name in fields}
+
+
+class _Tally:
+    """Counts added up per group key from live rows and stored rows (stored sums are named sum_<field>)."""
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = fields
+        self.groups: dict[Any, dict[str, int]] = {}
+
+    def add(self, key: Any, row: Mapping[str, Any]) -> None:
+        counts = self.groups.setdefault(key, dict.fromkeys(self.fields, 0))
+        for name in self.fields:
+            counts[name] += (row[name] if name in row else row[f"sum_{name}"]) or 0
+
+    def total(self, keys: Iterable[Any]) -> dict[str, int]:
+        result = dict.fromkeys(self.fields, 0)
+        for key in keys:
+            for name in self.fields:
+                result[name] += self.groups[key][name]
+        return result
+
+
+def outcomes_dashboard(*, user: AnyUser | None, filters: OutcomeFilters, now: dt.datetime) -> Dashboard:
+    """Return the clinic's results for USER under FILTERS (a constant number of queries).
+
+    Stored totals (tpi.outcome_totals) serve the settled days; the rest is aggregated live with the
+    same grouped aggregates, and the two are added up here.
+    """
+    procedures = results_procedures(user=user, filters=filters)
+    split = totals_split(start=filters.start, end=filters.end)
+    live = procedures.filter(split.live) if split.live is not None else None
+    stored_rows = split.stored
+
+    def stored(model: type[TotalsModel]) -> QuerySet[Any] | None:
+        if stored_rows is None:
+            return None
+        return results_totals(model, user=user, filters=filters, rows=stored_rows)
+
+    # Treatment group x provider: the overall, treatment, provider and answer-rate numbers (one query each way).
+    groups, providers = _Tally(TOTAL_FIELDS), {}
+    rows: list[Mapping[str, Any]] = []
+    if live is not None:
+        rows += [
+            {**row, "treatment": row["g_treatment"]}
+            for row in treatment_groups(live, ["g_treatment", *PROVIDER_FIELDS])
+        ]
+    totals = stored(OutcomeTotal)
+    if totals is not None:
+        rows += list(totals.values("treatment", *PROVIDER_FIELDS).annotate(**_sums(TOTAL_FIELDS)))
+    for row in rows:
+        groups.add((row["treatment"], row["provider_id"]), row)
+        providers[row["provider_id"]] = row
+    overall = groups.total(groups.groups)
     by_treatment = [
-        _row(TREATMENT_LABELS[row["treatment"]], row)
-        for row in outcomes.annotate(treatment=treatment_kind())
-        .values("treatment")
-        .annotate(**_rate_aggregates())
-        .order_by("treatment")
+        _row(TREATMENT_LABELS[t], groups.total(k for k in groups.groups if k[0] == t))
+        for t in sorted({treatment for treatment, _ in groups.groups})
     ]
+    ordered = sorted(
+        providers.values(),
+        key=lambda r: (r["provider__user__last_name"], r["provider__user__first_name"], r["provider_id"]),
+    )
     by_provider = [
-        _row(_provider_label(row), row)
-        for row in outcomes.values(
-            "provider_id", "provider__user__first_name", "provider__user__last_name", "provider__credentials"
-        )
-        .annotate(**_rate_aggregates())
-        .order_by("provider__user__last_name", "provider__user__first_name", "provider_id")
+        _row(_provider_label(r), groups.total(k for k in groups.groups if k[1] == r["provider_id"])) for r in ordered
     ]
+
+    sites, site_names = _Tally(SITE_FIELDS), {}
+    site_rows: list[Mapping[str, Any]] = []
+    if live is not None:
+        site_rows += [
+            {**row, "site_id": row["g_site"], "site__name": row["g_site_name"]}
+            for row in site_groups(live, ["g_site", "g_site_name"])
+        ]
+    site_totals = stored(OutcomeSiteTotal)
+    if site_totals is not None:
+        site_rows += list(site_totals.values("site_id", "site__name").annotate(**_sums(SITE_FIELDS)))
+    for row in site_rows:
+        sites.add(row["site_id"], row)
+        site_names[row["site_id"]] = row["site__name"]
     by_muscle = [
-        _row(row["injections__site__name"], row)
-        for row in outcomes.values("injections__site_id", "injections__site__name")
-        .annotate(**_rate_aggregates(distinct=True))
-        .filter(injections__site_id__isnull=False)
-        .order_by("injections__site__name")
+        _row(site_names[pk], sites.groups[pk]) for pk in sorted(site_names, key=lambda pk: (site_names[pk], pk))
     ]
-    relief_rows = [
-        (row["relief_days"], row["relief_censored"], row["n"])
-        for row in outcomes.filter(relief_days__isnull=False)
-        .values("relief_days", "relief_censored")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ]
+
+    relief_rows: list[tuple[int, bool, int]] = []
+    if live is not None:
+        relief_rows += [(r["relief_days"], r["relief_censored"], r["n"]) for r in relief_groups(live, [])]
+    relief_totals = stored(OutcomeReliefTotal)
+    if relief_totals is not None:
+        relief_rows += [
+            (r["relief_days"], r["censored"], r["n"])
+            for r in relief_totals.values("relief_days", "censored").annotate(n=Sum("procedures"))
+        ]
     relief = Relief(
         answered=sum(n for _, _, n in relief_rows),
         worn_off=sum(n for _, censored, n in relief_rows if not censored),

@@ -22,7 +22,8 @@ from clinic.clock import staff_datetime
 from clinic.messaging.keywords import reply_number
 from clinic.messaging.models import InboundMessage, TriageItem
 from clinic.messaging.triage import TriageContext, triage_open
-from tpi.models import FollowUp
+from tpi.models import FollowUp, Procedure
+from tpi.outcome_totals import outcome_days_mark
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ def followup_answer(*, follow_up: FollowUp, pain_score: int, at: dt.datetime) ->
         answer_method=FollowUp.AnswerMethod.SMS,
         updated_at=at,
     )
+    if updated:  # a late answer changes a stored day of the results (tpi.outcome_totals)
+        outcome_days_mark(procedures=Procedure.objects.filter(follow_ups__in=FollowUp.objects.filter(asked)))
     return updated >= 1
 
 

@@ -19,6 +19,7 @@ from tpi.access import procedure_may_change
 from tpi.exceptions import ProcedureActionNotAllowed, ProcedureStateConflict
 from tpi.followups import followups_cancel_for_void
 from tpi.models import Addendum, FollowUp, Procedure, SignAcknowledgement
+from tpi.outcome_totals import outcome_days_mark
 from tpi.sign_warnings import procedure_sign_warnings
 
 
@@ -86,6 +87,7 @@ def procedure_sign(*, procedure: Procedure, by: Actor, acknowledged: Collection[
         FollowUp(procedure=locked, kind=kind, due_at=due_at)
         for kind, due_at in follow_up_due_times(performed_at=locked.performed_at).items()
     )
+    outcome_days_mark(procedures=Procedure.objects.filter(pk=locked.pk))  # a backdated one lands on a stored day
     return locked
 
 
@@ -123,4 +125,5 @@ def procedure_void(*, procedure: Procedure, by: Actor, reason: str) -> Procedure
     locked.void_reason = reason
     locked.save(update_fields=["status", "voided_at", "voided_by", "void_reason", "updated_at"])
     followups_cancel_for_void(procedure=locked, by=by)
+    outcome_days_mark(procedures=Procedure.objects.filter(pk=locked.pk))
     return locked

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from tpi import followups
+from tpi import followups, outcome_totals
 from tpi.fhir import bulk
 
 
@@ -30,3 +30,14 @@ def fhir_export_run_task(export_id: int) -> None:
 def fhir_exports_resume_task() -> None:
     """Beat, every TPI_FHIR_EXPORT_RESUME_SECONDS: go on with exports whose step died or never started."""
     bulk.fhir_exports_resume(now=timezone.now())
+
+
+@shared_task(name="tpi.outcome_totals_refresh")
+def outcome_totals_refresh_task() -> None:
+    """Beat, every TPI_OUTCOMES_TOTALS_REFRESH_SECONDS: store the results' totals of the settled and changed days.
+
+    A run stores at most TPI_OUTCOMES_TOTALS_REFRESH_MAX_PROCEDURES procedures' days; while behind it queues
+    the next one.
+    """
+    if outcome_totals.outcome_totals_refresh(now=timezone.now()).more:
+        outcome_totals_refresh_task.delay()

@@ -24,6 +24,7 @@ def test_every_app_registers_its_periodic_jobs_at_the_default_intervals():
         "tpi-followups-sweep": {"task": "tpi.followups_sweep", "schedule": 60},
         "tpi-plans-book-due": {"task": "tpi.plans_book_due", "schedule": crontab(minute=0, hour=6)},
         "tpi-fhir-exports-resume": {"task": "tpi.fhir_exports_resume", "schedule": 60},
+        "tpi-outcome-totals-refresh": {"task": "tpi.outcome_totals_refresh", "schedule": 300},
     }
 
 
@@ -40,6 +41,7 @@ def test_the_intervals_come_from_the_settings():
         "SCHEDULING_REMINDER_SWEEP_SECONDS": "29",
         "TPI_PLAN_BOOKING_RUN_HOUR_UTC": "4",
         "TPI_FHIR_EXPORT_RESUME_SECONDS": "29",
+        "TPI_OUTCOMES_TOTALS_REFRESH_SECONDS": "31",
     }
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
@@ -49,6 +51,7 @@ def test_the_intervals_come_from_the_settings():
         "tpi-followups-sweep": "23",
         "tpi-plans-book-due": str(crontab(minute=0, hour=4)),
         "tpi-fhir-exports-resume": "29",
+        "tpi-outcome-totals-refresh": "31",
     }
 
 

@@ -66,3 +66,22 @@ def test_seed_gives_each_patient_months_of_answered_history(seeded):
     assert board.overall.reassessment.n == 18
     assert [e.patient.legal_last_name for e in board.steroid.above] == ["Garcia"]
     assert [p.patient.legal_last_name for p in repeat_candidates(user=admin, now=now)] == ["Baker"]
+
+
+def test_seed_fills_the_results_totals(seeded):
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from tpi.models import OutcomeTotal, OutcomeTotalsState
+    from tpi.outcome_stats import OutcomeFilters, outcomes_dashboard
+
+    assert OutcomeTotalsState.objects.get().watermark == dt.date(2026, 10, 16)  # 45 settle days before today
+    assert OutcomeTotal.objects.filter(period="month").exists()
+    now = dt.datetime(2026, 11, 30, 14, tzinfo=dt.UTC)
+    admin = get_user_model().objects.get(username="admin")
+    with time_machine.travel(now, tick=False):
+        stored = outcomes_dashboard(user=admin, filters=OutcomeFilters(), now=now)
+        with transaction.atomic():
+            OutcomeTotalsState.objects.all().delete()
+            assert outcomes_dashboard(user=admin, filters=OutcomeFilters(), now=now) == stored
+            transaction.set_rollback(True)

@@ -1,5 +1,12 @@
 from .fhir_export import FhirExport, FhirExportDownload
 from .followups import FollowUp
+from .outcome_totals import (
+    OutcomeDirtyDay,
+    OutcomeReliefTotal,
+    OutcomeSiteTotal,
+    OutcomeTotal,
+    OutcomeTotalsState,
+)
 from .outcomes import ProcedureOutcome
 from .plans import PlanOccurrence, TreatmentPlan
 from .procedures import (
@@ -26,6 +33,11 @@ __all__ = [
     "MassageNote",
     "MassageNoteAddendum",
     "MassagedSite",
+    "OutcomeDirtyDay",
+    "OutcomeReliefTotal",
+    "OutcomeSiteTotal",
+    "OutcomeTotal",
+    "OutcomeTotalsState",
     "PlanOccurrence",
     "Procedure",
     "ProcedureOutcome",
