@@ -27,7 +27,7 @@ from clinic.messaging.channels import channel_for
 from clinic.messaging.consent import skip_reason
 from clinic.messaging.models import MESSAGE_TRANSITIONS, Channel, InboundMessage, Message, MessageEvent
 from clinic.messaging.publish import deliveries_publish, messages_awaiting_publish
-from clinic.messaging.queueing import message_build, messages_store
+from clinic.messaging.queueing import MESSAGE_PATIENT_FIELDS, message_build, messages_store
 from clinic.messaging.quiet_hours import next_send_time
 from clinic.models import Patient
 
@@ -77,8 +77,11 @@ def _transition(
         sources = narrowed
     at = at or timezone.now()
     where = where or {}
-    if expected in sources and flush and connection.vendor == "postgresql":
-        if _move_and_record(message_id, previous=expected, to=to, at=at, detail=detail, where=where, fields=fields):
+    if expected in sources and connection.vendor == "postgresql":
+        moved = _move_and_record(
+            message_id, previous=expected, to=to, at=at, detail=detail, where=where, fields=fields, flush=flush
+        )
+        if moved:
             return True
         expected = None  # not in the expected status: find where it is
     with transaction.atomic():
@@ -114,19 +117,25 @@ def _move_and_record(
     detail: str,
     where: dict[str, Any],
     fields: dict[str, Any],
+    flush: bool = True,
 ) -> bool:
     """Move the message from PREVIOUS to TO and insert its event in one statement (PostgreSQL: the UPDATE in a
-    data-modifying CTE); True when the row was in PREVIOUS and met WHERE. One round trip instead of four."""
+    data-modifying CTE); True when the row was in PREVIOUS and met WHERE. One round trip instead of four.
+
+    Run outside a transaction, the statement is its own; FLUSH=False makes that one commit without waiting
+    for the disk (`set_config(..., true)` is SET LOCAL: it lasts for this statement's transaction only).
+    """
     rows = Message.objects.filter(pk=message_id, status=previous, **where)
     query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
     query.add_update_values({"status": to, "updated_at": at, **fields})
     update_sql, update_params = query.get_compiler(rows.db).as_sql()
     events = connection.ops.quote_name(MessageEvent._meta.db_table)
     # Django compiled the UPDATE with its parameters; the table name is the model's.
+    unflushed = "" if flush else "lazy AS (SELECT set_config('synchronous_commit', 'off', true) AS setting), "
     sql = (
-        f"WITH moved AS ({update_sql} RETURNING id) "  # noqa: S608
+        f"WITH {unflushed}moved AS ({update_sql} RETURNING id) "  # noqa: S608
         f"INSERT INTO {events} (message_id, at, from_status, to_status, detail) "
-        "SELECT id, %s, %s, %s, %s FROM moved"
+        f"SELECT id, %s, %s, %s, %s FROM moved{'' if flush else ', lazy'}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, (*update_params, at, previous, to, detail))
@@ -186,7 +195,13 @@ def message_deliver(*, message_id: int) -> Message | None:
     or became inactive is skipped; one that falls into quiet hours waits for the next opening.
     """
     now = timezone.now()
-    message = Message.objects.select_related("patient").filter(pk=message_id).first()
+    patient_fields = [f"patient__{name}" for name in MESSAGE_PATIENT_FIELDS]
+    message = (
+        Message.objects.select_related("patient")
+        .only(*(f.name for f in Message._meta.concrete_fields), *patient_fields)
+        .filter(pk=message_id)
+        .first()
+    )
     # A queued message always has its next attempt time (a check constraint).
     if (
         message is None
