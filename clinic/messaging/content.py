@@ -183,8 +183,13 @@ def email_body_check(subject: str, body: str, patient: Patient | None = None) ->
 
 
 def _language(patient: Patient) -> str:
-    codes = [code for code, _ in settings.LANGUAGES]
+    codes = _language_codes(tuple(settings.LANGUAGES))
     return patient.preferred_language if patient.preferred_language in codes else codes[0]
+
+
+@functools.lru_cache(maxsize=8)
+def _language_codes(languages: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    return tuple(code for code, _ in languages)
 
 
 def patient_can_text(patient: Patient) -> bool:

@@ -33,6 +33,7 @@ MESSAGE_PATIENT_FIELDS = (
     "id", "status", "mrn", "legal_first_name", "preferred_name", "date_of_birth", "mobile_phone", "email",
     "preferred_channel", "sms_consent", "email_consent", "time_zone", "preferred_language",
 )  # fmt: skip
+_CHANNELS = frozenset(Channel.values)
 # A message that never reached the patient told them nothing.
 _NOT_OUT = (S.SKIPPED, S.FAILED)
 
@@ -75,7 +76,7 @@ def message_build(
     channel in the same transaction; None decides it here. TOLD: `opt_out_told` for the caller's batch
     (None looks it up here). RENDERED: the text, when the caller composed it (keyword answers).
     """
-    if channel not in Channel.values:
+    if channel not in _CHANNELS:
         raise ValidationError({"channel": f"Unknown channel {channel!r}."})
     automated = reply_to is None
     if reason is None:
