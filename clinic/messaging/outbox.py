@@ -17,7 +17,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -57,6 +57,7 @@ def _transition(
     where: dict[str, Any] | None = None,
     expected: str | None = None,
     flush: bool = True,
+    guard: Q | None = None,
     **fields: Any,
 ) -> bool:
     """Move the message to TO from a status MESSAGE_TRANSITIONS allows and record it; False if it was not there.
@@ -64,7 +65,8 @@ def _transition(
     ONLY_FROM narrows the table's sources for a move that belongs to one actor (each caller says
     why); it must name only statuses the table lets move to TO. WHERE adds conditions the row must
     still meet (e.g. the attempt number of the caller's claim). EXPECTED: the status the row most
-    likely has; tried first, the table's other sources only when the row was not in it. FLUSH=False
+    likely has; tried first, the table's other sources only when the row was not in it. GUARD: a condition
+    (Q) the row must meet too, when WHERE's lookups cannot say it. FLUSH=False
     lets PostgreSQL commit without waiting for the disk: only for an attempt's outcome, whose loss in
     a database crash leaves the row "sending" (its claim was flushed), which the sweep turns into
     unknown and reconciles with the provider, so it is never sent twice.
@@ -76,10 +78,10 @@ def _transition(
             raise ValueError(f"Message.status cannot move to {str(to)!r} from {sorted(narrowed - sources)}")
         sources = narrowed
     at = at or timezone.now()
-    where = where or {}
+    conditions = Q(**(where or {})) & (guard or Q())
     if expected in sources and connection.vendor == "postgresql":
         moved = _move_and_record(
-            message_id, previous=expected, to=to, at=at, detail=detail, where=where, fields=fields, flush=flush
+            message_id, previous=expected, to=to, at=at, detail=detail, where=conditions, fields=fields, flush=flush
         )
         if moved:
             return True
@@ -90,16 +92,16 @@ def _transition(
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
         # EXPECTED (the status the caller just saw) saves the read: one conditional UPDATE does the move.
         previous = expected if expected in sources else None
-        if previous is None or not Message.objects.filter(pk=message_id, status=previous, **where).update(
+        if previous is None or not Message.objects.filter(conditions, pk=message_id, status=previous).update(
             status=to, updated_at=at, **fields
         ):
-            current = Message.objects.filter(pk=message_id, status__in=sources, **where).values_list(
+            current = Message.objects.filter(conditions, pk=message_id, status__in=sources).values_list(
                 "status", flat=True
             )
             previous = next(iter(current), None)
             if previous is None:
                 return False
-            updated = Message.objects.filter(pk=message_id, status=previous, **where).update(
+            updated = Message.objects.filter(conditions, pk=message_id, status=previous).update(
                 status=to, updated_at=at, **fields
             )
             if updated != 1:
@@ -115,7 +117,7 @@ def _move_and_record(
     to: str,
     at: dt.datetime,
     detail: str,
-    where: dict[str, Any],
+    where: Q,
     fields: dict[str, Any],
     flush: bool = True,
 ) -> bool:
@@ -125,7 +127,7 @@ def _move_and_record(
     Run outside a transaction, the statement is its own; FLUSH=False makes that one commit without waiting
     for the disk (`set_config(..., true)` is SET LOCAL: it lasts for this statement's transaction only).
     """
-    rows = Message.objects.filter(pk=message_id, status=previous, **where)
+    rows = Message.objects.filter(where, pk=message_id, status=previous)
     query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
     query.add_update_values({"status": to, "updated_at": at, **fields})
     update_sql, update_params = query.get_compiler(rows.db).as_sql()
@@ -187,21 +189,56 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(seconds, settings.MESSAGING_RETRY_MAX_SECONDS))
 
 
-def message_deliver(*, message_id: int) -> Message | None:
+# What deciding a delivery reads of the patient (skip_reason, next_send_time).
+_DECIDING_PATIENT_FIELDS = (
+    "status", "preferred_channel", "sms_consent", "email_consent", "mobile_phone", "email", "time_zone",
+)  # fmt: skip
+
+
+def _delivery_read(message_ids: Iterable[int]) -> dict[int, Message]:
+    """Return the messages of MESSAGE_IDS with what deciding their delivery reads of their patients (one query)."""
+    patient_fields = [f"patient__{name}" for name in MESSAGE_PATIENT_FIELDS]
+    rows = (
+        Message.objects.select_related("patient")
+        .only(*(f.name for f in Message._meta.concrete_fields), *patient_fields)
+        .filter(pk__in=list(message_ids))
+    )
+    return {message.pk: message for message in rows}
+
+
+def messages_deliver(*, message_ids: Iterable[int]) -> None:
+    """Deliver a few queued messages one after the other (a delivery task's chunk), read in one query.
+
+    Each is decided on that read and its moves are made only while what the decision read of its patient
+    (status, consent, channel, address, zone) is still so in the database; otherwise it is read and decided
+    again on its own (`message_deliver`), so a chunk never acts on a patient's outdated consent. One that
+    breaks is recorded (unknown) and logged; the others still go.
+    """
+    ids = list(dict.fromkeys(message_ids))
+    read = _delivery_read(ids) if len(ids) > 1 else {}
+    for message_id in ids:
+        try:
+            message_deliver(message_id=message_id, read=read.get(message_id))
+        except Exception:
+            logger.exception("delivering message %s failed", message_id)
+
+
+def message_deliver(*, message_id: int, read: Message | None = None) -> Message | None:
     """Send a due queued message once: claim it (queued -> sending), call the backend, record.
 
     Does nothing for a message that is not queued or not yet due, so running it twice (a
     duplicate task, two sweeps) cannot send twice. A message whose patient meanwhile opted out
     or became inactive is skipped; one that falls into quiet hours waits for the next opening.
+    READ: the message as `messages_deliver` read it with its chunk (see there).
     """
     now = timezone.now()
-    patient_fields = [f"patient__{name}" for name in MESSAGE_PATIENT_FIELDS]
-    message = (
-        Message.objects.select_related("patient")
-        .only(*(f.name for f in Message._meta.concrete_fields), *patient_fields)
-        .filter(pk=message_id)
-        .first()
-    )
+    if read is not None:
+        message: Message | None = read
+        # Decided on an earlier read: every move below also needs the patient's row as it was then.
+        as_read = {name: getattr(read.patient, name) for name in _DECIDING_PATIENT_FIELDS}
+        unchanged: Q | None = Q(Exists(Patient.objects.filter(pk=OuterRef("patient_id"), **as_read)))
+    else:
+        message, unchanged = _delivery_read([message_id]).get(message_id), None
     # A queued message always has its next attempt time (a check constraint).
     if (
         message is None
@@ -213,21 +250,32 @@ def message_deliver(*, message_id: int) -> Message | None:
     patient = message.patient
     reason = skip_reason(patient=patient, channel=message.channel, automated=message.automated)
     if reason:
-        _transition(message_id, to=S.SKIPPED, expected=S.QUEUED, detail=reason, at=now, reason=reason)
+        if (
+            not _transition(
+                message_id, to=S.SKIPPED, expected=S.QUEUED, detail=reason, at=now, reason=reason, guard=unchanged
+            )
+            and unchanged is not None
+        ):
+            return message_deliver(message_id=message_id)  # something changed since the read: decide again
         message.refresh_from_db()
         return message
     if message.automated:
         opens = next_send_time(patient=patient, at=now)
         if opens > now:
-            _transition(
-                message_id,
-                to=S.QUEUED,
-                only_from={S.QUEUED},  # only a message still waiting is rescheduled; the others are retries
-                expected=S.QUEUED,
-                detail="quiet hours: waiting for the send window",
-                at=now,
-                next_attempt_at=opens,
-            )
+            if (
+                not _transition(
+                    message_id,
+                    to=S.QUEUED,
+                    only_from={S.QUEUED},  # only a message still waiting is rescheduled; the others are retries
+                    expected=S.QUEUED,
+                    detail="quiet hours: waiting for the send window",
+                    at=now,
+                    next_attempt_at=opens,
+                    guard=unchanged,
+                )
+                and unchanged is not None
+            ):
+                return message_deliver(message_id=message_id)
             message.refresh_from_db()
             return message
     # One conditional UPDATE claims it: still queued, still due, and no other claim counted an attempt.
@@ -238,11 +286,14 @@ def message_deliver(*, message_id: int) -> Message | None:
         expected=S.QUEUED,
         at=now,
         where={"next_attempt_at__lte": now, "attempts": message.attempts},
+        guard=unchanged,
         attempts=attempt,
         last_attempt_at=now,
         reason="",
     )
     if not claimed:
+        if unchanged is not None:
+            return message_deliver(message_id=message_id)  # read again: claimed by another, or its patient changed
         return Message.objects.filter(pk=message_id).first()
     message.status, message.attempts, message.last_attempt_at, message.reason = S.SENDING, attempt, now, ""
     # Only this claim's outcome is recorded: the sweep may have declared it unknown meanwhile.
