@@ -361,7 +361,7 @@ MESSAGING_SENDING_TIMEOUT_SECONDS = env.int("MESSAGING_SENDING_TIMEOUT_SECONDS",
 MESSAGING_SWEEP_SECONDS = env.int("MESSAGING_SWEEP_SECONDS", default=60)
 MESSAGING_SWEEP_BATCH = env.int("MESSAGING_SWEEP_BATCH", default=200)
 # How many message ids one delivery task carries (a sweep's batch is published in tasks of this size).
-MESSAGING_DELIVER_CHUNK = env.int("MESSAGING_DELIVER_CHUNK", default=10)
+MESSAGING_DELIVER_CHUNK = env.int("MESSAGING_DELIVER_CHUNK", default=25)
 # A queued message whose delivery task was published this long ago and has not run is published again
 # (the task was lost); a younger one is left to its waiting task, so a backlog is never queued twice.
 MESSAGING_REPUBLISH_AFTER_SECONDS = env.int("MESSAGING_REPUBLISH_AFTER_SECONDS", default=600)
