@@ -17,7 +17,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Field, Model, OuterRef, Q, QuerySet
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -57,7 +57,7 @@ def _transition(
     where: dict[str, Any] | None = None,
     expected: str | None = None,
     flush: bool = True,
-    guard: Q | None = None,
+    patient_as_read: dict[str, Any] | None = None,
     **fields: Any,
 ) -> bool:
     """Move the message to TO from a status MESSAGE_TRANSITIONS allows and record it; False if it was not there.
@@ -65,8 +65,8 @@ def _transition(
     ONLY_FROM narrows the table's sources for a move that belongs to one actor (each caller says
     why); it must name only statuses the table lets move to TO. WHERE adds conditions the row must
     still meet (e.g. the attempt number of the caller's claim). EXPECTED: the status the row most
-    likely has; tried first, the table's other sources only when the row was not in it. GUARD: a condition
-    (Q) the row must meet too, when WHERE's lookups cannot say it. FLUSH=False
+    likely has; tried first, the table's other sources only when the row was not in it. PATIENT_AS_READ:
+    patient field values the move also requires of the message's patient (a decision made on a read). FLUSH=False
     lets PostgreSQL commit without waiting for the disk: only for an attempt's outcome, whose loss in
     a database crash leaves the row "sending" (its claim was flushed), which the sweep turns into
     unknown and reconciles with the provider, so it is never sent twice.
@@ -78,11 +78,13 @@ def _transition(
             raise ValueError(f"Message.status cannot move to {str(to)!r} from {sorted(narrowed - sources)}")
         sources = narrowed
     at = at or timezone.now()
-    conditions = Q(**(where or {})) & (guard or Q())
+    where = where or {}
+    conditions = _conditions(where, patient_as_read)
     if expected in sources and connection.vendor == "postgresql":
         moved = _move_and_record(
-            message_id, previous=expected, to=to, at=at, detail=detail, where=conditions, fields=fields, flush=flush
-        )
+            message_id, previous=expected, to=to, at=at, detail=detail, where=where, fields=fields, flush=flush,
+            patient_as_read=patient_as_read,
+        )  # fmt: skip
         if moved:
             return True
         expected = None  # not in the expected status: find where it is
@@ -110,6 +112,14 @@ def _transition(
     return True
 
 
+def _conditions(where: dict[str, Any], patient_as_read: dict[str, Any] | None) -> Q:
+    """Return WHERE's lookups, and PATIENT_AS_READ as a condition on the message's patient, as one Q."""
+    conditions = Q(**where)
+    if patient_as_read is not None:
+        conditions &= Q(Exists(Patient.objects.filter(pk=OuterRef("patient_id"), **patient_as_read)))
+    return conditions
+
+
 def _move_and_record(
     message_id: int,
     *,
@@ -117,9 +127,10 @@ def _move_and_record(
     to: str,
     at: dt.datetime,
     detail: str,
-    where: Q,
+    where: dict[str, Any],
     fields: dict[str, Any],
     flush: bool = True,
+    patient_as_read: dict[str, Any] | None = None,
 ) -> bool:
     """Move the message from PREVIOUS to TO and insert its event in one statement (PostgreSQL: the UPDATE in a
     data-modifying CTE); True when the row was in PREVIOUS and met WHERE. One round trip instead of four.
@@ -127,12 +138,15 @@ def _move_and_record(
     Run outside a transaction, the statement is its own; FLUSH=False makes that one commit without waiting
     for the disk (`set_config(..., true)` is SET LOCAL: it lasts for this statement's transaction only).
     """
-    rows = Message.objects.filter(where, pk=message_id, status=previous)
-    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
-    query.add_update_values({"status": to, "updated_at": at, **fields})
-    update_sql, update_params = query.get_compiler(rows.db).as_sql()
+    update = _update_written(message_id, previous, to, at, where, fields, patient_as_read)
+    if update is None:  # an expression or a lookup the written form does not know: Django compiles it
+        rows = Message.objects.filter(_conditions(where, patient_as_read), pk=message_id, status=previous)
+        query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
+        query.add_update_values({"status": to, "updated_at": at, **fields})
+        update = query.get_compiler(rows.db).as_sql()
+    update_sql, update_params = update
     events = connection.ops.quote_name(MessageEvent._meta.db_table)
-    # Django compiled the UPDATE with its parameters; the table name is the model's.
+    # The UPDATE's text holds only model names; the table name is the model's.
     unflushed = "" if flush else "lazy AS (SELECT set_config('synchronous_commit', 'off', true) AS setting), "
     sql = (
         f"WITH {unflushed}moved AS ({update_sql} RETURNING id) "  # noqa: S608
@@ -142,6 +156,57 @@ def _move_and_record(
     with connection.cursor() as cursor:
         cursor.execute(sql, (*update_params, at, previous, to, detail))
         return cursor.rowcount == 1
+
+
+# The lookups a delivery's moves use, written out (a message is moved several times a second per worker:
+# compiling each UPDATE through the ORM cost more than running it).
+_WRITTEN_LOOKUPS = {"attempts": "=", "next_attempt_at__lte": "<="}
+
+
+def _update_written(
+    message_id: int,
+    previous: str,
+    to: str,
+    at: dt.datetime,
+    where: dict[str, Any],
+    fields: dict[str, Any],
+    patient_as_read: dict[str, Any] | None,
+) -> tuple[str, list[Any]] | None:
+    """Return the conditional UPDATE of a move as SQL and parameters, or None when it needs the ORM."""
+    if any(key not in _WRITTEN_LOOKUPS for key in where) or any(
+        hasattr(value, "resolve_expression") for value in fields.values()
+    ):
+        return None
+    qn = connection.ops.quote_name
+    table = qn(Message._meta.db_table)
+    sets, params = [], []
+    for name, value in {"status": to, "updated_at": at, **fields}.items():
+        field = _field(Message, name)
+        sets.append(f"{qn(field.column or name)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    conditions = [f"{table}.{qn('id')} = %s", f"{table}.{qn('status')} = %s"]
+    params += [message_id, previous]
+    for key, value in where.items():
+        field = _field(Message, key.split("__")[0])
+        conditions.append(f"{table}.{qn(field.column or key)} {_WRITTEN_LOOKUPS[key]} %s")
+        params.append(field.get_db_prep_value(value, connection))
+    if patient_as_read is not None:
+        same = [f"p.{qn('id')} = {table}.{qn('patient_id')}"]
+        for name, value in patient_as_read.items():
+            field = _field(Patient, name)
+            prepared = field.get_db_prep_value(value, connection)
+            if prepared is None:
+                same.append(f"p.{qn(field.column or name)} IS NULL")
+            else:
+                same.append(f"p.{qn(field.column or name)} = %s")
+                params.append(prepared)
+        patients = qn(Patient._meta.db_table)
+        conditions.append(f"EXISTS (SELECT 1 FROM {patients} p WHERE {' AND '.join(same)})")  # noqa: S608
+    return f"UPDATE {table} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}", params  # noqa: S608
+
+
+def _field(model: type[Model], name: str) -> "Field[Any, Any]":
+    return cast("Field[Any, Any]", model._meta.get_field(name))
 
 
 def _enqueue_delivery(message_id: int) -> None:
@@ -235,8 +300,7 @@ def message_deliver(*, message_id: int, read: Message | None = None) -> Message 
     if read is not None:
         message: Message | None = read
         # Decided on an earlier read: every move below also needs the patient's row as it was then.
-        as_read = {name: getattr(read.patient, name) for name in _DECIDING_PATIENT_FIELDS}
-        unchanged: Q | None = Q(Exists(Patient.objects.filter(pk=OuterRef("patient_id"), **as_read)))
+        unchanged: dict[str, Any] | None = {name: getattr(read.patient, name) for name in _DECIDING_PATIENT_FIELDS}
     else:
         message, unchanged = _delivery_read([message_id]).get(message_id), None
     # A queued message always has its next attempt time (a check constraint).
@@ -252,7 +316,13 @@ def message_deliver(*, message_id: int, read: Message | None = None) -> Message 
     if reason:
         if (
             not _transition(
-                message_id, to=S.SKIPPED, expected=S.QUEUED, detail=reason, at=now, reason=reason, guard=unchanged
+                message_id,
+                to=S.SKIPPED,
+                expected=S.QUEUED,
+                detail=reason,
+                at=now,
+                reason=reason,
+                patient_as_read=unchanged,
             )
             and unchanged is not None
         ):
@@ -271,7 +341,7 @@ def message_deliver(*, message_id: int, read: Message | None = None) -> Message 
                     detail="quiet hours: waiting for the send window",
                     at=now,
                     next_attempt_at=opens,
-                    guard=unchanged,
+                    patient_as_read=unchanged,
                 )
                 and unchanged is not None
             ):
@@ -286,7 +356,7 @@ def message_deliver(*, message_id: int, read: Message | None = None) -> Message 
         expected=S.QUEUED,
         at=now,
         where={"next_attempt_at__lte": now, "attempts": message.attempts},
-        guard=unchanged,
+        patient_as_read=unchanged,
         attempts=attempt,
         last_attempt_at=now,
         reason="",
