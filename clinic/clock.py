@@ -7,8 +7,8 @@ through `staff_datetime` / `staff_date` / `staff_time`; patients read theirs in 
 exports for systems) keep ISO 8601 with an offset and never go through here.
 """
 
-import contextlib
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -89,17 +89,59 @@ def patient_datetime(instant: dt.datetime, *, time_zone: str, language: str) -> 
     return f"{_WEEKDAYS['en'][local.weekday()]} {local.day} {_MONTHS_EN[local.month - 1]}, {hour}:{local:%M} {half}"
 
 
-def patient_phone(number: str, *, patient_number: str = "") -> str:
-    """Return NUMBER as the patient dials it: national format inside the patient's country, else international."""
+def phone_text(phone: object) -> str:
+    """Return str(PHONE) for a stored phone number ("" for none), as the phone number field prints it.
+
+    The field prints a valid number in PHONENUMBER_DEFAULT_FORMAT (E.164) and an invalid one as typed; a
+    number stored as its own E.164 form (every valid stored number) prints as that either way, so it is
+    returned without validating it against every region (the costly part of a sweep's messages).
+    """
+    if not isinstance(phone, phonenumbers.PhoneNumber):
+        return str(phone or "")
+    if _is_own_e164(phone):
+        return str(phone.raw_input)
+    return str(phone)
+
+
+def _is_own_e164(phone: phonenumbers.PhoneNumber) -> bool:
+    raw = phone.raw_input
+    return (
+        bool(raw)
+        and getattr(settings, "PHONENUMBER_DEFAULT_FORMAT", "E164") == "E164"
+        and raw == phonenumbers.format_number(phone, phonenumbers.PhoneNumberFormat.E164)
+    )
+
+
+def _calling_code(patient_number: object) -> int | None:
+    """Return the calling code of the patient's number (str or stored PhoneNumber), None if it has none."""
+    if isinstance(patient_number, phonenumbers.PhoneNumber) and _is_own_e164(patient_number):
+        return patient_number.country_code  # what parsing its text again would find
+    text = phone_text(patient_number)
+    if not text:
+        return None
     try:
-        parsed = phonenumbers.parse(str(number), None)
+        return phonenumbers.parse(text, None).country_code
     except phonenumbers.NumberParseException:
-        return str(number)
+        return None
+
+
+def patient_phone(number: str, *, patient_number: object = "") -> str:
+    """Return NUMBER as the patient dials it: national format inside the patient's country, else international.
+
+    PATIENT_NUMBER: the patient's own number (text or the stored PhoneNumber), which says their country.
+    """
+    home = _calling_code(patient_number) or phonenumbers.country_code_for_region(settings.PHONENUMBER_DEFAULT_REGION)
+    return _dialled(str(number), home)
+
+
+@functools.lru_cache(maxsize=1024)
+def _dialled(number: str, home: int) -> str:
+    """Return NUMBER formatted for a patient in the country with calling code HOME (a few numbers: cached)."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
     # Compare calling codes, not regions: fictional 555 numbers (the demo's) have no region.
-    home = phonenumbers.country_code_for_region(settings.PHONENUMBER_DEFAULT_REGION)
-    if patient_number:
-        with contextlib.suppress(phonenumbers.NumberParseException):
-            home = phonenumbers.parse(str(patient_number), None).country_code or home
     same_country = parsed.country_code == home
     style = phonenumbers.PhoneNumberFormat.NATIONAL if same_country else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(parsed, style)

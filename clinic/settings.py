@@ -361,7 +361,7 @@ MESSAGING_SENDING_TIMEOUT_SECONDS = env.int("MESSAGING_SENDING_TIMEOUT_SECONDS",
 MESSAGING_SWEEP_SECONDS = env.int("MESSAGING_SWEEP_SECONDS", default=60)
 MESSAGING_SWEEP_BATCH = env.int("MESSAGING_SWEEP_BATCH", default=200)
 # How many message ids one delivery task carries (a sweep's batch is published in tasks of this size).
-MESSAGING_DELIVER_CHUNK = env.int("MESSAGING_DELIVER_CHUNK", default=10)
+MESSAGING_DELIVER_CHUNK = env.int("MESSAGING_DELIVER_CHUNK", default=25)
 # A queued message whose delivery task was published this long ago and has not run is published again
 # (the task was lost); a younger one is left to its waiting task, so a backlog is never queued twice.
 MESSAGING_REPUBLISH_AFTER_SECONDS = env.int("MESSAGING_REPUBLISH_AFTER_SECONDS", default=600)
@@ -452,9 +452,9 @@ TPI_STEROID_MAX_DOSE_MG = env_amounts(
 )
 # The follow-up sweep: beat wakes it every TPI_FOLLOWUP_SWEEP_SECONDS; due times live in the database.
 TPI_FOLLOWUP_SWEEP_SECONDS = env.int("TPI_FOLLOWUP_SWEEP_SECONDS", default=60)
-TPI_FOLLOWUP_SWEEP_BATCH = env.int("TPI_FOLLOWUP_SWEEP_BATCH", default=200)
+TPI_FOLLOWUP_SWEEP_BATCH = env.int("TPI_FOLLOWUP_SWEEP_BATCH", default=1000)
 # One sweep task settles at most this many batches, then queues the next task if more are due (short tasks).
-TPI_FOLLOWUP_SWEEP_MAX_BATCHES = env.int("TPI_FOLLOWUP_SWEEP_MAX_BATCHES", default=50)
+TPI_FOLLOWUP_SWEEP_MAX_BATCHES = env.int("TPI_FOLLOWUP_SWEEP_MAX_BATCHES", default=20)
 # A follow-up the sweep reaches later than this after its due time is expired, not sent: a "72-hour"
 # check-in days late is noise; a one-month reassessment is still useful a week late (docs/decisions.md).
 TPI_FOLLOWUP_CHECKIN_GRACE = timedelta(hours=env.int("TPI_FOLLOWUP_CHECKIN_GRACE_HOURS", default=48))

@@ -568,7 +568,8 @@ class AppointmentReminder(models.Model):
             models.CheckConstraint(condition=Q(lead__gt=dt.timedelta(0)), name="appointmentreminder_lead_positive"),
         ]
         indexes = [
-            models.Index(fields=["due_at"], condition=Q(status="scheduled"), name="appointmentreminder_due"),
+            # In the sweep's claim order (due_at, id), so a batch is read from the index, not sorted.
+            models.Index(fields=["due_at", "id"], condition=Q(status="scheduled"), name="appointmentreminder_due"),
         ]
 
     def __str__(self) -> str:

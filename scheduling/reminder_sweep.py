@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db import transaction
 from django.utils import timezone
 
 from clinic.messaging.consent import opt_outs_find, patient_channels, skip_reason
@@ -27,6 +26,7 @@ from clinic.messaging.models import Message
 from clinic.messaging.queueing import message_build, messages_store
 from clinic.messaging.quiet_hours import next_send_time
 from clinic.models import Patient
+from clinic.sweeps import batch_commit_unflushed, rows_locked
 from scheduling.models import REMINDABLE_STATUSES, AppointmentReminder
 from scheduling.reminders import REMINDER_PURPOSE, patient_when
 
@@ -39,16 +39,6 @@ class _Move:
     to: str
     reason: str
     messages: list[Message] = field(default_factory=list)
-
-
-def _locked(queryset: QuerySet[AppointmentReminder]) -> QuerySet[AppointmentReminder]:
-    """Lock the reminders and their appointments, skipping rows another transaction holds (PostgreSQL).
-
-    SQLite has no row locks: every write transaction there is BEGIN IMMEDIATE, so sweeps run in turn.
-    """
-    if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True, of=("self", "appointment"))
-    return queryset.select_for_update()
 
 
 def _channels(patient: Patient, opted_out: set[tuple[int, str]]) -> tuple[list[str], list[str]]:
@@ -153,8 +143,11 @@ def reminders_claim_due(*, now: dt.datetime, limit: int) -> list[AppointmentRemi
     Safe to run twice at once: the batches are disjoint, and each outcome is a conditional UPDATE.
     """
     with transaction.atomic():
+        batch_commit_unflushed()  # clinic.sweeps: a lost batch is swept again, never sent twice
         due = list(
-            _locked(AppointmentReminder.objects.filter(status=R.SCHEDULED, due_at__lte=now))
+            rows_locked(
+                AppointmentReminder.objects.filter(status=R.SCHEDULED, due_at__lte=now), of=("self", "appointment")
+            )
             .select_related("appointment__patient", "appointment__room__location")
             .order_by("due_at", "id")[:limit]
         )

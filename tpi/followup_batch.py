@@ -143,10 +143,10 @@ def _moves_apply(moves: dict[int, _Move], *, now: dt.datetime) -> set[int]:
     has few: every sent one of a channel mix reads the same); return the ids moved."""
     groups: dict[tuple[str, str, int | None], list[int]] = defaultdict(list)
     for pk, move in moves.items():
-        FollowUp.TRANSITIONS.check(S.SCHEDULED, move.to)
         groups[(move.to, move.reason[:200], move.sent_with)].append(pk)
     moved: set[int] = set()
     for (to, reason, sent_with), ids in groups.items():
+        FollowUp.TRANSITIONS.check(S.SCHEDULED, to)
         fields: dict[str, object] = {"sent_at": now} if to == S.SENT else {}
         if sent_with is not None:
             fields["sent_with_id"] = sent_with

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
@@ -23,6 +23,8 @@ from clinic.accounts.actors import Actor
 from clinic.exceptions import StateConflict
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import NotRetryable, message_retry, messages_withdraw
+from clinic.messaging.queueing import MESSAGE_PATIENT_FIELDS
+from clinic.sweeps import batch_commit_unflushed, rows_locked
 from tpi.followup_batch import followups_dispatch
 from tpi.models import FollowUp, Procedure
 from tpi.outcome_totals import outcome_days_mark
@@ -47,17 +49,6 @@ def followup_messages(queryset: QuerySet | None = None) -> QuerySet:
     return (queryset if queryset is not None else Message.objects.all()).filter(source_key=key)
 
 
-def _locked(queryset: QuerySet) -> QuerySet:
-    """Lock the follow-up rows for this transaction, skipping rows another sweep holds (PostgreSQL).
-
-    SQLite has no row locks: there every write transaction is BEGIN IMMEDIATE (settings), so two
-    sweeps run one after the other.
-    """
-    if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True, of=("self",))
-    return queryset.select_for_update()
-
-
 def _move(follow_up: FollowUp, *, to: str, reason: str, now: dt.datetime, stay: bool = False, **fields: Any) -> bool:
     """Move FOLLOW_UP to TO if FollowUp.TRANSITIONS allows it from its current status (STAY: or it is TO already);
     False when the row is in no such status (another process moved it first)."""
@@ -72,6 +63,15 @@ def _move(follow_up: FollowUp, *, to: str, reason: str, now: dt.datetime, stay: 
     return updated == 1
 
 
+# What settling a batch reads of a follow-up's procedure and patient (the rest stays in the database: the
+# sweep has no use for the clinical note, and every column loaded costs per row).
+CLAIM_FIELDS = (
+    *(f.name for f in FollowUp._meta.concrete_fields),
+    "procedure__id", "procedure__status", "procedure__patient_id",
+    *(f"procedure__patient__{name}" for name in MESSAGE_PATIENT_FIELDS),
+)  # fmt: skip
+
+
 def followups_claim_due(*, now: dt.datetime, limit: int) -> list[FollowUp]:
     """Claim up to LIMIT scheduled follow-ups due by NOW and settle them as one batch; return them as settled.
 
@@ -80,9 +80,11 @@ def followups_claim_due(*, now: dt.datetime, limit: int) -> list[FollowUp]:
     after commit. Safe to run twice at once.
     """
     with transaction.atomic():
+        batch_commit_unflushed()  # clinic.sweeps: a lost batch is swept again, never sent twice
         due = list(
-            _locked(FollowUp.objects.filter(status=S.SCHEDULED, due_at__lte=now))
+            rows_locked(FollowUp.objects.filter(status=S.SCHEDULED, due_at__lte=now))
             .select_related("procedure__patient")
+            .only(*CLAIM_FIELDS)
             .order_by("due_at", "id")[:limit]
         )
         early = _due_soon_with(due, now=now)
@@ -103,7 +105,7 @@ def _due_soon_with(due: list[FollowUp], *, now: dt.datetime) -> list[FollowUp]:
         kind__in={f.kind for f in due},
         procedure__patient_id__in={f.procedure.patient_id for f in due},
     )
-    return list(_locked(soon).select_related("procedure__patient").order_by("due_at", "id"))
+    return list(rows_locked(soon).select_related("procedure__patient").only(*CLAIM_FIELDS).order_by("due_at", "id"))
 
 
 def _sent_with_no_live_message(*, limit: int, chunk: int = 2000) -> list[FollowUp]:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
 from clinic.accounts.actors import Actor
+from clinic.clock import phone_text
 from clinic.messaging.models import Channel, ConsentEvent, InboundMessage
 from clinic.models import Patient
 
@@ -111,6 +112,5 @@ def _has_mobile(patient: Patient) -> bool:
 def recipient_for(*, patient: Patient, channel: str) -> str:
     """Return the patient's address on CHANNEL ("" when there is none)."""
     if channel == Channel.SMS:
-        # Formatting validates the number (costly): once, not again for a truth test.
-        return "" if patient.mobile_phone is None else str(patient.mobile_phone)
+        return phone_text(patient.mobile_phone)
     return patient.email or ""

@@ -7,9 +7,10 @@ MESSAGING_SMS_MAX_SEGMENTS. The configured clinic name and email are the clinic'
 word checks pass over them (the system check vets them at start-up, clinic.messaging.checks).
 """
 
+import datetime as dt
+import functools
 import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -19,7 +20,7 @@ from django.template import Context, TemplateDoesNotExist
 from django.template.backends.django import Template
 from django.template.loader import get_template, select_template
 
-from clinic.clock import patient_phone
+from clinic.clock import patient_phone, phone_text
 from clinic.models import Patient
 
 # (one segment, each part of a concatenated message), in septets or UTF-16 code units.
@@ -76,6 +77,7 @@ def gsm7_septets(text: str) -> int | None:
     return count
 
 
+@functools.lru_cache(maxsize=4096)
 def sms_length(text: str) -> SmsLength:
     """Return the encoding TEXT goes out in, its length in that encoding's units and its segment count."""
     septets = gsm7_septets(text)
@@ -87,23 +89,19 @@ def sms_length(text: str) -> SmsLength:
     return SmsLength(encoding=encoding, units=units, segments=1 if units <= single else math.ceil(units / part))
 
 
-def _clinic_words_removed(text: str) -> str:
-    """Return TEXT without the configured clinic name and email, which name the clinic, never the patient."""
-    for own in (settings.CLINIC_NAME, settings.CLINIC_EMAIL):
-        if own:
-            text = text.replace(own, " ")
-    return text
-
-
-def _word_pattern(words: Iterable[str]) -> re.Pattern[str]:
+@functools.lru_cache(maxsize=64)
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
 
 
-def _date_forms(patient: Patient) -> list[str]:
+def _date_forms(patient: Patient) -> tuple[str, ...]:
     dob = patient.date_of_birth
-    if not dob:
-        return []
-    return [
+    return _date_forms_of(dob) if dob else ()
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_forms_of(dob: dt.date) -> tuple[str, ...]:
+    return (
         dob.isoformat(),
         f"{dob.month}/{dob.day}/{dob.year}",
         f"{dob.month:02d}/{dob.day:02d}/{dob.year}",
@@ -113,19 +111,13 @@ def _date_forms(patient: Patient) -> list[str]:
         f"{dob:%B} {dob.day}, {dob.year}",
         f"{dob.day} {dob:%B} {dob.year}",
         f"{dob:%b} {dob.day}, {dob.year}",
-    ]
+    )
 
 
 def content_problems(body: str, patient: Patient | None = None) -> list[str]:
     """Return what is wrong with a message BODY for any channel: PHI words and forbidden words."""
-    problems = []
-    words = _clinic_words_removed(body)  # "Neck and Back Pain Center" may sign its own texts
-    found = sorted({m.group(0).lower() for m in _word_pattern(phi_words()).finditer(words)})
-    if found:
-        problems.append(f"names a diagnosis, medication or treated site: {', '.join(found)}")
-    forbidden = sorted({m.group(0).lower() for m in _word_pattern(FORBIDDEN_WORDS).finditer(words)})
-    if forbidden:
-        problems.append(f"uses the opt-out keyword {', '.join(w.upper() for w in forbidden)} for something else")
+    # "Neck and Back Pain Center" may sign its own texts.
+    problems = list(_word_problems(body, phi_words(), settings.CLINIC_NAME, settings.CLINIC_EMAIL))
     if patient is not None:
         # Phones are written "(555) 555-0100" for patients: an MRN may hide behind the separators.
         if patient.mrn and (patient.mrn in body or patient.mrn in re.sub(r"[\s().-]", "", body)):
@@ -133,6 +125,26 @@ def content_problems(body: str, patient: Patient | None = None) -> list[str]:
         if any(form in body for form in _date_forms(patient)):
             problems.append("contains the date of birth")
     return problems
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_problems(body: str, phi: tuple[str, ...], clinic_name: str, clinic_email: str) -> tuple[str, ...]:
+    """Return the PHI and forbidden words BODY uses, as problems (a sweep's bodies repeat: cached by text and words).
+
+    The clinic's name and email (arguments, so a changed setting is another key) are removed first.
+    """
+    problems = []
+    words = body
+    for own in (clinic_name, clinic_email):
+        if own:
+            words = words.replace(own, " ")
+    found = sorted({m.group(0).lower() for m in _word_pattern(phi).finditer(words)})
+    if found:
+        problems.append(f"names a diagnosis, medication or treated site: {', '.join(found)}")
+    forbidden = sorted({m.group(0).lower() for m in _word_pattern(FORBIDDEN_WORDS).finditer(words)})
+    if forbidden:
+        problems.append(f"uses the opt-out keyword {', '.join(w.upper() for w in forbidden)} for something else")
+    return tuple(problems)
 
 
 def sms_body_problems(body: str, patient: Patient | None = None) -> list[str]:
@@ -171,8 +183,13 @@ def email_body_check(subject: str, body: str, patient: Patient | None = None) ->
 
 
 def _language(patient: Patient) -> str:
-    codes = [code for code, _ in settings.LANGUAGES]
+    codes = _language_codes(tuple(settings.LANGUAGES))
     return patient.preferred_language if patient.preferred_language in codes else codes[0]
+
+
+@functools.lru_cache(maxsize=8)
+def _language_codes(languages: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    return tuple(code for code, _ in languages)
 
 
 def patient_can_text(patient: Patient) -> bool:
@@ -180,7 +197,7 @@ def patient_can_text(patient: Patient) -> bool:
 
     Only then do emails invite them to answer by text; an email-only patient is asked to call.
     """
-    return bool(patient.mobile_phone) and bool(patient.sms_consent)
+    return bool(phone_text(patient.mobile_phone)) and bool(patient.sms_consent)
 
 
 def message_render(
@@ -197,9 +214,9 @@ def message_render(
     language = _language(patient)
     full_context = {
         "clinic_name": settings.CLINIC_NAME,
-        "clinic_phone": patient_phone(settings.CLINIC_PHONE, patient_number=str(patient.mobile_phone or "")),
+        "clinic_phone": patient_phone(settings.CLINIC_PHONE, patient_number=patient.mobile_phone),
         "clinic_email": settings.CLINIC_EMAIL,
-        "sms_number": patient_phone(settings.SMS_FROM_NUMBER, patient_number=str(patient.mobile_phone or "")),
+        "sms_number": patient_phone(settings.SMS_FROM_NUMBER, patient_number=patient.mobile_phone),
         "first_name": patient.preferred_name or patient.legal_first_name,
         "patient_can_text": patient_can_text(patient),
         **context,
@@ -230,7 +247,61 @@ def message_render(
 
 
 def _render_text(template: Template, context: dict[str, Any]) -> str:
-    """Render a plain-text template: no HTML escaping ("&" stays "&")."""
+    """Render a plain-text template: no HTML escaping ("&" stays "&").
+
+    A template made only of `{{ name }}` and `{% if name %}` / `{% elif name %}` / `{% else %}` / `{% endif %}`
+    (every message template so far) is rendered once per source and shape of its context (the values that
+    are not printed text, and whether each printed text is empty) and kept as literal parts with slots for
+    the printed texts; each message then only fills the slots (a sweep renders thousands). Anything else
+    is rendered by Django every time.
+    """
+    source = template.template.source
+    printed = _printed_names(source)
+    if printed is None:
+        return _django_render(template, context)
+    shape: list[tuple[str, object]] = []
+    marked: dict[str, Any] = {}  # the context the first rendering of this shape sees
+    slots: list[str] = []
+    for name, value in context.items():
+        if isinstance(value, str) and value and name in printed:
+            shape.append((name, _FILLED))
+            marked[name] = f"\x00{len(slots)}\x00"
+            slots.append(value)
+        elif value is None or isinstance(value, bool | str):
+            shape.append((name, value))
+            marked[name] = value
+        else:  # dates, numbers, objects: their rendering may depend on the locale or zone
+            return _django_render(template, context)
+    key = (source, tuple(shape))
+    parts = _rendered.get(key)
+    if parts is None:
+        parts = _SLOT.split(_django_render(template, marked))
+        if len(_rendered) >= _RENDERED_MAX:
+            _rendered.clear()
+        _rendered[key] = parts
+    return "".join(part if i % 2 == 0 else slots[int(part)] for i, part in enumerate(parts))
+
+
+_FILLED = object()  # in a shape: a printed text, filled in per message
+
+
+# Templates rendered once, as [literal, slot number, literal, ...]; bounded (a few templates, languages, shapes).
+_rendered: dict[tuple[str, tuple[tuple[str, object], ...]], list[str]] = {}
+_RENDERED_MAX = 2048
+_SLOT = re.compile("\x00([0-9]+)\x00")
+_SIMPLE_TAG = re.compile(r"\{\{ (\w+) \}\}|\{% (?:if|elif) \w+ %\}|\{% (?:else|endif) %\}")
+
+
+@functools.lru_cache(maxsize=256)
+def _printed_names(source: str) -> frozenset[str] | None:
+    """Return the names SOURCE prints when it uses only plain variables and if/elif/else on a name, else None."""
+    rest = _SIMPLE_TAG.sub("", source)
+    if "\x00" in source or any(mark in rest for mark in ("{{", "}}", "{%", "%}", "{#", "#}")):
+        return None
+    return frozenset(m.group(1) for m in _SIMPLE_TAG.finditer(source) if m.group(1))
+
+
+def _django_render(template: Template, context: dict[str, Any]) -> str:
     return template.template.render(Context(context, autoescape=False))
 
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, Field, Model, OuterRef, Q, QuerySet
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ from clinic.messaging.channels import channel_for
 from clinic.messaging.consent import skip_reason
 from clinic.messaging.models import MESSAGE_TRANSITIONS, Channel, InboundMessage, Message, MessageEvent
 from clinic.messaging.publish import deliveries_publish, messages_awaiting_publish
-from clinic.messaging.queueing import message_build, messages_store
+from clinic.messaging.queueing import MESSAGE_PATIENT_FIELDS, message_build, messages_store
 from clinic.messaging.quiet_hours import next_send_time
 from clinic.models import Patient
 
@@ -57,6 +57,7 @@ def _transition(
     where: dict[str, Any] | None = None,
     expected: str | None = None,
     flush: bool = True,
+    patient_as_read: dict[str, Any] | None = None,
     **fields: Any,
 ) -> bool:
     """Move the message to TO from a status MESSAGE_TRANSITIONS allows and record it; False if it was not there.
@@ -64,7 +65,8 @@ def _transition(
     ONLY_FROM narrows the table's sources for a move that belongs to one actor (each caller says
     why); it must name only statuses the table lets move to TO. WHERE adds conditions the row must
     still meet (e.g. the attempt number of the caller's claim). EXPECTED: the status the row most
-    likely has; tried first, the table's other sources only when the row was not in it. FLUSH=False
+    likely has; tried first, the table's other sources only when the row was not in it. PATIENT_AS_READ:
+    patient field values the move also requires of the message's patient (a decision made on a read). FLUSH=False
     lets PostgreSQL commit without waiting for the disk: only for an attempt's outcome, whose loss in
     a database crash leaves the row "sending" (its claim was flushed), which the sweep turns into
     unknown and reconciles with the provider, so it is never sent twice.
@@ -77,8 +79,13 @@ def _transition(
         sources = narrowed
     at = at or timezone.now()
     where = where or {}
-    if expected in sources and flush and connection.vendor == "postgresql":
-        if _move_and_record(message_id, previous=expected, to=to, at=at, detail=detail, where=where, fields=fields):
+    conditions = _conditions(where, patient_as_read)
+    if expected in sources and connection.vendor == "postgresql":
+        moved = _move_and_record(
+            message_id, previous=expected, to=to, at=at, detail=detail, where=where, fields=fields, flush=flush,
+            patient_as_read=patient_as_read,
+        )  # fmt: skip
+        if moved:
             return True
         expected = None  # not in the expected status: find where it is
     with transaction.atomic():
@@ -87,22 +94,30 @@ def _transition(
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
         # EXPECTED (the status the caller just saw) saves the read: one conditional UPDATE does the move.
         previous = expected if expected in sources else None
-        if previous is None or not Message.objects.filter(pk=message_id, status=previous, **where).update(
+        if previous is None or not Message.objects.filter(conditions, pk=message_id, status=previous).update(
             status=to, updated_at=at, **fields
         ):
-            current = Message.objects.filter(pk=message_id, status__in=sources, **where).values_list(
+            current = Message.objects.filter(conditions, pk=message_id, status__in=sources).values_list(
                 "status", flat=True
             )
             previous = next(iter(current), None)
             if previous is None:
                 return False
-            updated = Message.objects.filter(pk=message_id, status=previous, **where).update(
+            updated = Message.objects.filter(conditions, pk=message_id, status=previous).update(
                 status=to, updated_at=at, **fields
             )
             if updated != 1:
                 return False
         MessageEvent.objects.create(message_id=message_id, at=at, from_status=previous, to_status=to, detail=detail)
     return True
+
+
+def _conditions(where: dict[str, Any], patient_as_read: dict[str, Any] | None) -> Q:
+    """Return WHERE's lookups, and PATIENT_AS_READ as a condition on the message's patient, as one Q."""
+    conditions = Q(**where)
+    if patient_as_read is not None:
+        conditions &= Q(Exists(Patient.objects.filter(pk=OuterRef("patient_id"), **patient_as_read)))
+    return conditions
 
 
 def _move_and_record(
@@ -114,23 +129,84 @@ def _move_and_record(
     detail: str,
     where: dict[str, Any],
     fields: dict[str, Any],
+    flush: bool = True,
+    patient_as_read: dict[str, Any] | None = None,
 ) -> bool:
     """Move the message from PREVIOUS to TO and insert its event in one statement (PostgreSQL: the UPDATE in a
-    data-modifying CTE); True when the row was in PREVIOUS and met WHERE. One round trip instead of four."""
-    rows = Message.objects.filter(pk=message_id, status=previous, **where)
-    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
-    query.add_update_values({"status": to, "updated_at": at, **fields})
-    update_sql, update_params = query.get_compiler(rows.db).as_sql()
+    data-modifying CTE); True when the row was in PREVIOUS and met WHERE. One round trip instead of four.
+
+    Run outside a transaction, the statement is its own; FLUSH=False makes that one commit without waiting
+    for the disk (`set_config(..., true)` is SET LOCAL: it lasts for this statement's transaction only).
+    """
+    update = _update_written(message_id, previous, to, at, where, fields, patient_as_read)
+    if update is None:  # an expression or a lookup the written form does not know: Django compiles it
+        rows = Message.objects.filter(_conditions(where, patient_as_read), pk=message_id, status=previous)
+        query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
+        query.add_update_values({"status": to, "updated_at": at, **fields})
+        update = query.get_compiler(rows.db).as_sql()
+    update_sql, update_params = update
     events = connection.ops.quote_name(MessageEvent._meta.db_table)
-    # Django compiled the UPDATE with its parameters; the table name is the model's.
+    # The UPDATE's text holds only model names; the table name is the model's.
+    unflushed = "" if flush else "lazy AS (SELECT set_config('synchronous_commit', 'off', true) AS setting), "
     sql = (
-        f"WITH moved AS ({update_sql} RETURNING id) "  # noqa: S608
+        f"WITH {unflushed}moved AS ({update_sql} RETURNING id) "  # noqa: S608
         f"INSERT INTO {events} (message_id, at, from_status, to_status, detail) "
-        "SELECT id, %s, %s, %s, %s FROM moved"
+        f"SELECT id, %s, %s, %s, %s FROM moved{'' if flush else ', lazy'}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, (*update_params, at, previous, to, detail))
         return cursor.rowcount == 1
+
+
+# The lookups a delivery's moves use, written out (a message is moved several times a second per worker:
+# compiling each UPDATE through the ORM cost more than running it).
+_WRITTEN_LOOKUPS = {"attempts": "=", "next_attempt_at__lte": "<="}
+
+
+def _update_written(
+    message_id: int,
+    previous: str,
+    to: str,
+    at: dt.datetime,
+    where: dict[str, Any],
+    fields: dict[str, Any],
+    patient_as_read: dict[str, Any] | None,
+) -> tuple[str, list[Any]] | None:
+    """Return the conditional UPDATE of a move as SQL and parameters, or None when it needs the ORM."""
+    if any(key not in _WRITTEN_LOOKUPS for key in where) or any(
+        hasattr(value, "resolve_expression") for value in fields.values()
+    ):
+        return None
+    qn = connection.ops.quote_name
+    table = qn(Message._meta.db_table)
+    sets, params = [], []
+    for name, value in {"status": to, "updated_at": at, **fields}.items():
+        field = _field(Message, name)
+        sets.append(f"{qn(field.column or name)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    conditions = [f"{table}.{qn('id')} = %s", f"{table}.{qn('status')} = %s"]
+    params += [message_id, previous]
+    for key, value in where.items():
+        field = _field(Message, key.split("__")[0])
+        conditions.append(f"{table}.{qn(field.column or key)} {_WRITTEN_LOOKUPS[key]} %s")
+        params.append(field.get_db_prep_value(value, connection))
+    if patient_as_read is not None:
+        same = [f"p.{qn('id')} = {table}.{qn('patient_id')}"]
+        for name, value in patient_as_read.items():
+            field = _field(Patient, name)
+            prepared = field.get_db_prep_value(value, connection)
+            if prepared is None:
+                same.append(f"p.{qn(field.column or name)} IS NULL")
+            else:
+                same.append(f"p.{qn(field.column or name)} = %s")
+                params.append(prepared)
+        patients = qn(Patient._meta.db_table)
+        conditions.append(f"EXISTS (SELECT 1 FROM {patients} p WHERE {' AND '.join(same)})")  # noqa: S608
+    return f"UPDATE {table} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}", params  # noqa: S608
+
+
+def _field(model: type[Model], name: str) -> "Field[Any, Any]":
+    return cast("Field[Any, Any]", model._meta.get_field(name))
 
 
 def _enqueue_delivery(message_id: int) -> None:
@@ -178,15 +254,55 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(seconds, settings.MESSAGING_RETRY_MAX_SECONDS))
 
 
-def message_deliver(*, message_id: int) -> Message | None:
+# What deciding a delivery reads of the patient (skip_reason, next_send_time).
+_DECIDING_PATIENT_FIELDS = (
+    "status", "preferred_channel", "sms_consent", "email_consent", "mobile_phone", "email", "time_zone",
+)  # fmt: skip
+
+
+def _delivery_read(message_ids: Iterable[int]) -> dict[int, Message]:
+    """Return the messages of MESSAGE_IDS with what deciding their delivery reads of their patients (one query)."""
+    patient_fields = [f"patient__{name}" for name in MESSAGE_PATIENT_FIELDS]
+    rows = (
+        Message.objects.select_related("patient")
+        .only(*(f.name for f in Message._meta.concrete_fields), *patient_fields)
+        .filter(pk__in=list(message_ids))
+    )
+    return {message.pk: message for message in rows}
+
+
+def messages_deliver(*, message_ids: Iterable[int]) -> None:
+    """Deliver a few queued messages one after the other (a delivery task's chunk), read in one query.
+
+    Each is decided on that read and its moves are made only while what the decision read of its patient
+    (status, consent, channel, address, zone) is still so in the database; otherwise it is read and decided
+    again on its own (`message_deliver`), so a chunk never acts on a patient's outdated consent. One that
+    breaks is recorded (unknown) and logged; the others still go.
+    """
+    ids = list(dict.fromkeys(message_ids))
+    read = _delivery_read(ids) if len(ids) > 1 else {}
+    for message_id in ids:
+        try:
+            message_deliver(message_id=message_id, read=read.get(message_id))
+        except Exception:
+            logger.exception("delivering message %s failed", message_id)
+
+
+def message_deliver(*, message_id: int, read: Message | None = None) -> Message | None:
     """Send a due queued message once: claim it (queued -> sending), call the backend, record.
 
     Does nothing for a message that is not queued or not yet due, so running it twice (a
     duplicate task, two sweeps) cannot send twice. A message whose patient meanwhile opted out
     or became inactive is skipped; one that falls into quiet hours waits for the next opening.
+    READ: the message as `messages_deliver` read it with its chunk (see there).
     """
     now = timezone.now()
-    message = Message.objects.select_related("patient").filter(pk=message_id).first()
+    if read is not None:
+        message: Message | None = read
+        # Decided on an earlier read: every move below also needs the patient's row as it was then.
+        unchanged: dict[str, Any] | None = {name: getattr(read.patient, name) for name in _DECIDING_PATIENT_FIELDS}
+    else:
+        message, unchanged = _delivery_read([message_id]).get(message_id), None
     # A queued message always has its next attempt time (a check constraint).
     if (
         message is None
@@ -198,21 +314,38 @@ def message_deliver(*, message_id: int) -> Message | None:
     patient = message.patient
     reason = skip_reason(patient=patient, channel=message.channel, automated=message.automated)
     if reason:
-        _transition(message_id, to=S.SKIPPED, expected=S.QUEUED, detail=reason, at=now, reason=reason)
+        if (
+            not _transition(
+                message_id,
+                to=S.SKIPPED,
+                expected=S.QUEUED,
+                detail=reason,
+                at=now,
+                reason=reason,
+                patient_as_read=unchanged,
+            )
+            and unchanged is not None
+        ):
+            return message_deliver(message_id=message_id)  # something changed since the read: decide again
         message.refresh_from_db()
         return message
     if message.automated:
         opens = next_send_time(patient=patient, at=now)
         if opens > now:
-            _transition(
-                message_id,
-                to=S.QUEUED,
-                only_from={S.QUEUED},  # only a message still waiting is rescheduled; the others are retries
-                expected=S.QUEUED,
-                detail="quiet hours: waiting for the send window",
-                at=now,
-                next_attempt_at=opens,
-            )
+            if (
+                not _transition(
+                    message_id,
+                    to=S.QUEUED,
+                    only_from={S.QUEUED},  # only a message still waiting is rescheduled; the others are retries
+                    expected=S.QUEUED,
+                    detail="quiet hours: waiting for the send window",
+                    at=now,
+                    next_attempt_at=opens,
+                    patient_as_read=unchanged,
+                )
+                and unchanged is not None
+            ):
+                return message_deliver(message_id=message_id)
             message.refresh_from_db()
             return message
     # One conditional UPDATE claims it: still queued, still due, and no other claim counted an attempt.
@@ -223,11 +356,14 @@ def message_deliver(*, message_id: int) -> Message | None:
         expected=S.QUEUED,
         at=now,
         where={"next_attempt_at__lte": now, "attempts": message.attempts},
+        patient_as_read=unchanged,
         attempts=attempt,
         last_attempt_at=now,
         reason="",
     )
     if not claimed:
+        if unchanged is not None:
+            return message_deliver(message_id=message_id)  # read again: claimed by another, or its patient changed
         return Message.objects.filter(pk=message_id).first()
     message.status, message.attempts, message.last_attempt_at, message.reason = S.SENDING, attempt, now, ""
     # Only this claim's outcome is recorded: the sweep may have declared it unknown meanwhile.

@@ -12,10 +12,12 @@ import logging
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from clinic.messaging.models import Message
+from clinic.sweeps import batch_commit_unflushed
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,9 @@ def deliveries_publish(message_ids: Sequence[int], *, mark: bool = True) -> None
     if not ids:
         return
     if mark:
-        Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED).update(enqueued_at=timezone.now())
+        with transaction.atomic():
+            batch_commit_unflushed()  # a lost mark only lets the outbox sweep publish it again (claims stay once)
+            Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED).update(enqueued_at=timezone.now())
     start = 0
     try:
         with messages_deliver_task.app.producer_or_acquire() as producer:  # one connection for the batch

@@ -10,12 +10,14 @@ holds: a batch that collides with a stored message is stored one by one, keeping
 """
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from clinic.messaging.consent import recipient_for, skip_reason
 from clinic.messaging.content import Rendered, message_render
@@ -25,6 +27,13 @@ from clinic.messaging.quiet_hours import next_send_time
 from clinic.models import Patient
 
 S = Message.Status
+# The patient fields that deciding, composing and storing a message read (consent, address, language, zone,
+# name, and what the content check compares): a sweep loads only these (`.only()`).
+MESSAGE_PATIENT_FIELDS = (
+    "id", "status", "mrn", "legal_first_name", "preferred_name", "date_of_birth", "mobile_phone", "email",
+    "preferred_channel", "sms_consent", "email_consent", "time_zone", "preferred_language",
+)  # fmt: skip
+_CHANNELS = frozenset(Channel.values)
 # A message that never reached the patient told them nothing.
 _NOT_OUT = (S.SKIPPED, S.FAILED)
 
@@ -67,7 +76,7 @@ def message_build(
     channel in the same transaction; None decides it here. TOLD: `opt_out_told` for the caller's batch
     (None looks it up here). RENDERED: the text, when the caller composed it (keyword answers).
     """
-    if channel not in Channel.values:
+    if channel not in _CHANNELS:
         raise ValidationError({"channel": f"Unknown channel {channel!r}."})
     automated = reply_to is None
     if reason is None:
@@ -118,16 +127,19 @@ def messages_store(*, messages: Sequence[Message], now: dt.datetime) -> list[Mes
         return []
     try:
         with transaction.atomic():
-            created = Message.objects.bulk_create(messages)
-            _events_create(created, now=now)
-        stored = created
+            if connection.vendor == "postgresql" and len(messages) > 1:
+                _insert_with_events(messages, now=now)
+            else:
+                Message.objects.bulk_create(messages)
+                _events_create(messages, now=now)
+        stored = created = list(messages)
     except IntegrityError:  # another process stored one of them meanwhile: one by one, keep theirs
         pairs = [_store_one(message, now=now) for message in messages]
         stored = [message for message, _ in pairs]
         created = [message for message, new in pairs if new]
     due = [message.pk for message in created if _due_now(message, now)]
     if due:
-        transaction.on_commit(lambda: deliveries_publish(due))
+        transaction.on_commit(functools.partial(deliveries_publish, due))
     return stored
 
 
@@ -135,6 +147,64 @@ def _events_create(messages: Sequence[Message], *, now: dt.datetime) -> None:
     MessageEvent.objects.bulk_create(
         MessageEvent(message=m, at=now, from_status="", to_status=m.status, detail=m.reason) for m in messages
     )
+
+
+def _stamped(field: object) -> bool:
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+
+
+@functools.cache
+def _insert_fields() -> tuple[tuple[str, str, str, bool], ...]:
+    """Return (attname, quoted column, PostgreSQL type, stamped now) for each column a new Message stores."""
+    return tuple(
+        (f.attname, connection.ops.quote_name(f.column or f.name), f.db_type(connection) or "", _stamped(f))
+        for f in Message._meta.concrete_fields
+        if not f.primary_key
+    )
+
+
+def _insert_with_events(messages: Sequence[Message], *, now: dt.datetime) -> None:
+    """PostgreSQL: insert MESSAGES and their first events (at NOW) in one statement; set their ids.
+
+    The columns whose value differs between the messages are sent as arrays (UNNEST, as Django's bulk insert
+    does), the others once; no model field converts anything here (a built message holds plain values).
+    """
+    stamped = timezone.now()
+    selects: list[str] = []
+    arrays: list[str] = []
+    array_params: list[Any] = []
+    const_params: list[Any] = []
+    for attname, _column, db_type, stamp in _insert_fields():
+        if stamp:
+            for message in messages:
+                setattr(message, attname, stamped)
+        values = [getattr(message, attname) for message in messages]
+        first = values[0]
+        if (arrays or attname != "patient_id") and all(v == first and type(v) is type(first) for v in values):
+            selects.append(f"%s::{db_type}")
+            const_params.append(first)
+        else:
+            selects.append(f"u.c{len(arrays)}")
+            arrays.append(f"%s::{db_type}[]")
+            array_params.append(values)
+    table = connection.ops.quote_name(Message._meta.db_table)
+    events = connection.ops.quote_name(MessageEvent._meta.db_table)
+    columns = ", ".join(column for _, column, _, _ in _insert_fields())
+    names = ", ".join(f"c{i}" for i in range(len(arrays)))
+    # Only model names and types are formatted in; every value is a parameter.
+    sql = (
+        f"WITH new AS (INSERT INTO {table} ({columns}) "  # noqa: S608
+        f"SELECT {', '.join(selects)} FROM unnest({', '.join(arrays)}) AS u({names}) RETURNING id, status, reason), "
+        f"ev AS (INSERT INTO {events} (message_id, at, from_status, to_status, detail) "
+        "SELECT id, %s, '', status, reason FROM new) "
+        "SELECT id FROM new"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*const_params, *array_params, now))
+        ids = [row[0] for row in cursor.fetchall()]
+    for message, pk in zip(messages, ids, strict=True):
+        message.pk = pk
+        message._state.adding = False
 
 
 def _store_one(message: Message, *, now: dt.datetime) -> tuple[Message, bool]:

@@ -1,6 +1,7 @@
 """Quiet hours: automated messages go out only inside the daily window, in the patient's zone."""
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -9,20 +10,26 @@ from django.core.exceptions import ImproperlyConfigured
 from clinic.models import Patient
 
 
-def _clock(name: str) -> dt.time:
-    value = getattr(settings, name)
+def send_window() -> tuple[dt.time, dt.time]:
+    """Return the (opens, closes) local times of the daily send window."""
+    return _window(settings.MESSAGING_QUIET_HOURS_START, settings.MESSAGING_QUIET_HOURS_END)
+
+
+@functools.lru_cache(maxsize=16)
+def _window(start: str, end: str) -> tuple[dt.time, dt.time]:
+    """Parse the window's settings (a sweep asks once per message: cached by their values)."""
+    opens = _clock("MESSAGING_QUIET_HOURS_START", start)
+    closes = _clock("MESSAGING_QUIET_HOURS_END", end)
+    if opens >= closes:
+        raise ImproperlyConfigured("MESSAGING_QUIET_HOURS_START must be before MESSAGING_QUIET_HOURS_END")
+    return opens, closes
+
+
+def _clock(name: str, value: str) -> dt.time:
     try:
         return dt.time.fromisoformat(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={value!r} is not a time of day like 09:00") from exc
-
-
-def send_window() -> tuple[dt.time, dt.time]:
-    """Return the (opens, closes) local times of the daily send window."""
-    opens, closes = _clock("MESSAGING_QUIET_HOURS_START"), _clock("MESSAGING_QUIET_HOURS_END")
-    if opens >= closes:
-        raise ImproperlyConfigured("MESSAGING_QUIET_HOURS_START must be before MESSAGING_QUIET_HOURS_END")
-    return opens, closes
 
 
 def _wall_to_utc(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:

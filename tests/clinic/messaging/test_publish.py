@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from clinic.messaging.backends import SendError, locmem
+from clinic.messaging.consent import consent_change
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import message_deliver, message_queue, messages_sweep
 from clinic.messaging.publish import deliveries_publish
@@ -138,8 +139,12 @@ def test_delivery_takes_few_round_trips(sms_outbox, noon, django_assert_max_num_
         delivered = message_deliver(message_id=message.pk)
     statements = [q["sql"].split()[0] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
     if connection.vendor == "postgresql":
-        # the claim and its event in one statement; the outcome's commit does not wait for the disk
-        assert statements == ["SELECT", "WITH", "SET", "UPDATE", "INSERT"]
+        # the claim and its event in one statement, the outcome and its event in another, whose commit does not
+        # wait for the disk (the claim's does)
+        assert statements == ["SELECT", "WITH", "WITH"]
+        claim, outcome = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("WITH")]
+        assert "synchronous_commit" not in claim
+        assert "set_config('synchronous_commit', 'off', true)" in outcome
     else:
         assert statements == ["SELECT", "UPDATE", "INSERT", "UPDATE", "INSERT"]
     assert (delivered.status, delivered.attempts) == ("sent", 1)
@@ -148,3 +153,29 @@ def test_delivery_takes_few_round_trips(sms_outbox, noon, django_assert_max_num_
     assert list(stored.events.values_list("from_status", "to_status")) == [
         ("", "queued"), ("queued", "sending"), ("sending", "sent"),
     ]  # fmt: skip
+
+
+def test_a_chunk_never_sends_on_consent_withdrawn_after_its_read(sms_outbox, noon, monkeypatch):
+    first, second = queued(), queued()
+    send = locmem.SmsBackend.send
+
+    def stop_arrives_during_the_first_send(self, **kwargs):
+        if not sms_outbox:  # the chunk read both messages before this send
+            consent_change(patient=second.patient, channel="sms", granted=False, source="reply")
+        return send(self, **kwargs)
+
+    monkeypatch.setattr(locmem.SmsBackend, "send", stop_arrives_during_the_first_send)
+    messages_deliver_task.delay(first.pk, second.pk)
+
+    assert [m.to for m in sms_outbox] == [first.recipient]
+    stored = Message.objects.get(pk=second.pk)
+    assert (stored.status, stored.reason, stored.attempts) == ("skipped", "opted out of sms", 0)
+
+
+def test_a_chunk_reads_its_messages_once(sms_outbox, noon, django_assert_max_num_queries):
+    messages = [queued() for _ in range(3)]
+    with django_assert_max_num_queries(40) as captured:  # SQLite: each move is an UPDATE and an INSERT
+        messages_deliver_task.delay(*(m.pk for m in messages))
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == 1
+    assert sorted(Message.objects.values_list("status", flat=True)) == ["sent", "sent", "sent"]
