@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tpi", "0014_list_ordering_indexes_2"),
+        ("tpi", "0017_outcome_totals"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
