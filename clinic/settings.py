@@ -181,6 +181,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Locale and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# Staff read dates as 2026-12-27 and times as 21:35 everywhere (clinic/formats/en), as clinic.clock writes them.
+FORMAT_MODULE_PATH = ["clinic.formats"]
 LANGUAGES = [("en", "English"), ("es", "Spanish")]
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")  # the clinic's own zone
 USE_I18N = True
