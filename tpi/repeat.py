@@ -4,7 +4,10 @@ A signed procedure is on the list when its one-month answer (the last answer a p
 back at or above `TPI_OUTCOMES_RELIEF_WORN_OFF_PERCENT` of the score before (`tpi.outcomes.worn_off`,
 the same rule as relief duration), that answer came within `TPI_OUTCOMES_REPEAT_LOOKBACK_DAYS`, and
 the patient has nothing ahead: no later procedure, no visit from now on that still holds its time,
-and no active treatment plan with an injection left to book. One query, whatever the table size.
+and no active treatment plan with an injection left to book. One query, whatever the table size: on
+PostgreSQL it reads the latest one-month answers from their partial index (tpi_followup
+`followup_reassessment_answered`, newest first) and stops at the page's 200 rows, each patient's checks
+by index (a visit ahead: the patient-first no-overlap GiST index, scheduling migration 0014).
 The offer to book a repeat by SMS (tpi.repeat_offers) asks the same question (`worn_off_with_nothing_ahead`).
 """
 
@@ -41,7 +44,9 @@ def worn_off_with_nothing_ahead(queryset: QuerySet[Procedure], *, now: dt.dateti
     plan_ahead = _plans_ahead().filter(plan__patient_id=OuterRef("patient_id"))
     return (
         with_outcomes(queryset.filter(status=Procedure.Status.SIGNED))
-        .filter(Q(worn_off(F("reassessment__answer_pain_score"))))
+        # The annotation, not "reassessment__...": a lookup through the relation in a new filter() would join
+        # the follow-ups a second time.
+        .filter(Q(worn_off(F("pain_reassessment"))))
         .filter(~Exists(later_procedure), ~Exists(visit_ahead), ~Exists(plan_ahead))
     )
 

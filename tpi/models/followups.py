@@ -65,7 +65,15 @@ class FollowUp(models.Model):
 
     class Meta:
         ordering = ["due_at", "id"]
-        indexes = [models.Index(fields=["status", "due_at"])]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            # The "consider repeat" list (tpi.repeat): the latest one-month answers first, from an index.
+            models.Index(
+                fields=["answered_at", "procedure"],
+                condition=models.Q(kind="reassessment"),
+                name="followup_reassessment_answered",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["procedure", "kind"], name="followup_one_per_kind"),
             models.CheckConstraint(
