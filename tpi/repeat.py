@@ -21,7 +21,7 @@ from clinic.models import Patient
 from scheduling.models import Appointment
 from tpi.models import PlanOccurrence, Procedure, TreatmentPlan
 from tpi.outcome_stats import results_see_all
-from tpi.outcomes import with_outcomes, worn_off
+from tpi.outcomes import with_answer, worn_off
 
 
 def _visits_ahead(now: dt.datetime) -> QuerySet[Appointment]:
@@ -36,16 +36,18 @@ def _plans_ahead() -> QuerySet[PlanOccurrence]:
 
 def worn_off_with_nothing_ahead(queryset: QuerySet[Procedure], *, now: dt.datetime) -> QuerySet:
     """Return the signed procedures of QUERYSET whose one-month answer shows the pain back and whose patient has
-    nothing ahead (no later procedure, no visit from NOW on, no active plan with an injection left to book)."""
+    nothing ahead (no later procedure, no visit from NOW on, no active plan with an injection left to book),
+    annotated with `pain_reassessment` and `reassessment_at` (tpi.outcomes.with_answer)."""
     later_procedure = Procedure.objects.filter(
         patient_id=OuterRef("patient_id"), performed_at__gt=OuterRef("performed_at")
     ).exclude(status=Procedure.Status.VOIDED)
     visit_ahead = _visits_ahead(now).filter(patient_id=OuterRef("patient_id"))
     plan_ahead = _plans_ahead().filter(plan__patient_id=OuterRef("patient_id"))
     return (
-        with_outcomes(queryset.filter(status=Procedure.Status.SIGNED))
-        # The annotation, not "reassessment__...": a lookup through the relation in a new filter() would join
-        # the follow-ups a second time.
+        # The one-month answer only (`pain_reassessment`, `reassessment_at`): the list shows nothing else, and
+        # each join more costs planning time. The annotation, not "reassessment__...": a lookup through the
+        # relation in a new filter() would join the follow-ups a second time.
+        with_answer(queryset.filter(status=Procedure.Status.SIGNED), "reassessment")
         .filter(Q(worn_off(F("pain_reassessment"))))
         .filter(~Exists(later_procedure), ~Exists(visit_ahead), ~Exists(plan_ahead))
     )
