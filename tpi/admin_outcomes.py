@@ -3,13 +3,15 @@
 - Results (`/admin/tpi/procedureoutcome/`): the dashboard of `tpi.outcome_stats`, for whoever holds
   `tpi.view_procedureoutcome` (providers: their own; `tpi.view_all_outcomes` and clinic admins: all),
   with date, location and provider filters and a CSV download (`?format=csv`).
-- Consider repeat (`/admin/tpi/procedureoutcome/repeat/`): `tpi.repeat.repeat_candidates`.
+- Consider repeat (`/admin/tpi/procedureoutcome/repeat/`): `tpi.repeat.repeat_candidates`, the latest
+  REPEAT_LIST_ROWS answers (a note says when there are more), in the same queries at any size.
 - The patient page gets "Pain over time" (chart, table, sites by count) as one more inline, added
   from here: the core's PatientAdmin never names tpi.
 """
 
 import csv
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -41,6 +43,9 @@ from tpi.outcome_stats import OutcomeFilters, dashboard_csv_rows, outcomes_dashb
 from tpi.outcomes import outcome_of, patient_outcomes, patient_site_counts, procedure_pain_timeline
 from tpi.repeat import repeat_candidates
 from tpi.repeat_offers import repeat_offer_of, repeat_offer_summary
+
+# The "consider repeat" page shows at most this many procedures, the latest answers first (one query, LIMIT).
+REPEAT_LIST_ROWS = 200
 
 
 class ResultsFilterForm(forms.Form):
@@ -131,20 +136,40 @@ class ProcedureOutcomeAdmin(GrowingTableAdminMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             return super().changelist_view(request)
         now = timezone.now()
+        # One row past the cap tells whether there are more, without counting them.
+        candidates = list(repeat_candidates(user=request.user, now=now)[: REPEAT_LIST_ROWS + 1])
+        # Each link resolved once, then filled per row (reverse() for each of 200 rows is a tenth of the page).
+        procedure_url = _change_url("admin:tpi_procedure_change")
+        patient_url = _change_url("admin:clinic_patient_change")
         rows = [
             {
                 "procedure": p,
-                "url": reverse("admin:tpi_procedure_change", args=[p.pk]),
-                "patient_url": reverse("admin:clinic_patient_change", args=[p.patient_id]),
+                "url": procedure_url(p.pk),
+                "patient_url": patient_url(p.patient_id),
+                "patient": p.patient.display_name,
+                "provider": str(p.provider),
                 "performed": staff_date(p.performed_at),
                 "answered": staff_datetime(getattr(p, "reassessment_at", None)),
                 "scores": f"{p.pain_before} before, {getattr(p, 'pain_reassessment', '-')} at one month",
                 "offer": repeat_offer_summary(_offer(p)) or "Not offered by SMS.",
             }
-            for p in repeat_candidates(user=request.user, now=now)[:200]
+            for p in candidates[:REPEAT_LIST_ROWS]
         ]
-        context = admin_page_context(self, request, title="Consider repeat: relief has worn off", rows=rows)
+        context = admin_page_context(
+            self,
+            request,
+            title="Consider repeat: relief has worn off",
+            rows=rows,
+            more=len(candidates) > REPEAT_LIST_ROWS,
+        )
         return TemplateResponse(request, "admin/tpi/procedureoutcome/repeat.html", context)
+
+
+def _change_url(name: str) -> Callable[[int], str]:
+    """Return a function giving the admin change page NAME of an object id: reverse() once, not per row."""
+    marker = "0"
+    head, tail = reverse(name, args=[marker]).rsplit(f"/{marker}/", 1)
+    return lambda pk: f"{head}/{pk}/{tail}"
 
 
 def _offer(procedure: Procedure) -> RepeatOffer | None:

@@ -97,6 +97,19 @@ def worn_off(answer: Any) -> GreaterThanOrEqual:
     return GreaterThanOrEqual(answer * 100, Value(settings.TPI_OUTCOMES_RELIEF_WORN_OFF_PERCENT) * F("pain_before"))
 
 
+def _answer_join(name: str) -> FilteredRelation:
+    return FilteredRelation("follow_ups", condition=Q(follow_ups__kind=ANSWERS[name]))
+
+
+def with_answer(queryset: QuerySet[Procedure], name: str) -> QuerySet[Any]:
+    """Annotate each procedure of QUERYSET with one answer NAME ("check_in" or "reassessment"): `pain_<name>`
+    and `<name>_at`, as `with_outcomes` names them, joining that follow-up only (a list that needs one answer
+    plans and reads less)."""
+    return queryset.annotate(**{name: _answer_join(name)}).annotate(
+        **{f"pain_{name}": _score(name), f"{name}_at": F(f"{name}__answered_at")}
+    )
+
+
 def with_outcomes(queryset: QuerySet[Procedure]) -> QuerySet[Any]:
     """Annotate each procedure of QUERYSET with its answers, responder status and relief duration.
 
@@ -107,7 +120,7 @@ def with_outcomes(queryset: QuerySet[Procedure]) -> QuerySet[Any]:
     `substantial_reassessment` (None when not answered), `relief_end_at` (the first worn-off answer),
     `relief_until` (that, or the last answer), `relief_days` and `relief_censored`.
     """
-    joins = {name: FilteredRelation("follow_ups", condition=Q(follow_ups__kind=kind)) for name, kind in ANSWERS.items()}
+    joins = {name: _answer_join(name) for name in ANSWERS}
     queryset = queryset.annotate(**joins)
     check_in, reassessment = _score("check_in"), _score("reassessment")
     relief_end = Case(

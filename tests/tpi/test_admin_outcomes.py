@@ -6,6 +6,8 @@ import io
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clinic import roles
 from tests.factories import staff_user
@@ -110,6 +112,29 @@ def test_consider_repeat_lists_worn_off_without_anything_ahead(client, clinic):
             expected.append(p.pk)
     assert expected
     assert sorted(listed) == sorted(expected)
+
+
+def test_consider_repeat_shows_the_latest_answers_up_to_its_cap_in_the_same_queries(
+    client, clinic, monkeypatch, settings, django_assert_max_num_queries
+):
+    settings.TPI_OUTCOMES_RELIEF_WORN_OFF_PERCENT = 0  # every answer counts as worn off: more rows
+    settings.TPI_OUTCOMES_REPEAT_LOOKBACK_DAYS = 365
+    client.force_login(staff_user(roles.CLINIC_ADMIN))
+    full = client.get(REPEAT)
+    everyone = [row["procedure"].pk for row in full.context["rows"]]
+    answered = [row["procedure"].reassessment_at for row in full.context["rows"]]
+    assert len(everyone) == 5
+    assert answered == sorted(answered, reverse=True)  # the latest answers first
+    assert "there are more" not in full.content.decode()
+    monkeypatch.setattr("tpi.admin_outcomes.REPEAT_LIST_ROWS", 1)
+    with CaptureQueriesContext(connection) as one_row:
+        capped = client.get(REPEAT)
+
+    assert [row["procedure"].pk for row in capped.context["rows"]] == everyone[:1]
+    assert "The latest 1 answers are shown; there are more." in capped.content.decode()
+    monkeypatch.setattr("tpi.admin_outcomes.REPEAT_LIST_ROWS", 200)
+    with django_assert_max_num_queries(len(one_row)):
+        assert [row["procedure"].pk for row in client.get(REPEAT).context["rows"]] == everyone
 
 
 def test_the_patient_page_shows_the_chart_the_table_and_the_sites(client, clinic):

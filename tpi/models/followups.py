@@ -65,9 +65,17 @@ class FollowUp(models.Model):
 
     class Meta:
         ordering = ["due_at", "id"]
-        # (status, due_at, id): the sweep's claim reads its batch in this order from the index and stops after
-        # LIMIT rows, instead of sorting every due row for each batch (100,000 due: quadratic).
-        indexes = [models.Index(fields=["status", "due_at", "id"])]
+        indexes = [
+            # (status, due_at, id): the sweep's claim reads its batch in this order from the index and stops after
+            # LIMIT rows, instead of sorting every due row for each batch (100,000 due: quadratic).
+            models.Index(fields=["status", "due_at", "id"]),
+            # The "consider repeat" list (tpi.repeat): the latest one-month answers first, from an index.
+            models.Index(
+                fields=["answered_at", "procedure"],
+                condition=models.Q(kind="reassessment"),
+                name="followup_reassessment_answered",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["procedure", "kind"], name="followup_one_per_kind"),
             models.CheckConstraint(
