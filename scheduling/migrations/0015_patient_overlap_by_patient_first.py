@@ -2,7 +2,7 @@
 
 Migration 0003 built `appointment_no_patient_overlap` as (visit range &&, patient =). Its GiST index is
 then ordered by time, so a lookup by patient alone ("does this patient have a visit ahead?", the
-"consider repeat" list, tpi.repeat) walks most of the index (about 2.5 ms a patient at 100,000
+"consider repeat" list of the injections app) walks most of the index (about 2.5 ms a patient at 100,000
 appointments), and the planner still picks it over the (patient, start) btree, as its predicate matches
 the visits that hold their time. Rebuilt as (patient =, visit range &&): the same rule, checked the same
 way, and a patient's lookup reads a few pages. PostgreSQL only, like 0003.
