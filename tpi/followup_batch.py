@@ -28,6 +28,7 @@ from clinic.messaging.consent import opt_outs_find, patient_channels, skip_reaso
 from clinic.messaging.models import Message
 from clinic.messaging.queueing import message_build, messages_store, opt_out_told
 from clinic.models import Patient
+from clinic.sweeps import among
 from tpi.models import FollowUp, Procedure
 from tpi.plans import patients_with_active_plan
 
@@ -150,13 +151,15 @@ def _moves_apply(moves: dict[int, _Move], *, now: dt.datetime) -> set[int]:
         fields: dict[str, object] = {"sent_at": now} if to == S.SENT else {}
         if sent_with is not None:
             fields["sent_with_id"] = sent_with
-        updated = FollowUp.objects.filter(pk__in=ids, status=S.SCHEDULED).update(
+        updated = FollowUp.objects.filter(among("pk", ids), status=S.SCHEDULED).update(
             status=to, status_reason=reason, updated_at=now, **fields
         )
         if updated == len(ids):
             moved.update(ids)
         else:  # not ours after all (cannot happen under the claim's locks): only rows really moved go on
-            moved.update(FollowUp.objects.filter(pk__in=ids, status=to, updated_at=now).values_list("pk", flat=True))
+            moved.update(
+                FollowUp.objects.filter(among("pk", ids), status=to, updated_at=now).values_list("pk", flat=True)
+            )
     return moved
 
 
@@ -177,7 +180,7 @@ def followups_dispatch(*, batch: Sequence[FollowUp], now: dt.datetime, early: Se
     reassessed = {f.procedure.patient_id for f in batch if f.kind == FollowUp.Kind.REASSESSMENT}
     offer_booking = patients_with_active_plan(patient_ids=reassessed) if reassessed else set()
     keys = [follow_up.source_key for follow_up in batch]
-    stored = set(Message.objects.filter(source_key__in=keys).values_list("source_key", "channel"))
+    stored = set(Message.objects.filter(among("source_key", keys)).values_list("source_key", "channel"))
     told = opt_out_told(patient_ids=patient_ids, now=now)  # who needs "Reply STOP to opt out" this time
     moves = dict(alone)
     for f in batch:
@@ -200,7 +203,7 @@ def followups_dispatch(*, batch: Sequence[FollowUp], now: dt.datetime, early: Se
     moves = {pk: move for pk, move in moves.items() if pk in claimed}
     moved = _moves_apply(moves, now=now)
     messages = [message for pk in moved for message in moves[pk].messages]
-    messages_store(messages=messages, now=now)
+    messages_store(messages=messages, now=now, marked=True)  # published after commit; a lost task is resent
     for follow_up in batch:
         if follow_up.pk in moved:
             move = moves[follow_up.pk]

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from clinic.accounts.actors import Actor
 from clinic.models import Patient, Provider
+from clinic.sweeps import among
 from scheduling.booking import appointment_book
 from scheduling.clock import local_date, local_datetime
 from scheduling.closures import closed_reason
@@ -232,7 +233,7 @@ def patients_with_active_plan(*, patient_ids: Iterable[int]) -> set[int]:
     """Return which of PATIENT_IDS have an active plan with an injection still to book (a batch's
     `patient_has_active_plan`)."""
     occurrences = PlanOccurrence.objects.filter(
-        plan__patient_id__in=list(patient_ids),
+        among("plan__patient_id", patient_ids),
         plan__status=TreatmentPlan.Status.ACTIVE,
         status__in=PlanOccurrence.OPEN_STATUSES,
     )

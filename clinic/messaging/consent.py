@@ -12,6 +12,7 @@ from clinic.accounts.actors import Actor
 from clinic.clock import phone_text
 from clinic.messaging.models import Channel, ConsentEvent, InboundMessage
 from clinic.models import Patient
+from clinic.sweeps import among
 
 _METHOD_FOR_SOURCE: dict[str, str] = {
     ConsentEvent.Source.REPLY: Patient.ConsentMethod.REPLY,
@@ -84,7 +85,7 @@ def skip_reason(*, patient: Patient, channel: str, automated: bool = True, opted
 
 def opt_outs_find(*, patient_ids: Iterable[int]) -> set[tuple[int, str]]:
     """Return the (patient id, channel) pairs whose consent log holds a withdrawal, for a batch of patients."""
-    pairs = ConsentEvent.objects.filter(patient_id__in=list(patient_ids), granted=False).values_list(
+    pairs = ConsentEvent.objects.filter(among("patient_id", patient_ids), granted=False).values_list(
         "patient_id", "channel"
     )
     return set(pairs.distinct())

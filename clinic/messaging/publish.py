@@ -17,7 +17,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from clinic.messaging.models import Message
-from clinic.sweeps import batch_commit_unflushed
+from clinic.sweeps import among, batch_commit_unflushed
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def deliveries_publish(message_ids: Sequence[int], *, mark: bool = True) -> None
     if mark:
         with transaction.atomic():
             batch_commit_unflushed()  # a lost mark only lets the outbox sweep publish it again (claims stay once)
-            Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED).update(enqueued_at=timezone.now())
+            Message.objects.filter(among("pk", ids), status=Message.Status.QUEUED).update(enqueued_at=timezone.now())
     start = 0
     try:
         with messages_deliver_task.app.producer_or_acquire() as producer:  # one connection for the batch
@@ -55,4 +55,4 @@ def deliveries_publish(message_ids: Sequence[int], *, mark: bool = True) -> None
     except Exception:  # the broker is unreachable: stop trying, the sweep picks the rows up again
         rest = ids[start:]
         logger.warning("could not enqueue delivery of %s message(s); the sweep will pick them up", len(rest))
-        Message.objects.filter(pk__in=rest, status=Message.Status.QUEUED).update(enqueued_at=None)
+        Message.objects.filter(among("pk", rest), status=Message.Status.QUEUED).update(enqueued_at=None)
