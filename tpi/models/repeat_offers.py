@@ -72,7 +72,7 @@ class RepeatOffer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Repeat offer #{self.pk} ({self.get_status_display().lower()})"
+        return f"Repeat offer after {self.procedure} ({self.get_status_display().lower()})"
 
     @property
     def source_key(self) -> str:
