@@ -9,6 +9,7 @@ exports for systems) keep ISO 8601 with an offset and never go through here.
 
 import datetime as dt
 import functools
+import re
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -119,10 +120,18 @@ def _calling_code(patient_number: object) -> int | None:
     text = phone_text(patient_number)
     if not text:
         return None
+    if _E164_TEXT.fullmatch(text):  # stored text in E.164 form (a sweep reads numbers as text): its prefix says
+        for length in (1, 2, 3):
+            if (code := int(text[1 : 1 + length])) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+                return code  # what parsing finds: the shortest known calling code the digits start with
     try:
         return phonenumbers.parse(text, None).country_code
     except phonenumbers.NumberParseException:
         return None
+
+
+# "+" and 7 to 15 digits, the first not 0: parsing such a text finds its calling code from its first digits alone.
+_E164_TEXT = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 def patient_phone(number: str, *, patient_number: object = "") -> str:

@@ -21,11 +21,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.messaging.consent import opt_outs_find, patient_channels, skip_reason
+from clinic.messaging.consent import channels_allowed, opt_outs_find
 from clinic.messaging.models import Message
-from clinic.messaging.queueing import message_build, messages_store
+from clinic.messaging.queueing import message_build, messages_store, messages_stored, opt_out_told
 from clinic.messaging.quiet_hours import next_send_time
-from clinic.models import Patient
 from clinic.sweeps import batch_commit_unflushed, rows_locked
 from scheduling.models import REMINDABLE_STATUSES, AppointmentReminder
 from scheduling.reminders import REMINDER_PURPOSE, patient_when
@@ -41,29 +40,13 @@ class _Move:
     messages: list[Message] = field(default_factory=list)
 
 
-def _channels(patient: Patient, opted_out: set[tuple[int, str]]) -> tuple[list[str], list[str]]:
-    """Return (channels we may use now, reasons for the channels we may not) for PATIENT."""
-    if patient.status != Patient.Status.ACTIVE:
-        return [], [f"patient is {patient.get_status_display().lower()}"]
-    channels = patient_channels(patient)
-    if not channels:
-        return [], ["patient wants no automated messages"]
-    allowed, reasons = [], []
-    for channel in channels:
-        reason = skip_reason(patient=patient, channel=channel, opted_out=(patient.pk, channel) in opted_out)
-        if reason:
-            reasons.append(f"{channel}: {reason}")
-        else:
-            allowed.append(channel)
-    return allowed, reasons
-
-
 def _decide(
     reminder: AppointmentReminder,
     *,
     now: dt.datetime,
     opted_out: set[tuple[int, str]],
     stored: set[tuple[str | None, str]],
+    told: set[tuple[int, str]],
 ) -> _Move:
     """Return what becomes of one claimed reminder, with the messages to store if it is sent."""
     appointment = reminder.appointment
@@ -74,7 +57,7 @@ def _decide(
     if appointment.start <= now:
         return _Move(R.SKIPPED, "the visit had started")
     patient = appointment.patient
-    allowed, reasons = _channels(patient, opted_out)
+    allowed, reasons = channels_allowed(patient, opted_out=opted_out)
     if not allowed:
         return _Move(R.SKIPPED, "; ".join(reasons))
     if next_send_time(patient=patient, at=now) >= appointment.start:
@@ -91,7 +74,7 @@ def _decide(
                 continue  # asking again keeps the stored message (one per reminder and channel)
             message = message_build(
                 patient=patient, channel=channel, purpose=REMINDER_PURPOSE, template=REMINDER_PURPOSE,
-                context=context, now=now, source_key=reminder.source_key, reason="",
+                context=context, now=now, source_key=reminder.source_key, reason="", told=told,
             )  # fmt: skip
             move.messages.append(message)
     except ValidationError as exc:
@@ -123,10 +106,12 @@ def reminders_dispatch(*, batch: Sequence[AppointmentReminder], now: dt.datetime
     """Settle the claimed BATCH (rows locked by the caller, appointment and patient loaded); update it in place."""
     if not batch:
         return
-    opted_out = opt_outs_find(patient_ids={r.appointment.patient_id for r in batch})
+    patient_ids = {r.appointment.patient_id for r in batch}
+    opted_out = opt_outs_find(patient_ids=patient_ids)
     keys = [r.source_key for r in batch]
-    stored = set(Message.objects.filter(source_key__in=keys).values_list("source_key", "channel"))
-    moves = {r.pk: _decide(r, now=now, opted_out=opted_out, stored=stored) for r in batch}
+    stored = messages_stored(source_keys=keys)
+    told = opt_out_told(patient_ids=patient_ids, now=now)  # who needs "Reply STOP to opt out" this time
+    moves = {r.pk: _decide(r, now=now, opted_out=opted_out, stored=stored, told=told) for r in batch}
     moved = _moves_apply(moves, now=now)
     messages_store(messages=[m for pk in moved for m in moves[pk].messages], now=now)
     for reminder in batch:

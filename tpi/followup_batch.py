@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from clinic.messaging.consent import opt_outs_find, patient_channels, skip_reason
+from clinic.messaging.consent import channels_allowed, opt_outs_find
 from clinic.messaging.models import Message
-from clinic.messaging.queueing import message_build, messages_store, opt_out_told
-from clinic.models import Patient
+from clinic.messaging.queueing import message_build, messages_store, messages_stored, opt_out_told
 from clinic.sweeps import among
 from tpi.models import FollowUp, Procedure
 from tpi.plans import patients_with_active_plan
@@ -54,23 +53,6 @@ def followup_grace(kind: str) -> dt.timedelta:
 def _humanize(delta: dt.timedelta) -> str:
     hours = int(delta.total_seconds() // 3600)
     return f"{hours // 24} days {hours % 24} h" if hours >= 24 else f"{hours} h"
-
-
-def _channels(patient: Patient, opted_out: set[tuple[int, str]]) -> tuple[list[str], list[str]]:
-    """Return (channels we may use now, reasons for the channels we may not) for PATIENT."""
-    if patient.status != Patient.Status.ACTIVE:
-        return [], [f"patient is {patient.get_status_display().lower()}"]
-    channels = patient_channels(patient)
-    if not channels:
-        return [], ["patient wants no automated messages"]
-    allowed, reasons = [], []
-    for channel in channels:
-        reason = skip_reason(patient=patient, channel=channel, opted_out=(patient.pk, channel) in opted_out)
-        if reason:
-            reasons.append(f"{channel}: {reason}")
-        else:
-            allowed.append(channel)
-    return allowed, reasons
 
 
 def _decide_alone(follow_up: FollowUp, *, now: dt.datetime) -> _Move | None:
@@ -116,7 +98,7 @@ def _decide(
     """
     procedure = follow_up.procedure
     patient = procedure.patient
-    allowed, reasons = _channels(patient, opted_out)
+    allowed, reasons = channels_allowed(patient, opted_out=opted_out)
     if not allowed:
         return _Move(S.SKIPPED, "; ".join(reasons))
     context: dict[str, object] = {"several_visits": several}
@@ -180,7 +162,7 @@ def followups_dispatch(*, batch: Sequence[FollowUp], now: dt.datetime, early: Se
     reassessed = {f.procedure.patient_id for f in batch if f.kind == FollowUp.Kind.REASSESSMENT}
     offer_booking = patients_with_active_plan(patient_ids=reassessed) if reassessed else set()
     keys = [follow_up.source_key for follow_up in batch]
-    stored = set(Message.objects.filter(among("source_key", keys)).values_list("source_key", "channel"))
+    stored = messages_stored(source_keys=keys)
     told = opt_out_told(patient_ids=patient_ids, now=now)  # who needs "Reply STOP to opt out" this time
     moves = dict(alone)
     for f in batch:

@@ -10,7 +10,7 @@ row (its `status__in` is FollowUp.TRANSITIONS.sources(target)), and the outbox k
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +32,7 @@ from tpi.models import FollowUp, Procedure
 from tpi.outcome_totals import outcome_days_mark
 
 logger = logging.getLogger(__name__)
+M_ = TypeVar("M_", bound=Model)
 S = FollowUp.Status
 M = Message.Status
 # Messages that may still reach (or did reach) the patient.
@@ -67,12 +68,15 @@ def _move(follow_up: FollowUp, *, to: str, reason: str, now: dt.datetime, stay: 
 
 # What settling a batch reads of a follow-up, its procedure and patient (the rest stays in the database: the
 # sweep has no use for the clinical note, and every column loaded costs per row), as (model, attnames, paths).
-_FOLLOWUP_COLUMNS = tuple(f.attname for f in FollowUp._meta.concrete_fields)
+_FOLLOWUP_COLUMNS = ("id", "procedure_id", "kind", "due_at", "status", "status_reason", "sent_at", "sent_with_id")
 _CLAIM_PARTS: tuple[tuple[type[Model], tuple[str, ...], tuple[str, ...]], ...] = (
     (FollowUp, _FOLLOWUP_COLUMNS, _FOLLOWUP_COLUMNS),
     (Procedure, ("id", "status", "patient_id"), ("procedure__id", "procedure__status", "procedure__patient_id")),
     (Patient, MESSAGE_PATIENT_FIELDS, tuple(f"procedure__patient__{name}" for name in MESSAGE_PATIENT_FIELDS)),
 )
+
+
+_MOBILE_PATH = "procedure__patient__mobile_phone"
 
 
 def _claimed(queryset: QuerySet[FollowUp]) -> list[FollowUp]:
@@ -84,23 +88,31 @@ def _claimed(queryset: QuerySet[FollowUp]) -> list[FollowUp]:
     ORM's per-instance work was a good part of its cost per row.
     """
     paths = [path for _, _, part_paths in _CLAIM_PARTS for path in part_paths]
+    # The mobile number as its stored text: the field would parse every number on loading, and the sweep only
+    # prints it (clinic.clock.phone_text gives the same text either way).
+    columns = [Cast(path, CharField()) if path == _MOBILE_PATH else path for path in paths]
     db = queryset.db
+    (_, follow_up_names, _), (_, procedure_names, _), (_, patient_names, _) = _CLAIM_PARTS
+    procedure_at = len(follow_up_names)
+    patient_at = procedure_at + len(procedure_names)
     claimed: list[FollowUp] = []
-    for row in queryset.values_list(*paths):
-        objects: list[Any] = []
-        start = 0
-        for model, attnames, _ in _CLAIM_PARTS:
-            obj = model.__new__(model)
-            obj.__dict__.update(zip(attnames, row[start : start + len(attnames)], strict=True))
-            obj._state = ModelState()
-            obj._state.adding, obj._state.db = False, db
-            objects.append(obj)
-            start += len(attnames)
-        follow_up, procedure, patient = objects
+    for row in queryset.values_list(*columns):
+        follow_up = _loaded(FollowUp, follow_up_names, row[:procedure_at], db)
+        procedure = _loaded(Procedure, procedure_names, row[procedure_at:patient_at], db)
+        patient = _loaded(Patient, patient_names, row[patient_at:], db)
         procedure._state.fields_cache["patient"] = patient
         follow_up._state.fields_cache["procedure"] = procedure
         claimed.append(follow_up)
     return claimed
+
+
+def _loaded(model: type[M_], attnames: tuple[str, ...], values: tuple[Any, ...], db: str) -> M_:
+    """Return a MODEL instance from the database with ATTNAMES set to VALUES (the others deferred)."""
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(attnames, values, strict=True))
+    state = obj._state = ModelState()
+    state.adding, state.db = False, db
+    return obj
 
 
 def followups_claim_due(*, now: dt.datetime, limit: int) -> list[FollowUp]:
@@ -191,10 +203,10 @@ def followups_settle(*, now: dt.datetime) -> dict[str, int]:
 def _carried_follow(*, now: dt.datetime) -> None:
     """Give follow-ups sent with another one's message (`sent_with`) that one's state when it settles: failed or
     skipped when its messages were, cancelled when staff withdrew them, sent again when they were queued again.
-    One UPDATE per move."""
+    One UPDATE per move, read from the small index of such follow-ups (followup_carried_status)."""
     for source, to in ((S.SENT, S.FAILED), (S.SENT, S.SKIPPED), (S.SENT, S.CANCELLED), (S.FAILED, S.SENT)):
         FollowUp.TRANSITIONS.check(source, to)
-        FollowUp.objects.filter(status=source, sent_with__status=to).update(
+        FollowUp.objects.filter(status=source, sent_with__isnull=False, sent_with__status=to).update(
             status=to, status_reason=f"sent in another follow-up's message, which is {to}", updated_at=now
         )
 

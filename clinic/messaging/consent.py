@@ -101,6 +101,26 @@ def patient_channels(patient: Patient) -> list[str]:
     return channels.get(patient.preferred_channel, [])
 
 
+def channels_allowed(patient: Patient, *, opted_out: set[tuple[int, str]]) -> tuple[list[str], list[str]]:
+    """Return (the channels an automated message may use now, the reasons for the others) for PATIENT.
+
+    OPTED_OUT: `opt_outs_find` for the caller's batch. The sweeps (follow-ups, reminders) record the reasons.
+    """
+    if patient.status != Patient.Status.ACTIVE:
+        return [], [f"patient is {patient.get_status_display().lower()}"]
+    channels = patient_channels(patient)
+    if not channels:
+        return [], ["patient wants no automated messages"]
+    allowed, reasons = [], []
+    for channel in channels:
+        reason = skip_reason(patient=patient, channel=channel, opted_out=(patient.pk, channel) in opted_out)
+        if reason:
+            reasons.append(f"{channel}: {reason}")
+        else:
+            allowed.append(channel)
+    return allowed, reasons
+
+
 def _has_mobile(patient: Patient) -> bool:
     """Return bool(patient.mobile_phone) without formatting it: a stored number keeps its raw input, and
     formatting validates the number against every region (the costly part of a sweep's decision)."""

@@ -16,9 +16,12 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template import Context, TemplateDoesNotExist
 from django.template.backends.django import Template
-from django.template.loader import get_template, select_template
+from django.template.loader import select_template
+from django.utils.autoreload import file_changed
 
 from clinic.clock import patient_phone, phone_text
 from clinic.models import Patient
@@ -114,13 +117,16 @@ def _date_forms_of(dob: dt.date) -> tuple[str, ...]:
     )
 
 
+_PHONE_SEPARATORS = re.compile(r"[\s().-]")
+
+
 def content_problems(body: str, patient: Patient | None = None) -> list[str]:
     """Return what is wrong with a message BODY for any channel: PHI words and forbidden words."""
     # "Neck and Back Pain Center" may sign its own texts.
     problems = list(_word_problems(body, phi_words(), settings.CLINIC_NAME, settings.CLINIC_EMAIL))
     if patient is not None:
         # Phones are written "(555) 555-0100" for patients: an MRN may hide behind the separators.
-        if patient.mrn and (patient.mrn in body or patient.mrn in re.sub(r"[\s().-]", "", body)):
+        if patient.mrn and (patient.mrn in body or patient.mrn in _PHONE_SEPARATORS.sub("", body)):
             problems.append("contains the medical record number")
         if any(form in body for form in _date_forms(patient)):
             problems.append("contains the date of birth")
@@ -221,49 +227,55 @@ def message_render(
         "patient_can_text": patient_can_text(patient),
         **context,
     }
-    names = [f"messaging/{channel}/{template}.{lang}.txt" for lang in dict.fromkeys([language, "en"])]
+    names = tuple(f"messaging/{channel}/{template}.{lang}.txt" for lang in dict.fromkeys([language, "en"]))
     try:
-        body_template = select_template(names)
+        body_template = _template_select(names)
     except TemplateDoesNotExist as exc:
         raise ValidationError({"template": f"No {channel} template named {template!r}."}) from exc
-    used_language = body_template.template.name.rsplit(".", 2)[-2]
-    body = _squash(_render_text(body_template, full_context))
+    used_language = (body_template.template.name or "").rsplit(".", 2)[-2]
+    body = _render_text(body_template, full_context, squash=True)
     subject = ""
     if channel == "email":
         subject_name = f"messaging/email/{template}.{used_language}.subject.txt"
         try:
-            # The stubs return any engine's template; TEMPLATES holds only Django's, whose .template we render.
-            subject_template = cast(Template, get_template(subject_name))
-            subject = " ".join(_render_text(subject_template, full_context).split())
+            subject = " ".join(_render_text(_template_select((subject_name,)), full_context).split())
         except TemplateDoesNotExist as exc:
             raise ValidationError({"template": f"No email subject template {subject_name!r}."}) from exc
         email_body_check(subject, body, patient)
     else:
         if opt_out_footer and "STOP" not in body:
-            footer = select_template([f"messaging/sms_footer/opt_out.{lang}.txt" for lang in (used_language, "en")])
-            body = f"{body} {_squash(_render_text(footer, full_context))}"
+            footer = _template_select(
+                tuple(f"messaging/sms_footer/opt_out.{lang}.txt" for lang in (used_language, "en"))
+            )
+            body = f"{body} {_render_text(footer, full_context, squash=True)}"
         sms_body_check(body, patient)
     return Rendered(subject=subject, body=body, language=used_language)
 
 
-def _render_text(template: Template, context: dict[str, Any]) -> str:
-    """Render a plain-text template: no HTML escaping ("&" stays "&").
+def _render_text(template: Template, context: dict[str, Any], *, squash: bool = False) -> str:
+    """Render a plain-text template: no HTML escaping ("&" stays "&"). SQUASH: fold it as `_squash` does.
 
     A template made only of `{{ name }}` and `{% if name %}` / `{% elif name %}` / `{% else %}` / `{% endif %}`
     (every message template so far) is rendered once per source and shape of its context (the values that
     are not printed text, and whether each printed text is empty) and kept as literal parts with slots for
-    the printed texts; each message then only fills the slots (a sweep renders thousands). Anything else
-    is rendered by Django every time.
+    the printed texts; each message then only fills the slots (a sweep renders thousands). Folded, the
+    parts are folded once, when every printed text is already folded (one line, single spaces, trimmed:
+    filling such a text in after folding gives what folding the filled text gives). Anything else is
+    rendered by Django every time.
     """
     source = template.template.source
-    printed = _printed_names(source)
-    if printed is None:
-        return _django_render(template, context)
+    names = _template_names(source)
+    if names is None:
+        return _folded(_django_render(template, context), squash)
+    printed, used = names
     shape: list[tuple[str, object]] = []
     marked: dict[str, Any] = {}  # the context the first rendering of this shape sees
     slots: list[str] = []
-    for name, value in context.items():
-        if isinstance(value, str) and value and name in printed:
+    for name in used:  # only the names the template uses shape what it renders
+        value = context.get(name, _MISSING)
+        if value is _MISSING:
+            shape.append((name, _MISSING))  # missing for the first rendering too
+        elif isinstance(value, str) and value and name in printed:
             shape.append((name, _FILLED))
             marked[name] = f"\x00{len(slots)}\x00"
             slots.append(value)
@@ -271,34 +283,75 @@ def _render_text(template: Template, context: dict[str, Any]) -> str:
             shape.append((name, value))
             marked[name] = value
         else:  # dates, numbers, objects: their rendering may depend on the locale or zone
-            return _django_render(template, context)
-    key = (source, tuple(shape))
+            return _folded(_django_render(template, context), squash)
+    if squash and not all(" ".join(slot.split()) == slot for slot in slots):
+        return _squash(_render_text(template, context))
+    key = (source, tuple(shape), squash)
     parts = _rendered.get(key)
     if parts is None:
-        parts = _SLOT.split(_django_render(template, marked))
+        parts = _SLOT.split(_folded(_django_render(template, marked), squash))
         if len(_rendered) >= _RENDERED_MAX:
             _rendered.clear()
         _rendered[key] = parts
     return "".join(part if i % 2 == 0 else slots[int(part)] for i, part in enumerate(parts))
 
 
+def _folded(text: str, squash: bool) -> str:
+    return _squash(text) if squash else text
+
+
+# Message templates chosen by name (a sweep asks for the same few thousands of times; Django's own lookup
+# costs per call), forgotten when the templates may have changed: settings, or a file under autoreload.
+_selected: dict[tuple[str, ...], Template] = {}
+
+
+def _template_select(names: tuple[str, ...]) -> Template:
+    """Return the first of the templates NAMES that exists (Django's select_template), remembered."""
+    found = _selected.get(names)
+    if found is None:
+        # The stubs return any engine's template; TEMPLATES holds only Django's, whose .template we render.
+        found = cast(Template, select_template(list(names)))
+        if len(_selected) >= _RENDERED_MAX:
+            _selected.clear()
+        _selected[names] = found
+    return found
+
+
+@receiver(setting_changed, dispatch_uid="messaging_templates_setting_changed")
+def _templates_forget_on_setting(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"TEMPLATES", "INSTALLED_APPS", "DEBUG"}:
+        _selected.clear()
+        _rendered.clear()
+
+
+@receiver(file_changed, dispatch_uid="messaging_templates_file_changed")
+def _templates_forget_on_file(**kwargs: Any) -> None:
+    _selected.clear()
+    _rendered.clear()
+
+
 _FILLED = object()  # in a shape: a printed text, filled in per message
+_MISSING = object()  # in a shape: a name the template uses that the context does not hold
 
 
 # Templates rendered once, as [literal, slot number, literal, ...]; bounded (a few templates, languages, shapes).
-_rendered: dict[tuple[str, tuple[tuple[str, object], ...]], list[str]] = {}
+_rendered: dict[tuple[str, tuple[tuple[str, object], ...], bool], list[str]] = {}
 _RENDERED_MAX = 2048
 _SLOT = re.compile("\x00([0-9]+)\x00")
 _SIMPLE_TAG = re.compile(r"\{\{ (\w+) \}\}|\{% (?:if|elif) \w+ %\}|\{% (?:else|endif) %\}")
+_USED_NAME = re.compile(r"\{\{ (\w+) \}\}|\{% (?:if|elif) (\w+) %\}")
 
 
 @functools.lru_cache(maxsize=256)
-def _printed_names(source: str) -> frozenset[str] | None:
-    """Return the names SOURCE prints when it uses only plain variables and if/elif/else on a name, else None."""
+def _template_names(source: str) -> tuple[frozenset[str], tuple[str, ...]] | None:
+    """Return (the names SOURCE prints, every name it uses) when it uses only plain variables and if/elif/else
+    on a name, else None."""
     rest = _SIMPLE_TAG.sub("", source)
     if "\x00" in source or any(mark in rest for mark in ("{{", "}}", "{%", "%}", "{#", "#}")):
         return None
-    return frozenset(m.group(1) for m in _SIMPLE_TAG.finditer(source) if m.group(1))
+    printed = frozenset(m.group(1) for m in _SIMPLE_TAG.finditer(source) if m.group(1))
+    used = dict.fromkeys(name for m in _USED_NAME.finditer(source) for name in m.groups() if name)
+    return printed, tuple(used)
 
 
 def _django_render(template: Template, context: dict[str, Any]) -> str:

@@ -30,14 +30,17 @@ def messages_awaiting_publish(queryset: QuerySet[Message], *, now: dt.datetime) 
     )
 
 
-def deliveries_publish(message_ids: Sequence[int], *, mark: bool = True) -> None:
+def deliveries_publish(message_ids: Sequence[int], *, mark: bool = True, spread: bool = True) -> None:
     """Publish delivery of MESSAGE_IDS, MESSAGING_DELIVER_CHUNK ids per task; call after commit.
 
     MARK: set their `enqueued_at` first (one UPDATE); False when the caller's claim already set it.
-    If the broker is down nothing is lost: the rows stay due, their marks are cleared, and the
-    sweep publishes them again.
+    SPREAD: more ids than one task takes go to the broker once, as a task that publishes their chunks
+    from a worker (a sweep's batch of a thousand publishes once, not forty times); False publishes the
+    chunks here. If the broker is down nothing is lost: the rows stay due, their marks are cleared, and
+    the sweep publishes them again. A spreading task that is lost leaves its messages to the sweep's
+    lost-task rule (MESSAGING_REPUBLISH_AFTER_SECONDS), as a lost delivery task does.
     """
-    from clinic.messaging.tasks import messages_deliver_task
+    from clinic.messaging.tasks import deliveries_publish_task, messages_deliver_task
 
     chunk = max(settings.MESSAGING_DELIVER_CHUNK, 1)
     ids = list(message_ids)
@@ -49,6 +52,9 @@ def deliveries_publish(message_ids: Sequence[int], *, mark: bool = True) -> None
             Message.objects.filter(among("pk", ids), status=Message.Status.QUEUED).update(enqueued_at=timezone.now())
     start = 0
     try:
+        if spread and len(ids) > chunk:
+            deliveries_publish_task.apply_async(tuple(ids))
+            return
         with messages_deliver_task.app.producer_or_acquire() as producer:  # one connection for the batch
             for start in range(0, len(ids), chunk):
                 messages_deliver_task.apply_async(tuple(ids[start : start + chunk]), producer=producer)

@@ -12,12 +12,15 @@ one by one, keeping the stored one.
 
 import datetime as dt
 import functools
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
 from clinic.messaging.consent import recipient_for, skip_reason
@@ -26,7 +29,6 @@ from clinic.messaging.models import Channel, InboundMessage, Message, MessageEve
 from clinic.messaging.publish import deliveries_publish
 from clinic.messaging.quiet_hours import next_send_time
 from clinic.models import Patient
-from clinic.sweeps import among
 
 S = Message.Status
 # The patient fields that deciding, composing and storing a message read (consent, address, language, zone,
@@ -43,17 +45,61 @@ _NOT_OUT = (S.SKIPPED, S.FAILED)
 def opt_out_told(*, patient_ids: Iterable[int], now: dt.datetime) -> set[tuple[int, str]]:
     """Return the (patient id, number) pairs an SMS naming STOP went to (or waits for) within the footer window.
 
-    One query for a batch; served by the (patient, created_at) index.
+    One query for a batch. On PostgreSQL it looks each patient up in the (patient, created_at) index (a
+    LATERAL join over the ids): read as one `patient_id = ANY(...)` filter, the planner may instead walk
+    every message of the window by date, so each batch of a sweep read the whole window again.
     """
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return set()
     since = now - dt.timedelta(days=settings.MESSAGING_OPT_OUT_FOOTER_DAYS)
+    if connection.vendor == "postgresql":
+        return _told_by_patient(ids, since=since)
     told = (
-        Message.objects.filter(
-            among("patient_id", patient_ids), channel=Channel.SMS, created_at__gte=since, body__contains="STOP"
-        )
+        Message.objects.filter(patient_id__in=ids, channel=Channel.SMS, created_at__gte=since, body__contains="STOP")
         .exclude(status__in=_NOT_OUT)
+        .order_by()
         .values_list("patient_id", "recipient")
     )
     return set(told.distinct())
+
+
+def _told_by_patient(ids: list[int], *, since: dt.datetime) -> set[tuple[int, str]]:
+    table = connection.ops.quote_name(Message._meta.db_table)
+    # Only the table name is formatted in; every value is a parameter. OFFSET 0 keeps the subquery a lookup
+    # per patient: merged into the outer query, the planner may join the whole window instead when the
+    # table's statistics are old (a sweep inserts thousands of messages between two ANALYZEs).
+    sql = (
+        "SELECT DISTINCT m.patient_id, m.recipient FROM unnest(%s::bigint[]) AS p(id) "  # noqa: S608
+        f"CROSS JOIN LATERAL (SELECT patient_id, recipient FROM {table} "
+        "WHERE patient_id = p.id AND created_at >= %s AND channel = %s AND strpos(body, 'STOP') > 0 "
+        "AND NOT (status = ANY(%s)) OFFSET 0) AS m"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (ids, since, str(Channel.SMS), [str(status) for status in _NOT_OUT]))
+        return {(patient_id, recipient) for patient_id, recipient in cursor.fetchall()}
+
+
+def messages_stored(*, source_keys: Iterable[str | None]) -> set[tuple[str | None, str]]:
+    """Return the (source key, channel) pairs already stored among SOURCE_KEYS (a sweep asks for its batch's).
+
+    One query. On PostgreSQL each key is looked up in the unique (source_key, channel) index (a LATERAL join
+    kept apart by OFFSET 0), whatever the table's statistics say; read as one `= ANY(...)` filter, the
+    planner read the whole table once the sweep had made it grow since the last ANALYZE.
+    """
+    keys = sorted({key for key in source_keys if key is not None})
+    if not keys:
+        return set()
+    if connection.vendor != "postgresql":
+        return set(Message.objects.filter(source_key__in=keys).order_by().values_list("source_key", "channel"))
+    table = connection.ops.quote_name(Message._meta.db_table)
+    sql = (
+        "SELECT m.source_key, m.channel FROM unnest(%s::text[]) AS k(key) "  # noqa: S608 (the table name only)
+        f"CROSS JOIN LATERAL (SELECT source_key, channel FROM {table} WHERE source_key = k.key OFFSET 0) AS m"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (keys,))
+        return {(key, channel) for key, channel in cursor.fetchall()}
 
 
 def message_build(
@@ -83,14 +129,14 @@ def message_build(
     automated = reply_to is None
     if reason is None:
         reason = skip_reason(patient=patient, channel=channel, automated=automated)
-    message = Message(
+    message = _message_new(
         patient=patient,
+        in_reply_to=reply_to,
         channel=channel,
         purpose=purpose,
         template=template,
         source_key=source_key,
         automated=automated,
-        in_reply_to=reply_to,
         language=patient.preferred_language,
     )
     if reason:
@@ -112,6 +158,28 @@ def message_build(
     message.next_attempt_at = next_send_time(patient=patient, at=due) if automated else due
     if message.next_attempt_at > now:
         message.reason = "waiting for the patient's send window" if message.next_attempt_at > due else ""
+    return message
+
+
+@functools.cache
+def _message_defaults() -> dict[str, Any]:
+    """Return the attribute values of a new Message (its fields' defaults: constants), worked out once."""
+    return {name: value for name, value in Message().__dict__.items() if name != "_state"}
+
+
+def _message_new(*, patient: Patient, in_reply_to: InboundMessage | None, **values: Any) -> Message:
+    """Return `Message(patient=..., in_reply_to=..., **VALUES)`, made by copying the defaults: `Model.__init__`
+    walks every field per instance, a good part of a sweep's cost per message. Any init signal listener for
+    Message gets the ordinary constructor."""
+    if pre_init.has_listeners(Message) or post_init.has_listeners(Message):
+        return Message(patient=patient, in_reply_to=in_reply_to, **values)
+    message = Message.__new__(Message)
+    message.__dict__.update(_message_defaults())
+    message.__dict__.update(values, patient_id=patient.pk, in_reply_to_id=in_reply_to.pk if in_reply_to else None)
+    message._state = ModelState()
+    message._state.fields_cache["patient"] = patient
+    if in_reply_to is not None:
+        message._state.fields_cache["in_reply_to"] = in_reply_to
     return message
 
 
@@ -188,10 +256,14 @@ def _insert_with_events(messages: Sequence[Message], *, now: dt.datetime) -> Non
     for attname, _column, db_type, stamp in _insert_fields():
         if stamp:
             for message in messages:
-                setattr(message, attname, stamped)
-        values = [getattr(message, attname) for message in messages]
+                message.__dict__[attname] = stamped
+        values = list(map(operator.attrgetter(attname), messages))
         first = values[0]
-        if (arrays or attname != "patient_id") and all(v == first and type(v) is type(first) for v in values):
+        if (
+            (arrays or attname != "patient_id")
+            and values.count(first) == len(values)
+            and len(set(map(type, values))) == 1
+        ):
             selects.append(f"%s::{db_type}")
             const_params.append(first)
         else:

@@ -45,11 +45,21 @@ def next_send_time(*, patient: Patient, at: dt.datetime) -> dt.datetime:
     """Return AT if it falls inside the patient's send window, else the window's next opening."""
     zone = ZoneInfo(patient.time_zone or settings.TIME_ZONE)
     opens, closes = send_window()
-    local = at.astimezone(zone)
-    today_opens = _wall_to_utc(local.date(), opens, zone)
-    today_closes = _wall_to_utc(local.date(), closes, zone)
+    today = at.astimezone(zone).date()
+    today_opens, today_closes, tomorrow_opens = _day_window(today, opens, closes, zone)
     if today_opens <= at < today_closes:
         return at
     if at < today_opens:
         return today_opens
-    return _wall_to_utc(local.date() + dt.timedelta(days=1), opens, zone)
+    return tomorrow_opens
+
+
+@functools.lru_cache(maxsize=1024)
+def _day_window(day: dt.date, opens: dt.time, closes: dt.time, zone: ZoneInfo) -> tuple[dt.datetime, ...]:
+    """Return when the window opens and closes on DAY in ZONE and opens the day after, as UTC instants (a sweep
+    asks for the same few days and zones thousands of times)."""
+    return (
+        _wall_to_utc(day, opens, zone),
+        _wall_to_utc(day, closes, zone),
+        _wall_to_utc(day + dt.timedelta(days=1), opens, zone),
+    )

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from clinic.messaging import outbox
+from clinic.messaging import outbox, publish
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +19,12 @@ def message_deliver_task(message_id: int) -> None:
 def messages_deliver_task(*message_ids: int) -> None:
     """Deliver a few queued messages one after the other (one broker message for a batch's ids, one read)."""
     outbox.messages_deliver(message_ids=message_ids)
+
+
+@shared_task(name="messaging.deliveries_publish")
+def deliveries_publish_task(*message_ids: int) -> None:
+    """Publish delivery of a batch's messages a few ids per task (the batch went to the broker once)."""
+    publish.deliveries_publish(message_ids, mark=False, spread=False)
 
 
 @shared_task(name="messaging.message_reconcile")

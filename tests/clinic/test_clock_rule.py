@@ -199,6 +199,20 @@ def test_patient_helpers_write_the_patients_zone_as_people_write_it():
     assert patient_phone("+15555550100", patient_number="+34600123456") == "+1 555-555-0100"
 
 
+@pytest.mark.parametrize(
+    "number", ["+12025550143", "+15555550100", "+34600123456", "+447911123456", "+5511912345678", "+8613812345678",
+               "+12", "+999123456789", "+0123456789", "(202) 555-0143", "+44 7911 123456"],
+)  # fmt: skip
+def test_the_clinic_number_is_written_the_same_for_a_patient_number_read_as_text_or_parsed(number):
+    from phonenumber_field.phonenumber import to_python
+
+    parsed = to_python(number, region="US")  # as the field loads a stored number
+    for clinic_number in ("+15555550100", "+34910000000"):
+        assert patient_phone(clinic_number, patient_number=number) == patient_phone(
+            clinic_number, patient_number=parsed
+        )
+
+
 @time_machine.travel(NOW, tick=False)
 def test_api_text_fields_read_clinic_time_and_datetimes_keep_their_offset(world):
     from rest_framework.test import APIClient

@@ -166,6 +166,27 @@ def test_each_reminder_is_claimed_once_and_its_message_stored_once(clinic, froze
     ) == sorted(f"reminder:{r.pk}" for r in first + second)
 
 
+def test_a_batch_runs_the_same_queries_for_two_reminders_as_for_six_and_tells_who_is_due_to_opt_out(
+    clinic, frozen, django_assert_max_num_queries
+):
+    patients = [PatientFactory() for _ in range(8)]
+    for hour, patient in zip(range(9, 17), patients, strict=True):
+        book(clinic, start=at(2026, 12, 3, hour), patient=patient)  # each booking's text names STOP
+    untold = {patients[0].pk, patients[5].pk}
+    Message.objects.filter(patient_id__in=untold).update(status="failed")  # their first text never went out
+    frozen.move_to(at(2026, 12, 2, 17))
+
+    with django_assert_max_num_queries(30) as small:
+        assert len(reminders_claim_due(now=at(2026, 12, 2, 17), limit=2)) == 2
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert len(reminders_claim_due(now=at(2026, 12, 2, 17), limit=6)) == 6
+
+    reminders = Message.objects.filter(purpose="appointment_reminder")
+    assert {m.patient_id: m.body.endswith(" Reply STOP to opt out.") for m in reminders} == {
+        p.pk: p.pk in untold for p in patients
+    }
+
+
 def test_the_database_allows_one_live_reminder_per_lead_and_start(clinic):
     from django.db import IntegrityError, transaction
 

@@ -75,6 +75,11 @@ class FollowUp(models.Model):
                 condition=models.Q(kind="reassessment"),
                 name="followup_reassessment_answered",
             ),
+            # Follow-ups asked in another one's message, by status: the sweep gives them their lead's state
+            # each run (tpi.followups._carried_follow) without reading every sent follow-up ever.
+            models.Index(
+                fields=["status"], condition=models.Q(sent_with__isnull=False), name="followup_carried_status"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["procedure", "kind"], name="followup_one_per_kind"),

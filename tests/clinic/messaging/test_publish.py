@@ -10,7 +10,7 @@ from clinic.messaging.consent import consent_change
 from clinic.messaging.models import Message
 from clinic.messaging.outbox import message_deliver, message_queue, messages_sweep
 from clinic.messaging.publish import deliveries_publish
-from clinic.messaging.tasks import messages_deliver_task
+from clinic.messaging.tasks import deliveries_publish_task, messages_deliver_task
 from tests.clinic.messaging.conftest import NOON_NY
 from tests.factories import PatientFactory
 
@@ -115,6 +115,21 @@ def test_publish_sends_a_few_ids_per_task(settings, monkeypatch):
     broker = Broker(monkeypatch)
     deliveries_publish([5, 6, 7, 8, 9], mark=False)
     assert broker.published == [(5, 6), (7, 8), (9,)]
+
+
+def test_a_batch_of_many_goes_to_the_broker_once_and_a_worker_publishes_its_chunks(settings, monkeypatch):
+    settings.MESSAGING_DELIVER_CHUNK = 2
+    broker = Broker(monkeypatch)
+    spread: list[tuple] = []
+    real_apply_async = deliveries_publish_task.apply_async
+    monkeypatch.setattr(
+        deliveries_publish_task, "apply_async", lambda args=(), **options: (spread.append(args), real_apply_async(args))
+    )
+    deliveries_publish([5, 6, 7, 8, 9], mark=False)  # the sweep's commit: one publish ...
+    assert spread == [(5, 6, 7, 8, 9)]
+    assert broker.published == [(5, 6), (7, 8), (9,)]  # ... and the worker (inline here) publishes the chunks
+    deliveries_publish([10, 11], mark=False)  # what one task takes is published as that task
+    assert (len(spread), broker.published[-1]) == (1, (10, 11))
 
 
 def test_the_batch_task_delivers_each_message_once(sms_outbox, noon):
