@@ -189,3 +189,37 @@ def test_two_beats_sweeping_every_second_send_a_due_message_once(twilio_stub, ce
     assert (message.status, message.attempts) == ("sent", 1)
     assert twilio_stub.accepted == 1
     assert all("Sending due task messaging-sweep" in beat.log_path.read_text() for beat in beats)
+
+
+def test_a_batch_published_once_is_spread_by_a_worker_and_each_message_sent_once(twilio_stub, celery_workers):
+    """More messages than one delivery task takes: the batch goes to the broker as one task, a worker publishes
+    the chunks, and every message reaches the provider exactly once (the stub counts what it accepted)."""
+    from django.conf import settings
+
+    from clinic.messaging.publish import deliveries_publish
+
+    worker = celery_workers(concurrency=2, env=worker_env(twilio_stub))
+    zone = daytime_zone()
+    count = settings.MESSAGING_DELIVER_CHUNK * 2 + 3  # three chunks
+    patients = [PatientFactory(time_zone=zone) for _ in range(count)]
+    messages = Message.objects.bulk_create(  # stored without publishing, as a sweep's batch is
+        Message(
+            patient=p,
+            channel="sms",
+            recipient=str(p.mobile_phone),
+            body="Checking in.",
+            template="check_in",
+            purpose="check_in",
+            next_attempt_at=timezone.now(),
+        )
+        for p in patients
+    )
+    ids = [m.pk for m in messages]
+    deliveries_publish(ids)
+    wait_until(lambda: Message.objects.filter(pk__in=ids, status__in=FINAL).count() == count, timeout=90,
+               interval=0.5, message="every message of the batch to be sent")  # fmt: skip
+    assert set(Message.objects.filter(pk__in=ids).values_list("status", "attempts")) == {("sent", 1)}
+    assert twilio_stub.accepted == count
+    assert sorted(m.to for m in twilio_stub.messages) == sorted(m.recipient for m in messages)
+    log = worker.log()
+    assert (log.count("Task messaging.deliveries_publish["), log.count("Task messaging.messages_deliver[")) == (2, 6)
