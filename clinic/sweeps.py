@@ -8,7 +8,9 @@ batch was claimed by a commit that did wait for the disk, and the write-ahead lo
 the batch that made the message was flushed before its claim. Nothing is sent twice, nothing is lost.
 """
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import gc
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -31,6 +33,27 @@ def batch_commit_unflushed() -> None:
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's automatic garbage collection for one batch (if it runs), and resume it after.
+
+    A batch makes some thirty short-lived objects per row and almost no reference cycles, but every few
+    thousand allocations the collector walks the young objects and, now and then, every object the
+    process holds (Django's own: hundreds of thousands): a sixth of a follow-up sweep's time. Paused for
+    one batch, the batch's garbage is freed by reference counting as usual and what is left is collected
+    after it. A sweep runs in a worker process of its own (one task at a time), so the pause touches
+    nothing else.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class AnyOf(Lookup):

@@ -25,7 +25,7 @@ from clinic.messaging.consent import channels_allowed, opt_outs_find
 from clinic.messaging.models import Message
 from clinic.messaging.queueing import message_build, messages_store, messages_stored, opt_out_told
 from clinic.messaging.quiet_hours import next_send_time
-from clinic.sweeps import batch_commit_unflushed, rows_locked
+from clinic.sweeps import batch_commit_unflushed, collector_paused, rows_locked
 from scheduling.models import REMINDABLE_STATUSES, AppointmentReminder
 from scheduling.reminders import REMINDER_PURPOSE, patient_when
 
@@ -127,7 +127,7 @@ def reminders_claim_due(*, now: dt.datetime, limit: int) -> list[AppointmentRemi
 
     Safe to run twice at once: the batches are disjoint, and each outcome is a conditional UPDATE.
     """
-    with transaction.atomic():
+    with collector_paused(), transaction.atomic():
         batch_commit_unflushed()  # clinic.sweeps: a lost batch is swept again, never sent twice
         due = list(
             rows_locked(

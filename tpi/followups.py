@@ -26,7 +26,7 @@ from clinic.messaging.models import Message
 from clinic.messaging.outbox import NotRetryable, message_retry, messages_withdraw
 from clinic.messaging.queueing import MESSAGE_PATIENT_FIELDS
 from clinic.models import Patient
-from clinic.sweeps import among, batch_commit_unflushed, rows_locked
+from clinic.sweeps import among, batch_commit_unflushed, collector_paused, rows_locked
 from tpi.followup_batch import followups_dispatch
 from tpi.models import FollowUp, Procedure
 from tpi.outcome_totals import outcome_days_mark
@@ -122,7 +122,7 @@ def followups_claim_due(*, now: dt.datetime, limit: int) -> list[FollowUp]:
     disjoint batches), tpi.followup_batch settles it in bulk, and the outbox publishes delivery
     after commit. Safe to run twice at once.
     """
-    with transaction.atomic():
+    with collector_paused(), transaction.atomic():
         batch_commit_unflushed()  # clinic.sweeps: a lost batch is swept again, never sent twice
         due = _claimed(
             rows_locked(FollowUp.objects.filter(status=S.SCHEDULED, due_at__lte=now)).order_by("due_at", "id")[:limit]
