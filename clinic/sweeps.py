@@ -9,12 +9,17 @@ the batch that made the message was flushed before its claim. Nothing is sent tw
 """
 
 import contextlib
+import datetime as dt
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Field, ForeignObject, Lookup, Model, Q, QuerySet
+
+from clinic.transitions import Transitions
 
 M = TypeVar("M", bound=Model)
 
@@ -33,6 +38,42 @@ def batch_commit_unflushed() -> None:
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+@dataclass
+class Move:
+    """What becomes of one claimed row: its new status TO with the REASON staff read, the messages to store
+    if it is sent, and any other FIELDS its UPDATE sets (e.g. the follow-up whose message carried it)."""
+
+    to: str
+    reason: str
+    messages: list[Any] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def moves_apply(
+    model: type[Model], moves: Mapping[int, Move], *, source: str, transitions: Transitions, now: dt.datetime
+) -> set[int]:
+    """Move the claimed rows of MODEL that MOVES names (by id) out of SOURCE: one conditional UPDATE per
+    outcome, reason and fields (a batch has few: every sent one of a channel mix reads the same), each
+    setting `status`, `status_reason` (200 characters) and `updated_at`; return the ids moved.
+
+    The caller holds the rows' locks, so every UPDATE touches all of its rows; should one not (another
+    process moved a row first), only the rows really moved are returned and go on.
+    """
+    groups: dict[tuple[str, str, tuple[tuple[str, Any], ...]], list[int]] = defaultdict(list)
+    for pk, move in moves.items():
+        transitions.check(source, move.to)
+        groups[(move.to, move.reason[:200], tuple(sorted(move.fields.items())))].append(pk)
+    moved: set[int] = set()
+    for (to, reason, fields), ids in groups.items():
+        rows = model._default_manager.filter(among("pk", ids), status=source)
+        if rows.update(status=to, status_reason=reason, updated_at=now, **dict(fields)) == len(ids):
+            moved.update(ids)
+        else:
+            really = model._default_manager.filter(among("pk", ids), status=to, updated_at=now)
+            moved.update(really.values_list("pk", flat=True))
+    return moved
 
 
 @contextlib.contextmanager

@@ -12,9 +12,7 @@ outcome is one conditional UPDATE from `scheduled`, so a reminder is sent exactl
 
 import datetime as dt
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,22 +20,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.messaging.consent import channels_allowed, opt_outs_find
-from clinic.messaging.models import Message
 from clinic.messaging.queueing import message_build, messages_store, messages_stored, opt_out_told
 from clinic.messaging.quiet_hours import next_send_time
-from clinic.sweeps import batch_commit_unflushed, collector_paused, rows_locked
+from clinic.sweeps import Move, batch_commit_unflushed, collector_paused, moves_apply, rows_locked
 from scheduling.models import REMINDABLE_STATUSES, AppointmentReminder
 from scheduling.reminders import REMINDER_PURPOSE, patient_when
 
 logger = logging.getLogger(__name__)
 R = AppointmentReminder.Status
-
-
-@dataclass
-class _Move:
-    to: str
-    reason: str
-    messages: list[Message] = field(default_factory=list)
 
 
 def _decide(
@@ -47,27 +37,27 @@ def _decide(
     opted_out: set[tuple[int, str]],
     stored: set[tuple[str | None, str]],
     told: set[tuple[int, str]],
-) -> _Move:
+) -> Move:
     """Return what becomes of one claimed reminder, with the messages to store if it is sent."""
     appointment = reminder.appointment
     if appointment.status not in REMINDABLE_STATUSES:
-        return _Move(R.CANCELLED, f"appointment {appointment.get_status_display().lower()}")
+        return Move(R.CANCELLED, f"appointment {appointment.get_status_display().lower()}")
     if appointment.start != reminder.for_start:
-        return _Move(R.CANCELLED, "appointment moved")
+        return Move(R.CANCELLED, "appointment moved")
     if appointment.start <= now:
-        return _Move(R.SKIPPED, "the visit had started")
+        return Move(R.SKIPPED, "the visit had started")
     patient = appointment.patient
     allowed, reasons = channels_allowed(patient, opted_out=opted_out)
     if not allowed:
-        return _Move(R.SKIPPED, "; ".join(reasons))
+        return Move(R.SKIPPED, "; ".join(reasons))
     if next_send_time(patient=patient, at=now) >= appointment.start:
-        return _Move(R.SKIPPED, "the patient's send window opens only after the visit starts")
+        return Move(R.SKIPPED, "the patient's send window opens only after the visit starts")
     context = {
         "when": patient_when(appointment, patient),
         "where": appointment.room.location.name,
         "confirmed": appointment.status == appointment.Status.CONFIRMED,
     }
-    move = _Move(R.SENT, "; ".join([f"queued: {', '.join(allowed)}", *(f"not sent by {r}" for r in reasons)]))
+    move = Move(R.SENT, "; ".join([f"queued: {', '.join(allowed)}", *(f"not sent by {r}" for r in reasons)]))
     try:
         for channel in allowed:
             if (reminder.source_key, channel) in stored:
@@ -79,27 +69,8 @@ def _decide(
             move.messages.append(message)
     except ValidationError as exc:
         logger.error("appointment reminder %s: its message could not be composed", reminder.pk)
-        return _Move(R.FAILED, f"message not composed: {'; '.join(exc.messages)}")
+        return Move(R.FAILED, f"message not composed: {'; '.join(exc.messages)}")
     return move
-
-
-def _moves_apply(moves: dict[int, _Move], *, now: dt.datetime) -> set[int]:
-    """Move the reminders out of scheduled, one conditional UPDATE per outcome and reason; return the ids moved."""
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for pk, move in moves.items():
-        AppointmentReminder.TRANSITIONS.check(R.SCHEDULED, move.to)
-        groups[(move.to, move.reason[:200])].append(pk)
-    moved: set[int] = set()
-    for (to, reason), ids in groups.items():
-        fields = {"sent_at": now} if to == R.SENT else {}
-        rows = AppointmentReminder.objects.filter(pk__in=ids, status=R.SCHEDULED)
-        if rows.update(status=to, status_reason=reason, updated_at=now, **fields) == len(ids):
-            moved.update(ids)
-        else:  # not ours after all (cannot happen under the claim's locks): only rows really moved go on
-            moved.update(
-                AppointmentReminder.objects.filter(pk__in=ids, status=to, updated_at=now).values_list("pk", flat=True)
-            )
-    return moved
 
 
 def reminders_dispatch(*, batch: Sequence[AppointmentReminder], now: dt.datetime) -> None:
@@ -112,14 +83,19 @@ def reminders_dispatch(*, batch: Sequence[AppointmentReminder], now: dt.datetime
     stored = messages_stored(source_keys=keys)
     told = opt_out_told(patient_ids=patient_ids, now=now)  # who needs "Reply STOP to opt out" this time
     moves = {r.pk: _decide(r, now=now, opted_out=opted_out, stored=stored, told=told) for r in batch}
-    moved = _moves_apply(moves, now=now)
+    for move in moves.values():
+        if move.to == R.SENT:
+            move.fields["sent_at"] = now
+    moved = moves_apply(
+        AppointmentReminder, moves, source=R.SCHEDULED, transitions=AppointmentReminder.TRANSITIONS, now=now
+    )
     messages_store(messages=[m for pk in moved for m in moves[pk].messages], now=now)
     for reminder in batch:
         if reminder.pk in moved:
             move = moves[reminder.pk]
             reminder.status, reminder.status_reason, reminder.updated_at = move.to, move.reason[:200], now
-            if move.to == R.SENT:
-                reminder.sent_at = now
+            for name, value in move.fields.items():
+                setattr(reminder, name, value)
 
 
 def reminders_claim_due(*, now: dt.datetime, limit: int) -> list[AppointmentReminder]:

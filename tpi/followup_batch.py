@@ -17,30 +17,19 @@ their own. A reply then answers them all (tpi.replies).
 
 import datetime as dt
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from clinic.messaging.consent import channels_allowed, opt_outs_find
-from clinic.messaging.models import Message
 from clinic.messaging.queueing import message_build, messages_store, messages_stored, opt_out_told
-from clinic.sweeps import among
+from clinic.sweeps import Move, moves_apply
 from tpi.models import FollowUp, Procedure
 from tpi.plans import patients_with_active_plan
 
 logger = logging.getLogger(__name__)
 S = FollowUp.Status
-
-
-@dataclass
-class _Move:
-    to: str
-    reason: str
-    messages: list[Message] = field(default_factory=list)
-    sent_with: int | None = None
 
 
 def followup_grace(kind: str) -> dt.timedelta:
@@ -55,14 +44,14 @@ def _humanize(delta: dt.timedelta) -> str:
     return f"{hours // 24} days {hours % 24} h" if hours >= 24 else f"{hours} h"
 
 
-def _decide_alone(follow_up: FollowUp, *, now: dt.datetime) -> _Move | None:
+def _decide_alone(follow_up: FollowUp, *, now: dt.datetime) -> Move | None:
     """Return the outcome a follow-up has whatever its companions (voided procedure, too late), or None."""
     if follow_up.procedure.status == Procedure.Status.VOIDED:
-        return _Move(S.CANCELLED, "procedure voided")
+        return Move(S.CANCELLED, "procedure voided")
     late = now - follow_up.due_at
     grace = followup_grace(follow_up.kind)
     if late > grace:
-        return _Move(S.EXPIRED, f"reached {_humanize(late)} after its due time (grace {_humanize(grace)}): not sent")
+        return Move(S.EXPIRED, f"reached {_humanize(late)} after its due time (grace {_humanize(grace)}): not sent")
     return None
 
 
@@ -91,7 +80,7 @@ def _decide(
     stored: set[tuple[str | None, str]],
     told: set[tuple[int, str]],
     several: bool = False,
-) -> _Move:
+) -> Move:
     """Return what becomes of one claimed follow-up, with the messages to store if it is sent.
 
     SEVERAL: it also asks about other visits' follow-ups (its text speaks of "visits").
@@ -100,11 +89,11 @@ def _decide(
     patient = procedure.patient
     allowed, reasons = channels_allowed(patient, opted_out=opted_out)
     if not allowed:
-        return _Move(S.SKIPPED, "; ".join(reasons))
+        return Move(S.SKIPPED, "; ".join(reasons))
     context: dict[str, object] = {"several_visits": several}
     if follow_up.kind == FollowUp.Kind.REASSESSMENT:
         context["offer_booking"] = patient.pk in offer_booking
-    move = _Move(S.SENT, "; ".join([f"queued: {', '.join(allowed)}", *(f"not sent by {r}" for r in reasons)]))
+    move = Move(S.SENT, "; ".join([f"queued: {', '.join(allowed)}", *(f"not sent by {r}" for r in reasons)]))
     try:
         for channel in allowed:
             if (follow_up.source_key, channel) in stored:
@@ -117,32 +106,8 @@ def _decide(
     except ValidationError as exc:
         # A template the content check refuses (PHI, too long): nothing is queued; staff must look.
         logger.error("follow-up %s: its message could not be composed", follow_up.pk)
-        return _Move(S.FAILED, f"message not composed: {'; '.join(exc.messages)}")
+        return Move(S.FAILED, f"message not composed: {'; '.join(exc.messages)}")
     return move
-
-
-def _moves_apply(moves: dict[int, _Move], *, now: dt.datetime) -> set[int]:
-    """Move the follow-ups of MOVES out of scheduled, one conditional UPDATE per outcome and reason (a batch
-    has few: every sent one of a channel mix reads the same); return the ids moved."""
-    groups: dict[tuple[str, str, int | None], list[int]] = defaultdict(list)
-    for pk, move in moves.items():
-        groups[(move.to, move.reason[:200], move.sent_with)].append(pk)
-    moved: set[int] = set()
-    for (to, reason, sent_with), ids in groups.items():
-        FollowUp.TRANSITIONS.check(S.SCHEDULED, to)
-        fields: dict[str, object] = {"sent_at": now} if to == S.SENT else {}
-        if sent_with is not None:
-            fields["sent_with_id"] = sent_with
-        updated = FollowUp.objects.filter(among("pk", ids), status=S.SCHEDULED).update(
-            status=to, status_reason=reason, updated_at=now, **fields
-        )
-        if updated == len(ids):
-            moved.update(ids)
-        else:  # not ours after all (cannot happen under the claim's locks): only rows really moved go on
-            moved.update(
-                FollowUp.objects.filter(among("pk", ids), status=to, updated_at=now).values_list("pk", flat=True)
-            )
-    return moved
 
 
 def followups_dispatch(*, batch: Sequence[FollowUp], now: dt.datetime, early: Sequence[FollowUp] = ()) -> None:
@@ -174,21 +139,24 @@ def followups_dispatch(*, batch: Sequence[FollowUp], now: dt.datetime, early: Se
     for pk, lead in leads.items():
         move = moves[lead.pk]
         if move.to == S.SENT:
-            moves[pk] = _Move(
+            moves[pk] = Move(
                 S.SENT,
                 f"asked in one message with follow-up {lead.pk} (procedure {lead.procedure_id})",
-                sent_with=lead.pk,
+                fields={"sent_with_id": lead.pk},
             )
         else:
-            moves[pk] = _Move(move.to, move.reason)
+            moves[pk] = Move(move.to, move.reason)
     claimed = {f.pk for f in batch}
     moves = {pk: move for pk, move in moves.items() if pk in claimed}
-    moved = _moves_apply(moves, now=now)
+    for move in moves.values():
+        if move.to == S.SENT:
+            move.fields["sent_at"] = now
+    moved = moves_apply(FollowUp, moves, source=S.SCHEDULED, transitions=FollowUp.TRANSITIONS, now=now)
     messages = [message for pk in moved for message in moves[pk].messages]
     messages_store(messages=messages, now=now, marked=True)  # published after commit; a lost task is resent
     for follow_up in batch:
         if follow_up.pk in moved:
             move = moves[follow_up.pk]
             follow_up.status, follow_up.status_reason, follow_up.updated_at = move.to, move.reason[:200], now
-            if move.to == S.SENT:
-                follow_up.sent_at, follow_up.sent_with_id = now, move.sent_with
+            for name, value in move.fields.items():
+                setattr(follow_up, name, value)
