@@ -63,7 +63,7 @@ def part_run(part: str, arguments: list[str], *, url: str) -> tuple[int, list[st
     command = [sys.executable, "-m", f"benchmarks.{part}", *arguments]
     sys.stdout.write(f"\n== {part}: {' '.join(command[1:])} (database {urlsplit(url).path.lstrip('/')})\n")
     sys.stdout.flush()
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {"LOG_LEVEL": "WARNING", **os.environ, "DATABASE_URL": url}  # the tables, not every request's log line
     lines: list[str] = []
     with subprocess.Popen(  # noqa: S603  (our own interpreter and module)
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

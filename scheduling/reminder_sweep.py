@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.messaging.consent import channels_allowed, opt_outs_find
-from clinic.messaging.queueing import message_build, messages_store, messages_stored, opt_out_told
+from clinic.messaging.queueing import message_build, messages_store, opt_out_told
 from clinic.messaging.quiet_hours import next_send_time
 from clinic.sweeps import Move, batch_commit_unflushed, collector_paused, moves_apply, rows_locked
 from scheduling.models import REMINDABLE_STATUSES, AppointmentReminder
@@ -35,7 +35,6 @@ def _decide(
     *,
     now: dt.datetime,
     opted_out: set[tuple[int, str]],
-    stored: set[tuple[str | None, str]],
     told: set[tuple[int, str]],
 ) -> Move:
     """Return what becomes of one claimed reminder, with the messages to store if it is sent."""
@@ -60,8 +59,6 @@ def _decide(
     move = Move(R.SENT, "; ".join([f"queued: {', '.join(allowed)}", *(f"not sent by {r}" for r in reasons)]))
     try:
         for channel in allowed:
-            if (reminder.source_key, channel) in stored:
-                continue  # asking again keeps the stored message (one per reminder and channel)
             message = message_build(
                 patient=patient, channel=channel, purpose=REMINDER_PURPOSE, template=REMINDER_PURPOSE,
                 context=context, now=now, source_key=reminder.source_key, reason="", told=told,
@@ -79,10 +76,8 @@ def reminders_dispatch(*, batch: Sequence[AppointmentReminder], now: dt.datetime
         return
     patient_ids = {r.appointment.patient_id for r in batch}
     opted_out = opt_outs_find(patient_ids=patient_ids)
-    keys = [r.source_key for r in batch]
-    stored = messages_stored(source_keys=keys)
     told = opt_out_told(patient_ids=patient_ids, now=now)  # who needs "Reply STOP to opt out" this time
-    moves = {r.pk: _decide(r, now=now, opted_out=opted_out, stored=stored, told=told) for r in batch}
+    moves = {r.pk: _decide(r, now=now, opted_out=opted_out, told=told) for r in batch}
     for move in moves.values():
         if move.to == R.SENT:
             move.fields["sent_at"] = now

@@ -3,10 +3,11 @@
 Each follow-up is cancelled (voided procedure), expired (later than its grace), skipped (no consent,
 inactive patient, no channel), failed (its text could not be composed) or moved to sent with its
 messages, with the same reasons the staff pages have always shown. The decisions read what the batch
-needs in a few queries (opt-outs, active plans, messages already stored); the writes are one
+needs in a few queries (opt-outs, who was told how to opt out, active plans); the writes are one
 conditional UPDATE per outcome and reason (one for all the batch's sent follow-ups) and one INSERT
-each for the messages and their first events, and delivery is published once after commit, a few
-ids per task (clinic.messaging.queueing). The caller holds the rows' locks.
+for the messages and their first events (a message already stored for a follow-up and channel is
+kept instead: clinic.messaging.queueing), and delivery is published once after commit. The caller
+holds the rows' locks.
 
 Follow-ups of one kind for one patient due within TPI_FOLLOWUP_COALESCE_WINDOW of the first (two
 procedures on one clinic day) go as one message: the first due leads and is decided as usual (its
@@ -23,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from clinic.messaging.consent import channels_allowed, opt_outs_find
-from clinic.messaging.queueing import message_build, messages_store, messages_stored, opt_out_told
+from clinic.messaging.queueing import message_build, messages_store, opt_out_told
 from clinic.sweeps import Move, moves_apply
 from tpi.models import FollowUp, Procedure
 from tpi.plans import patients_with_active_plan
@@ -77,7 +78,6 @@ def _decide(
     now: dt.datetime,
     opted_out: set[tuple[int, str]],
     offer_booking: set[int],
-    stored: set[tuple[str | None, str]],
     told: set[tuple[int, str]],
     several: bool = False,
 ) -> Move:
@@ -96,8 +96,6 @@ def _decide(
     move = Move(S.SENT, "; ".join([f"queued: {', '.join(allowed)}", *(f"not sent by {r}" for r in reasons)]))
     try:
         for channel in allowed:
-            if (follow_up.source_key, channel) in stored:
-                continue  # asking again keeps the stored message (one per follow-up and channel)
             message = message_build(
                 patient=patient, channel=channel, purpose=follow_up.kind, template=follow_up.kind,
                 context=context, now=now, source_key=follow_up.source_key, reason="", told=told,
@@ -126,14 +124,12 @@ def followups_dispatch(*, batch: Sequence[FollowUp], now: dt.datetime, early: Se
     opted_out = opt_outs_find(patient_ids=patient_ids)
     reassessed = {f.procedure.patient_id for f in batch if f.kind == FollowUp.Kind.REASSESSMENT}
     offer_booking = patients_with_active_plan(patient_ids=reassessed) if reassessed else set()
-    keys = [follow_up.source_key for follow_up in batch]
-    stored = messages_stored(source_keys=keys)
     told = opt_out_told(patient_ids=patient_ids, now=now)  # who needs "Reply STOP to opt out" this time
     moves = dict(alone)
     for f in batch:
         if f.pk not in moves and f.pk not in leads:
             moves[f.pk] = _decide(
-                f, now=now, opted_out=opted_out, offer_booking=offer_booking, stored=stored, told=told,
+                f, now=now, opted_out=opted_out, offer_booking=offer_booking, told=told,
                 several=f.pk in led,
             )  # fmt: skip
     for pk, lead in leads.items():

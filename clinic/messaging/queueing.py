@@ -80,28 +80,6 @@ def _told_by_patient(ids: list[int], *, since: dt.datetime) -> set[tuple[int, st
         return {(patient_id, recipient) for patient_id, recipient in cursor.fetchall()}
 
 
-def messages_stored(*, source_keys: Iterable[str | None]) -> set[tuple[str | None, str]]:
-    """Return the (source key, channel) pairs already stored among SOURCE_KEYS (a sweep asks for its batch's).
-
-    One query. On PostgreSQL each key is looked up in the unique (source_key, channel) index (a LATERAL join
-    kept apart by OFFSET 0), whatever the table's statistics say; read as one `= ANY(...)` filter, the
-    planner read the whole table once the sweep had made it grow since the last ANALYZE.
-    """
-    keys = sorted({key for key in source_keys if key is not None})
-    if not keys:
-        return set()
-    if connection.vendor != "postgresql":
-        return set(Message.objects.filter(source_key__in=keys).order_by().values_list("source_key", "channel"))
-    table = connection.ops.quote_name(Message._meta.db_table)
-    sql = (
-        "SELECT m.source_key, m.channel FROM unnest(%s::text[]) AS k(key) "  # noqa: S608 (the table name only)
-        f"CROSS JOIN LATERAL (SELECT source_key, channel FROM {table} WHERE source_key = k.key OFFSET 0) AS m"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (keys,))
-        return {(key, channel) for key, channel in cursor.fetchall()}
-
-
 def message_build(
     *,
     patient: Patient,
@@ -205,21 +183,39 @@ def messages_store(*, messages: Sequence[Message], now: dt.datetime, marked: boo
             if _due_now(message, now):
                 message.enqueued_at = published_at
     try:
-        with transaction.atomic():
-            if connection.vendor == "postgresql" and len(messages) > 1:
-                _insert_with_events(messages, now=now)
-            else:
-                Message.objects.bulk_create(messages)
-                _events_create(messages, now=now)
+        _insert_all(messages, now=now)
         stored = created = list(messages)
-    except IntegrityError:  # another process stored one of them meanwhile: one by one, keep theirs
-        pairs = [_store_one(message, now=now) for message in messages]
-        stored = [message for message, _ in pairs]
-        created = [message for message, new in pairs if new]
+    except IntegrityError:  # one of them is stored already (asked again, or by another process meanwhile)
+        stored, created = _store_new_only(messages, now=now)
     due = [message.pk for message in created if _due_now(message, now)]
     if due:
         transaction.on_commit(functools.partial(deliveries_publish, due, mark=not marked))
     return stored
+
+
+def _insert_all(messages: Sequence[Message], *, now: dt.datetime) -> None:
+    """Store MESSAGES and their first events (in a savepoint: a conflict leaves nothing behind)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and len(messages) > 1:
+            _insert_with_events(messages, now=now)
+        else:
+            Message.objects.bulk_create(messages)
+            _events_create(messages, now=now)
+
+
+def _store_new_only(messages: Sequence[Message], *, now: dt.datetime) -> tuple[list[Message], list[Message]]:
+    """Store those of MESSAGES whose (source_key, channel) is not stored yet, in one go; return (MESSAGES with each
+    stored one in its place, the ones stored now). Should another process store one meanwhile: one by one."""
+    keys = {message.source_key for message in messages if message.source_key is not None}
+    existing = {(m.source_key, m.channel): m for m in Message.objects.filter(source_key__in=keys)}
+    fresh = [message for message in messages if (message.source_key, message.channel) not in existing]
+    try:
+        if fresh:
+            _insert_all(fresh, now=now)
+    except IntegrityError:
+        pairs = [_store_one(message, now=now) for message in messages]
+        return [message for message, _ in pairs], [message for message, new in pairs if new]
+    return [existing.get((message.source_key, message.channel), message) for message in messages], fresh
 
 
 def _events_create(messages: Sequence[Message], *, now: dt.datetime) -> None:

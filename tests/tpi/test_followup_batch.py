@@ -133,6 +133,34 @@ def test_a_follow_up_whose_message_is_stored_already_keeps_it(sms_outbox, broker
     assert len(broker) == 1  # the stored message was not published again
 
 
+def test_a_batch_where_one_message_is_stored_already_stores_the_others_in_one_go(
+    sms_outbox, broker, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    first = signed(NOON - CHECK_IN - dt.timedelta(minutes=1))
+    with time_machine.travel(NOON, tick=False), django_capture_on_commit_callbacks(execute=True):
+        followups_claim_due(now=NOON, limit=10)
+    kept = Message.objects.get()
+    FollowUp.objects.filter(pk=check_in(first).pk).update(status="scheduled")  # as if its move was lost
+    others = [signed(NOON - CHECK_IN + dt.timedelta(minutes=m), preferred_channel=Patient.Channel.BOTH) for m in (1, 2)]
+    later = NOON + dt.timedelta(minutes=5)
+
+    with (
+        time_machine.travel(later, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(30),  # not one statement per message
+    ):
+        again = followups_claim_due(now=later, limit=10)
+
+    assert [(f.procedure_id, f.status, f.status_reason) for f in again] == [
+        (first.pk, "sent", "queued: sms"), (others[0].pk, "sent", "queued: sms, email"),
+        (others[1].pk, "sent", "queued: sms, email"),
+    ]  # fmt: skip
+    assert Message.objects.filter(source_key=check_in(first).source_key).get() == kept
+    new = sorted(Message.objects.exclude(pk=kept.pk).values_list("pk", flat=True))
+    assert len(new) == 4
+    assert broker[1:] == [tuple(new)]  # only the new messages are published
+
+
 def test_settling_finds_dead_follow_ups_through_their_messages_in_bounded_lists(
     sms_outbox, settings, django_capture_on_commit_callbacks
 ):
