@@ -91,14 +91,16 @@ def opt_outs_find(*, patient_ids: Iterable[int]) -> set[tuple[int, str]]:
     return set(pairs.distinct())
 
 
+_PREFERRED_CHANNELS: dict[str, tuple[str, ...]] = {
+    Patient.Channel.SMS: (Channel.SMS,),
+    Patient.Channel.EMAIL: (Channel.EMAIL,),
+    Patient.Channel.BOTH: (Channel.SMS, Channel.EMAIL),
+}
+
+
 def patient_channels(patient: Patient) -> list[str]:
     """Return the channels the patient prefers automated messages on (consent is checked later)."""
-    channels: dict[str, list[str]] = {
-        Patient.Channel.SMS: [Channel.SMS],
-        Patient.Channel.EMAIL: [Channel.EMAIL],
-        Patient.Channel.BOTH: [Channel.SMS, Channel.EMAIL],
-    }
-    return channels.get(patient.preferred_channel, [])
+    return list(_PREFERRED_CHANNELS.get(patient.preferred_channel, ()))
 
 
 def channels_allowed(patient: Patient, *, opted_out: set[tuple[int, str]]) -> tuple[list[str], list[str]]:
