@@ -6,8 +6,9 @@ Message history by `opt_out_told`), renders and checks one message without stori
 content rules: the same decisions for one message or many); `messages_store` writes a batch with one
 INSERT for the messages and one for their first events and, after commit, marks the due ones as
 published (or a sweep's batch stores them marked) and publishes them, a few ids per task. The unique
-(source_key, channel) constraint still holds: a batch that collides with a stored message is stored
-one by one, keeping the stored one.
+(source_key, channel) constraint still holds: when a batch collides with stored messages, those are
+read in one query and kept, and the rest of the batch is inserted in one go (one by one only if
+another process stores one meanwhile).
 """
 
 import datetime as dt
